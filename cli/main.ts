@@ -1,0 +1,56 @@
+/**
+ * The `ppuu` command line. Each area registers its sub-commands from its own file in
+ * cli/commands/; heavy modules (tfjs, three) are imported inside the actions so that
+ * `ppuu --help` stays fast.
+ */
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../common/errors.js';
+import { InvalidFlag } from './output.js';
+import { registerInfo } from './commands/info.js';
+
+/** Returns the sub-command `name` of `parent`, creating it on first use (shared command groups). */
+export function group(parent: Command, name: string, description: string): Command {
+  const existing = parent.commands.find((c) => c.name() === name);
+  if (existing) return existing;
+  return parent.command(name).description(description);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('ppuu')
+    .description('Learn to drive in dense highway traffic from observation (PPUU / MPUR).')
+    .option('--verbose', 'print stack traces and extra diagnostics')
+    .showHelpAfterError('(run with --help for usage)');
+  registerInfo(program);
+  return program;
+}
+
+function applyExitOverride(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const c of cmd.commands) applyExitOverride(c);
+}
+
+/** Runs the CLI on argv and returns the process exit code (0 ok, 2 user error, 1 internal error). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  applyExitOverride(program);
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version requests end here too, with exit code 0.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UserError || e instanceof InvalidFlag) {
+      process.stderr.write(`ppuu: ${e.message}\n`);
+      if (verbose) process.stderr.write(`${e.stack}\n`);
+      return e instanceof UserError ? e.exitCode : 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`ppuu: internal error: ${err?.message ?? String(e)}\n`);
+    process.stderr.write(verbose ? `${err?.stack}\n` : '(run with --verbose for the stack trace)\n');
+    return 1;
+  }
+}
