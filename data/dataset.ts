@@ -1,0 +1,246 @@
+/**
+ * Episode dataset I/O (format in dataset-types.ts): episode writer and reader, the manifest with
+ * its JSON Schema, the seeded 80/10/10 split by episode, and normalisation statistics.
+ *
+ * Writing is crash-safe: each episode folder appears atomically (written to a temp folder, then
+ * renamed), and manifest.json is written last, so a folder without a manifest is an unfinished
+ * dump that a re-run can resume (finished episode folders are kept), never a corrupt dataset.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, mkdtempSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { writeFileAtomic } from '../common/atomic.js';
+import { UserError } from '../common/errors.js';
+import { encodeNpy, readNpy } from '../common/npy.js';
+import { writeFileSync } from 'node:fs';
+import { Rng } from '../common/rng.js';
+import type { DatasetManifest, Episode, EpisodeMeta, NormStats, Split } from './dataset-types.js';
+
+export type { DatasetManifest, Episode, EpisodeMeta, NormStats, Split } from './dataset-types.js';
+
+export const IMAGE_HEIGHT = 117;
+export const IMAGE_WIDTH = 24;
+/** Rows of the symbolic state: ego, then left/current/right lane behind/ahead neighbours. */
+export const STATE_ROWS = 7;
+export const STATE_DIM = 4;
+
+const EPISODE_FILES = ['images', 'states', 'masks', 'actions', 'costs', 'frames'] as const;
+
+export const manifestSchema = {
+  type: 'object',
+  required: ['format', 'version', 'map', 'imageShape', 'costNames', 'sources', 'splitSeed', 'episodes', 'stats', 'writtenBy'],
+  properties: {
+    format: { const: 'ppuu-episodes' },
+    version: { const: 1 },
+    map: { type: 'string' },
+    imageShape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 3, maxItems: 3 },
+    costNames: { type: 'array', items: { type: 'string' }, minItems: 1 },
+    sources: {
+      type: 'array',
+      items: { type: 'object', required: ['tracks', 'slot'], properties: { tracks: { type: 'string' }, slot: { type: ['string', 'null'] } } },
+    },
+    splitSeed: { type: 'integer' },
+    episodes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'slot', 'vehicleId', 'length', 'split'],
+        properties: {
+          id: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+          slot: { type: ['string', 'null'] },
+          vehicleId: { type: 'integer' },
+          length: { type: 'integer', minimum: 1 },
+          split: { enum: ['train', 'val', 'test'] },
+        },
+      },
+    },
+    stats: {
+      type: 'object',
+      required: ['stateMean', 'stateStd', 'actionMean', 'actionStd'],
+      properties: {
+        stateMean: { type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 },
+        stateStd: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 4, maxItems: 4 },
+        actionMean: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 },
+        actionStd: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 2, maxItems: 2 },
+      },
+    },
+    writtenBy: { type: 'string' },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: false });
+const validateManifest = ajv.compile(manifestSchema);
+
+/** Checks a manifest object; the error names the file and the JSON path of the first problem. */
+export function checkManifest(value: unknown, file: string): DatasetManifest {
+  if (!validateManifest(value)) {
+    const e = validateManifest.errors![0]!;
+    throw new UserError(`${file}: field ${e.instancePath || '/'}: ${e.message}`);
+  }
+  return value as unknown as DatasetManifest;
+}
+
+/**
+ * Seeded split by episode: ids are sorted, shuffled with Rng(seed) and cut at 80 % / 90 %.
+ * The same ids and seed always give the same split, whatever order the ids come in.
+ */
+export function splitEpisodes(ids: readonly string[], seed: number, fractions: [number, number, number] = [0.8, 0.1, 0.1]): Map<string, Split> {
+  const order = new Rng(seed).shuffle([...ids].sort());
+  const nTrain = Math.round(order.length * fractions[0]);
+  const nVal = Math.round(order.length * (fractions[0] + fractions[1])) - nTrain;
+  const out = new Map<string, Split>();
+  order.forEach((id, i) => out.set(id, i < nTrain ? 'train' : i < nTrain + nVal ? 'val' : 'test'));
+  return out;
+}
+
+/** Streaming mean / standard deviation (Welford) of the ego state row and the actions. */
+export class NormAccumulator {
+  private n = 0;
+  private mean = new Float64Array(6);
+  private m2 = new Float64Array(6);
+
+  /** Adds every frame of an episode: ego row of states [T,7,4] and actions [T,2]. */
+  add(states: Float32Array, actions: Float32Array, length: number): void {
+    const v = new Float64Array(6);
+    for (let t = 0; t < length; t++) {
+      for (let k = 0; k < 4; k++) v[k] = states[t * STATE_ROWS * STATE_DIM + k]!;
+      v[4] = actions[t * 2]!;
+      v[5] = actions[t * 2 + 1]!;
+      this.n++;
+      for (let k = 0; k < 6; k++) {
+        const d = v[k]! - this.mean[k]!;
+        this.mean[k]! += d / this.n;
+        this.m2[k]! += d * (v[k]! - this.mean[k]!);
+      }
+    }
+  }
+
+  /** The statistics; a zero or undefined spread becomes 1 so that standardising never divides by 0. */
+  stats(): NormStats {
+    const std = Array.from(this.m2, (m) => {
+      const s = this.n > 1 ? Math.sqrt(m / (this.n - 1)) : 0;
+      return s > 1e-8 ? s : 1;
+    });
+    const mean = Array.from(this.mean);
+    return { stateMean: mean.slice(0, 4), stateStd: std.slice(0, 4), actionMean: mean.slice(4), actionStd: std.slice(4) };
+  }
+}
+
+function checkEpisodeShapes(ep: Episode, channels: number, nCosts: number): void {
+  const T = ep.meta.length;
+  const expect: Array<[string, number, number]> = [
+    ['images', ep.images.length, T * IMAGE_HEIGHT * IMAGE_WIDTH * channels],
+    ['states', ep.states.length, T * STATE_ROWS * STATE_DIM],
+    ['masks', ep.masks.length, T * STATE_ROWS],
+    ['actions', ep.actions.length, T * 2],
+    ['costs', ep.costs.length, T * nCosts],
+    ['frames', ep.frames.length, T],
+  ];
+  for (const [name, got, want] of expect) {
+    if (got !== want) throw new Error(`episode ${ep.meta.id}: ${name} has ${got} values, expected ${want}`);
+  }
+}
+
+/** Folder of one episode inside a dataset. */
+export function episodeDir(datasetDir: string, id: string): string {
+  return join(datasetDir, 'episodes', id);
+}
+
+/** Whether an episode folder is complete (all its files present); used to resume a dump. */
+export function hasEpisode(datasetDir: string, id: string): boolean {
+  const dir = episodeDir(datasetDir, id);
+  return EPISODE_FILES.every((f) => existsSync(join(dir, `${f}.npy`)));
+}
+
+/** Writes one episode's arrays atomically as episodes/<id>/*.npy. */
+export function writeEpisode(datasetDir: string, ep: Episode, channels: number, nCosts: number): void {
+  checkEpisodeShapes(ep, channels, nCosts);
+  const T = ep.meta.length;
+  const parent = join(datasetDir, 'episodes');
+  mkdirSync(parent, { recursive: true });
+  const tmp = mkdtempSync(join(parent, `.${ep.meta.id}.tmp-`));
+  try {
+    const arrays: Array<[string, Parameters<typeof encodeNpy>[0], number[]]> = [
+      ['images', ep.images, [T, IMAGE_HEIGHT, IMAGE_WIDTH, channels]],
+      ['states', ep.states, [T, STATE_ROWS, STATE_DIM]],
+      ['masks', ep.masks, [T, STATE_ROWS]],
+      ['actions', ep.actions, [T, 2]],
+      ['costs', ep.costs, [T, nCosts]],
+      ['frames', ep.frames, [T]],
+    ];
+    for (const [name, data, shape] of arrays) writeFileSync(join(tmp, `${name}.npy`), encodeNpy(data, shape));
+    const dest = episodeDir(datasetDir, ep.meta.id);
+    rmSync(dest, { recursive: true, force: true });
+    renameSync(tmp, dest);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Validates and writes manifest.json last, which marks the dataset complete. */
+export function writeManifest(datasetDir: string, manifest: DatasetManifest): void {
+  checkManifest(manifest, join(datasetDir, 'manifest.json'));
+  writeFileAtomic(join(datasetDir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+}
+
+/** Removes temp folders left by an interrupted writer. */
+export function cleanPartialEpisodes(datasetDir: string): void {
+  const parent = join(datasetDir, 'episodes');
+  if (!existsSync(parent)) return;
+  for (const f of readdirSync(parent)) if (f.startsWith('.') && f.includes('.tmp-')) rmSync(join(parent, f), { recursive: true, force: true });
+}
+
+/** A finished dataset opened for reading. */
+export class Dataset {
+  readonly manifest: DatasetManifest;
+  constructor(readonly dir: string) {
+    const file = join(dir, 'manifest.json');
+    if (!existsSync(dir)) throw new UserError(`${dir}: dataset folder not found`);
+    if (!existsSync(file)) throw new UserError(`${dir}: not a finished dataset (no manifest.json; re-run 'ppuu data dump' to finish it)`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new UserError(`${file}: invalid JSON (${(e as Error).message})`);
+    }
+    this.manifest = checkManifest(raw, file);
+  }
+
+  get channels(): number {
+    return this.manifest.imageShape[2];
+  }
+
+  /** Episode metadata, optionally of one split. */
+  episodes(split?: Split): EpisodeMeta[] {
+    return split ? this.manifest.episodes.filter((e) => e.split === split) : this.manifest.episodes;
+  }
+
+  /** Loads one episode's arrays (checking shapes against the manifest). */
+  load(meta: EpisodeMeta): Episode {
+    const dir = episodeDir(this.dir, meta.id);
+    const T = meta.length;
+    const get = (name: string, shape: number[]) => {
+      const { data, shape: got } = readNpy(join(dir, `${name}.npy`));
+      if (got.length !== shape.length || got.some((s, i) => s !== shape[i])) {
+        throw new UserError(`${join(dir, name + '.npy')}: shape [${got}] does not match the manifest's [${shape}]`);
+      }
+      return data;
+    };
+    const C = this.channels;
+    const K = this.manifest.costNames.length;
+    return {
+      meta,
+      images: get('images', [T, IMAGE_HEIGHT, IMAGE_WIDTH, C]) as Uint8Array,
+      states: get('states', [T, STATE_ROWS, STATE_DIM]) as Float32Array,
+      masks: get('masks', [T, STATE_ROWS]) as Uint8Array,
+      actions: get('actions', [T, 2]) as Float32Array,
+      costs: get('costs', [T, K]) as Float32Array,
+      frames: get('frames', [T]) as Int32Array,
+    };
+  }
+}
+
+export function openDataset(dir: string): Dataset {
+  return new Dataset(dir);
+}
