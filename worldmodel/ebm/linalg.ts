@@ -20,7 +20,7 @@ export function mat(rows: number, cols: number, data?: ArrayLike<number>): Mat {
 }
 
 /** y = A x (A is m x n, x has n values). */
-export function matVec(A: Mat, x: ArrayLike<number>, out = new Float64Array(A.rows)): Float64Array {
+export function matVec(A: Mat, x: ArrayLike<number>, out: Float64Array = new Float64Array(A.rows)): Float64Array {
   const { rows, cols, data } = A;
   for (let i = 0; i < rows; i++) {
     let s = 0;
@@ -32,7 +32,7 @@ export function matVec(A: Mat, x: ArrayLike<number>, out = new Float64Array(A.ro
 }
 
 /** y = A^T x (A is m x n, x has m values). */
-export function matTVec(A: Mat, x: ArrayLike<number>, out = new Float64Array(A.cols)): Float64Array {
+export function matTVec(A: Mat, x: ArrayLike<number>, out: Float64Array = new Float64Array(A.cols)): Float64Array {
   const { rows, cols, data } = A;
   out.fill(0);
   for (let i = 0; i < rows; i++) {
@@ -113,7 +113,7 @@ export function normaliseColumns(A: Mat): void {
  * gradient of 1/2 ||y - A z||^2), by power iteration from a fixed start vector.
  */
 export function spectralNormSq(A: Mat, iterations = 200): number {
-  let v = new Float64Array(A.cols);
+  let v: Float64Array = new Float64Array(A.cols);
   for (let j = 0; j < A.cols; j++) v[j] = 1 + 0.01 * ((j * 7919) % 13);
   let lambda = 0;
   const Av = new Float64Array(A.rows);
