@@ -76,7 +76,7 @@ export class ListaEnergy implements LatentEnergy<Float64Array> {
 /** Batched LISTA forward in tfjs; Y is [B, d], the result [B, k]. Row form: z <- soft(Y We^T + z S^T). */
 function forwardTf(WeT: tf.Tensor2D, ST: tf.Tensor2D, theta: tf.Tensor1D, Y: tf.Tensor2D, layers: number): tf.Tensor2D {
   const b = Y.matMul(WeT);
-  let z: tf.Tensor2D = tf.zerosLike(b);
+  let z = tf.zerosLike(b) as tf.Tensor2D;
   for (let t = 0; t < layers; t++) z = softThresholdTf(b.add(z.matMul(ST)), theta) as tf.Tensor2D;
   return z;
 }
