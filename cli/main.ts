@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../common/errors.js';
 import { InvalidFlag } from './output.js';
 import { registerInfo } from './commands/info.js';
+import { registerDataImport } from './commands/data-import.js';
 
 /** Returns the sub-command `name` of `parent`, creating it on first use (shared command groups). */
 export function group(parent: Command, name: string, description: string): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .option('--verbose', 'print stack traces and extra diagnostics')
     .showHelpAfterError('(run with --help for usage)');
   registerInfo(program);
+  registerDataImport(program);
   return program;
 }
 

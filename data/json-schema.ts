@@ -11,7 +11,7 @@ const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ??
   opts: Record<string, unknown>,
 ) => { compile<T>(schema: object): ValidateFunction<T> };
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 
 /** Names one ajv error as "field PATH: message" (PATH in dotted form, '(root)' for the whole document). */
 function describe(e: ErrorObject): string {

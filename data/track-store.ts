@@ -4,7 +4,7 @@
  * at once or not at all); reading checks the manifest, the column files and each vehicle's
  * slice, and names the file and field of the first problem.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeNpy, readNpy, type NpyArray } from '../common/npy.js';
 import { writeFileSync } from 'node:fs';
@@ -176,4 +176,15 @@ export function readTrackStore(dir: string): TrackStore {
     };
   });
   return { manifest, vehicles };
+}
+
+/**
+ * Refuses to replace `dir` unless it is absent, an empty folder, or a folder that `isOurs`
+ * recognises (so that `--out .` or a typo never deletes unrelated files).
+ */
+export function assertReplaceableDir(dir: string, isOurs: (dir: string) => boolean, what: string): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a folder; choose another --out`);
+  if (readdirSync(dir).length === 0 || isOurs(dir)) return;
+  throw new UserError(`${dir}: exists and is not ${what}; choose a new folder for --out (it is replaced as a whole)`);
 }
