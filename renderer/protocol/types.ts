@@ -1,0 +1,135 @@
+/**
+ * What the viewer page and the Node side say to each other, the same over HTTP (browser viewer)
+ * and Electron IPC. The page draws; the simulation runs in Node (see renderer/README.md) and the
+ * page asks for frames in chunks by index, so play, pause, step and scrubbing never re-simulate.
+ *
+ * Coordinates are simulator pixels: x along the road (driving direction), y across it, pointing
+ * down (towards the ramp); 1 lane width = 24 px = 3.7 m. Positions are car CENTRES.
+ */
+
+/** A road drawn as paved polygons and lane lines, flat [x0, y0, x1, y1, ...] arrays in px. */
+export interface RoadDrawing {
+  widthPx: number;
+  heightPx: number;
+  surfaces: Array<{ kind: 'road' | 'ramp'; points: number[] }>;
+  markings: Array<{ style: 'solid' | 'dashed'; points: number[] }>;
+  /** Vertical lines: where states start being recorded and where arrival counts. */
+  zones: { recordStartXPx: number; arrivalXPx: number } | null;
+}
+
+/** Car columns of one frame (index i across the arrays is one car). */
+export interface CarColumns {
+  id: Int32Array;
+  xPx: Float32Array;
+  yPx: Float32Array;
+  /** Unit heading. */
+  dirX: Float32Array;
+  dirY: Float32Array;
+  lengthPx: Float32Array;
+  widthPx: Float32Array;
+  /** Bit flags: CAR_CONTROLLED (bot-driven), CAR_FOCUS (the car the camera and HUD follow). */
+  flags: Uint8Array;
+}
+export const CAR_CONTROLLED = 1;
+export const CAR_FOCUS = 2;
+
+export interface EgoStatus {
+  id: number;
+  speedPxPerS: number;
+  /** Named costs of this frame (proximity, lane, uncertainty, ...). */
+  costs: Record<string, number>;
+}
+
+/** Imagined future frames of a world model and their spread across dropout samples. */
+export interface ImaginedFrames {
+  steps: number;
+  heightPx: number;
+  widthPx: number;
+  channels: number;
+  /** Mean predicted images, uint8 [steps, height, width, channels]. */
+  frames: Uint8Array;
+  /** Per-step spread (mean per-pixel variance across samples, 0..1 scale). */
+  spread: Float32Array;
+}
+
+export interface ViewerFrame {
+  /** Episode-relative frame number (0 = first frame shown). */
+  index: number;
+  /** Source frame id of the data. */
+  frameId: number;
+  timeS: number;
+  cars: CarColumns;
+  /** Logged (human) positions of the controlled cars at this instant. */
+  ghosts: CarColumns;
+  /** The focused controlled car, null when none is on the road. */
+  ego: EgoStatus | null;
+  /** The focused car's observation, uint8 [height, width, channels] row-major (front at row 0). */
+  observation: Uint8Array | null;
+  imagined: ImaginedFrames | null;
+}
+
+export interface FrameChunk {
+  sessionId: string;
+  from: number;
+  frames: ViewerFrame[];
+  /** Episode length in frames once known (the run reached its end), else null. */
+  total: number | null;
+  /** How and where the episode ended, once it has. */
+  ended: { atFrame: number; reason: string } | null;
+}
+
+export interface DisplaySettings {
+  camera: 'follow' | 'free';
+  showGhost: boolean;
+  showObservation: boolean;
+  showImagined: boolean;
+  playbackSpeed: number;
+  startPaused: boolean;
+  frame: number;
+}
+
+export interface SceneInfo {
+  sessionId: string;
+  scenario: { name: string; description: string; file: string; controller: string };
+  /** The episodes the scenario expands to (one per ego car and seed unless driven together). */
+  episodes: Array<{ label: string; egoIds: number[]; seed: number }>;
+  episodeIndex: number;
+  road: RoadDrawing;
+  dtS: number;
+  pxPerM: number;
+  /** Largest number of frames the episode can have (its duration); the run may end earlier. */
+  maxFrames: number;
+  observation: { heightPx: number; widthPx: number; channels: number } | null;
+  costNames: string[];
+  display: DisplaySettings;
+}
+
+export interface ScenarioListing {
+  file: string;
+  name: string;
+  kind: 'scenario' | 'suite';
+  scenarios: string[];
+  /** Set when the file does not validate; the message says why. */
+  error: string | null;
+}
+
+/** What the page may ask for: by path of a listed / given file, or a JSON text it read itself. */
+export interface LoadRequest {
+  file?: string;
+  text?: string;
+  /** Name shown in errors for a text. */
+  name?: string;
+  /** Scenario index inside a suite (default 0). */
+  scenario?: number;
+  /** Episode index (default 0). */
+  episode?: number;
+}
+
+/** The calls both transports offer; Electron's preload exposes exactly these. */
+export interface ViewerApi {
+  listScenarios(): Promise<ScenarioListing[]>;
+  /** The scenario given on the command line, if any. */
+  initial(): Promise<LoadRequest | null>;
+  loadScenario(req: LoadRequest): Promise<SceneInfo>;
+  frames(sessionId: string, from: number, count: number): Promise<FrameChunk>;
+}

@@ -1,0 +1,26 @@
+/** The heads-up display: frame, time, the focused bot's speed and its costs, and the run status. */
+import type { SceneInfo, ViewerFrame } from '../protocol/types.js';
+
+const $ = (id: string) => document.getElementById(id)!;
+
+function fmtCost(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(3);
+}
+
+export class Hud {
+  setScene(info: SceneInfo): void {
+    const ep = info.episodes[info.episodeIndex];
+    $('hud-title').textContent = `${info.scenario.name} - ${info.scenario.controller}${ep ? ` - ${ep.label}` : ''}`;
+  }
+
+  show(frame: ViewerFrame, info: SceneInfo, limit: number, ended: { atFrame: number; reason: string } | null): void {
+    $('hud-frame').textContent = `${frame.index} / ${limit - 1}`;
+    $('hud-time').textContent = `${frame.timeS.toFixed(1)} s`;
+    const ego = frame.ego;
+    $('hud-speed').textContent = ego ? `${((ego.speedPxPerS / info.pxPerM) * 3.6).toFixed(1)} km/h` : '-';
+    $('hud-proximity').textContent = fmtCost(ego?.costs.proximity);
+    $('hud-lane').textContent = fmtCost(ego?.costs.lane);
+    $('hud-uncertainty').textContent = fmtCost(ego?.costs.uncertainty);
+    $('hud-status').textContent = ended && frame.index >= ended.atFrame ? `ended: ${ended.reason}` : '';
+  }
+}
