@@ -1,0 +1,117 @@
+/**
+ * Headless evaluation of a controller (SPEC.md section 7): one episode per car, all episodes of
+ * a slot stepped in lockstep (sim/env.ts), repeated over seeds. Metrics per seed: success rate
+ * (fraction of episodes that arrive), mean distance driven (m), collision rate and off-road rate,
+ * over the episodes that reached the takeover (too-short ones are counted apart); the report
+ * gives each as mean and standard deviation (population, ddof = 0) over seeds.
+ */
+import type { Controller } from './controllers/controller.js';
+import { LockstepEnv, runEnv, type EnvOptions, type EpisodeResult } from './env.js';
+import type { ReplayData } from './replay.js';
+
+export interface MeanStd {
+  mean: number;
+  std: number;
+}
+
+export interface SlotEpisodes {
+  data: ReplayData;
+  /** Vehicle ids to evaluate, and the id of the dataset episode each one comes from. */
+  vehicleIds: number[];
+  episodeIds?: string[];
+}
+
+export interface SeedMetrics {
+  seed: number;
+  episodes: number;
+  successRate: number;
+  meanDistanceM: number;
+  collisionRate: number;
+  offRoadRate: number;
+}
+
+export interface EpisodeRecord extends EpisodeResult {
+  seed: number;
+  slot: string | null;
+  episodeId: string | null;
+}
+
+export interface EvalReport {
+  policy: string;
+  seeds: number[];
+  episodes: number;
+  tooShort: number;
+  successRate: MeanStd;
+  meanDistanceM: MeanStd;
+  collisionRate: MeanStd;
+  offRoadRate: MeanStd;
+  outcomes: Record<string, number>;
+  perSeed: SeedMetrics[];
+  records: EpisodeRecord[];
+}
+
+export function meanStd(values: number[]): MeanStd {
+  if (values.length === 0) return { mean: 0, std: 0 };
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const v = values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length;
+  return { mean, std: Math.sqrt(v) };
+}
+
+/** Metrics of one seed's episode results (too-short episodes left out). */
+export function seedMetrics(seed: number, results: EpisodeResult[]): SeedMetrics {
+  const driven = results.filter((r) => r.outcome !== 'too-short');
+  const n = driven.length;
+  const frac = (f: (r: EpisodeResult) => boolean) => (n === 0 ? 0 : driven.filter(f).length / n);
+  return {
+    seed,
+    episodes: n,
+    successRate: frac((r) => r.success),
+    meanDistanceM: n === 0 ? 0 : driven.reduce((s, r) => s + r.distanceM, 0) / n,
+    collisionRate: frac((r) => r.outcome === 'collision'),
+    offRoadRate: frac((r) => r.outcome === 'offroad'),
+  };
+}
+
+export interface EvaluateOptions extends EnvOptions {
+  seeds: number[];
+  /** Makes the controller for one seed. */
+  controllerFor: (seed: number) => Controller | Promise<Controller>;
+  /** Called after each lockstep step with the number of episodes driven in it. */
+  onStep?: (activeCount: number) => void;
+  /** Name recorded in the report. */
+  policyName: string;
+}
+
+export async function evaluate(slots: SlotEpisodes[], opts: EvaluateOptions): Promise<EvalReport> {
+  const perSeed: SeedMetrics[] = [];
+  const records: EpisodeRecord[] = [];
+  let tooShort = 0;
+  for (const seed of opts.seeds) {
+    const controller = await opts.controllerFor(seed);
+    const all: EpisodeResult[] = [];
+    for (const s of slots) {
+      if (s.vehicleIds.length === 0) continue;
+      const env = new LockstepEnv(s.data, s.vehicleIds, opts);
+      const res = await runEnv(env, controller, opts.onStep);
+      res.forEach((r, i) => records.push({ ...r, seed, slot: s.data.slot, episodeId: s.episodeIds?.[i] ?? null }));
+      all.push(...res);
+    }
+    if (seed === opts.seeds[0]) tooShort = all.filter((r) => r.outcome === 'too-short').length;
+    perSeed.push(seedMetrics(seed, all));
+  }
+  const outcomes: Record<string, number> = {};
+  for (const r of records) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  return {
+    policy: opts.policyName,
+    seeds: opts.seeds,
+    episodes: perSeed[0]?.episodes ?? 0,
+    tooShort,
+    successRate: meanStd(perSeed.map((m) => m.successRate)),
+    meanDistanceM: meanStd(perSeed.map((m) => m.meanDistanceM)),
+    collisionRate: meanStd(perSeed.map((m) => m.collisionRate)),
+    offRoadRate: meanStd(perSeed.map((m) => m.offRoadRate)),
+    outcomes,
+    perSeed,
+    records,
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * Road maps as data (SPEC.md section 1). Everything is in screen pixels (SCALE = 6.486 px/m):
+ * x along the road, y to the right; lane n of the main road occupies y in
+ * [topPx + 24 n, topPx + 24 (n + 1)].
+ *
+ * A map gives: the screen size; the conversion from a track store's metric positions (front
+ * centre, NGSIM Local_Y / Local_X) to the simulator's rear-centre position; the lane bands; the
+ * lane markings drawn in the red channel of observations (1 px wide segments); the road edges
+ * that define off-road (above `topPx`, or below the polyline `lowerEdge`); the validity window
+ * in which a car's states are recorded; and per-slot black lists of vehicle ids.
+ */
+import { LANE_W_PX, LOOK_AHEAD_PX } from './units.js';
+
+export type Segment = readonly [x0: number, y0: number, x1: number, y1: number];
+export type Point = readonly [x: number, y: number];
+
+export interface RoadMap {
+  name: 'i80' | 'us101';
+  widthPx: number;
+  heightPx: number;
+  /** x = LocalY * SCALE - xOffsetPx - length (rear of the car). */
+  xOffsetPx: number;
+  /** y = LocalX * SCALE + topPx; also the top edge of lane 0. */
+  topPx: number;
+  /** Number of main lanes (bands of LANE_W_PX starting at topPx). */
+  mainLanes: number;
+  /** Index given to positions below the main lanes and above the lower edge (ramp / auxiliary lane). */
+  rampLane: number;
+  /** The ramp lane is a left/right neighbour of the last main lane only for x beyond this. */
+  rampJoinXPx: number;
+  markings: readonly Segment[];
+  /** Lower road edge, a polyline in increasing x, extended flat beyond its ends. */
+  lowerEdge: readonly Point[];
+  /** States are recorded while rear > validMinXPx and front < validMaxXPx; arrival is rear > validMaxXPx. */
+  validMinXPx: number;
+  validMaxXPx: number;
+  /** Vehicle ids left out per time slot (tracking errors and kinematic-model failures). */
+  blackLists: Readonly<Record<string, readonly number[]>>;
+}
+
+const FAR = 300; // markings extend this far beyond the screen so crops near the ends see them
+
+function i80(): RoadMap {
+  const top = 1.5 * LANE_W_PX; // 36
+  const widthPx = 85 * LANE_W_PX; // 2040
+  const bottom = top + 6 * LANE_W_PX; // 180
+  const slope = 0.035;
+  const markings: Segment[] = [];
+  for (let n = 0; n < 6; n++) markings.push([-FAR, top + n * LANE_W_PX, widthPx + FAR, top + n * LANE_W_PX]);
+  markings.push([-FAR, bottom, 18 * LANE_W_PX, bottom]);
+  markings.push([0, bottom + 29, 18 * LANE_W_PX, bottom + 29 - slope * 18 * LANE_W_PX]);
+  markings.push([18 * LANE_W_PX, bottom + 13, 31 * LANE_W_PX, bottom]);
+  markings.push([0, bottom + 53, 60 * LANE_W_PX, bottom + 53 - slope * 60 * LANE_W_PX]);
+  markings.push([60 * LANE_W_PX, bottom + 3, widthPx + FAR, bottom]);
+  return {
+    name: 'i80',
+    widthPx,
+    heightPx: 11 * LANE_W_PX,
+    xOffsetPx: 470,
+    topPx: top,
+    mainLanes: 6,
+    rampLane: 6,
+    rampJoinXPx: 18 * LANE_W_PX,
+    markings,
+    lowerEdge: [
+      [0, bottom + 53],
+      [60 * LANE_W_PX, bottom + 53 - slope * 60 * LANE_W_PX],
+      [widthPx + FAR, bottom],
+    ],
+    validMinXPx: LOOK_AHEAD_PX,
+    validMaxXPx: widthPx - 1.75 * LOOK_AHEAD_PX,
+    blackLists: {
+      '0400-0415': [1628, 2089, 2834, 2818, 2874, 1383, 1430, 1456, 1589, 1913],
+      '0500-0515': [
+        537, 1119, 1261, 1215, 1288, 1381, 1382, 1348, 2512, 2462, 2442, 2427, 2407, 2486, 2296, 2552, 2500, 2616, 2555, 2586,
+        2669, 876, 882, 953, 1290, 1574, 2053, 2054, 2134, 2332, 2117, 2301, 2488, 2519, 2421, 2788,
+      ],
+      '0515-0530': [
+        269, 567, 722, 790, 860, 1603, 1651, 1734, 1762, 1800, 1722, 1878, 2056, 2075, 2258, 2252, 2285, 2362, 3004, 401, 510,
+        682, 680, 815, 827, 1675, 1780, 1751, 1831, 2200, 2080, 2119, 2170, 2369, 2480, 1797,
+      ],
+    },
+  };
+}
+
+/**
+ * US-101 (five main lanes, an auxiliary lane between the on-ramp and the off-ramp). Markings
+ * follow the reference simulator's drawing; the lower edge is an approximation of the ramp edges.
+ */
+function us101(): RoadMap {
+  const top = 1.5 * LANE_W_PX;
+  const widthPx = 125 * LANE_W_PX; // 3000
+  const bottom = top + 5 * LANE_W_PX; // 156
+  const slope = 0.07;
+  const L = LANE_W_PX;
+  const markings: Segment[] = [];
+  for (let n = 0; n <= 5; n++) markings.push([-FAR, top + n * L, widthPx + FAR, top + n * L]);
+  markings.push([22 * L, bottom + L, 90 * L, bottom + L]);
+  markings.push([0, bottom + 35, 20 * L, bottom + 35 - slope * 20 * L]);
+  markings.push([15 * L, bottom + 35, 22 * L, bottom + 35 - slope * 7 * L]);
+  markings.push([92 * L, bottom, 112 * L, bottom + slope * 20 * L]);
+  markings.push([90 * L, bottom + L, 97 * L, bottom + L + slope * 7 * L]);
+  return {
+    name: 'us101',
+    widthPx,
+    heightPx: 9 * L,
+    xOffsetPx: 615,
+    topPx: top,
+    mainLanes: 5,
+    rampLane: 5,
+    rampJoinXPx: 22 * L,
+    markings,
+    lowerEdge: [
+      [15 * L, bottom + 35],
+      [22 * L, bottom + 35 - slope * 7 * L],
+      [90 * L, bottom + L],
+      [97 * L, bottom + L + slope * 7 * L],
+    ],
+    validMinXPx: LOOK_AHEAD_PX,
+    validMaxXPx: widthPx - 1.75 * LOOK_AHEAD_PX,
+    blackLists: {
+      '0750-0805': [2691, 2809, 2820, 2871, 2851, 2873],
+      '0805-0820': [649, 806, 1690, 1725, 1734, 1773, 1949, 1877],
+      '0820-0835': [183, 329, 791, 804, 1187, 1183, 1107, 1247, 1202, 1371, 1346, 1435, 1390, 1912],
+    },
+  };
+}
+
+export const I80_MAP: RoadMap = i80();
+export const US101_MAP: RoadMap = us101();
+
+const MAPS: Record<string, RoadMap> = { i80: I80_MAP, us101: US101_MAP };
+
+/** The map called `name`, or undefined. */
+export function findMap(name: string): RoadMap | undefined {
+  return MAPS[name];
+}
+
+/** y of the lower road edge at x (linear between polyline points, flat beyond the ends). */
+export function lowerEdgeY(map: RoadMap, xPx: number): number {
+  const e = map.lowerEdge;
+  if (xPx <= e[0]![0]) return e[0]![1];
+  for (let i = 1; i < e.length; i++) {
+    const [x1, y1] = e[i]!;
+    if (xPx <= x1) {
+      const [x0, y0] = e[i - 1]!;
+      return y0 + ((y1 - y0) * (xPx - x0)) / (x1 - x0);
+    }
+  }
+  return e[e.length - 1]![1];
+}
+
+/** True when a car whose rear centre is at (x, y) has left the road (above lane 0 or below the lower edge). */
+export function isOffRoad(map: RoadMap, xPx: number, yPx: number): boolean {
+  return yPx < map.topPx || yPx > lowerEdgeY(map, xPx);
+}
+
+/**
+ * Lane index of a lateral position: 0..mainLanes-1 for the main lanes, `rampLane` below them,
+ * -1 above the road.
+ */
+export function laneOf(map: RoadMap, yPx: number): number {
+  if (yPx < map.topPx) return -1;
+  const n = Math.floor((yPx - map.topPx) / LANE_W_PX);
+  return n < map.mainLanes ? n : map.rampLane;
+}
+
+/** y of the centre of main lane n. */
+export function laneCentreY(map: RoadMap, lane: number): number {
+  return map.topPx + (Math.min(lane, map.mainLanes - 1) + 0.5) * LANE_W_PX;
+}
