@@ -8,6 +8,7 @@ import { UserError } from '../common/errors.js';
 import { InvalidFlag } from './output.js';
 import { registerInfo } from './commands/info.js';
 import { registerDataImport } from './commands/data-import.js';
+import { registerEbm } from './commands/ebm.js';
 
 /** Returns the sub-command `name` of `parent`, creating it on first use (shared command groups). */
 export function group(parent: Command, name: string, description: string): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerInfo(program);
   registerDataImport(program);
+  registerEbm(program);
   return program;
 }
 
