@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { idmController, noActionController, replayController } from '../../sim/controllers/builtin.js';
+import type { TrackStore } from '../../data/tracks.js';
+import { LockstepEnv, runEnv } from '../../sim/env.js';
+import { evaluate } from '../../sim/evaluate.js';
+import { I80_MAP } from '../../sim/map.js';
+import { ReplayData } from '../../sim/replay.js';
+import { World } from '../../sim/world.js';
+import { makeTrack, makeTraffic } from './helpers/traffic.js';
+
+/** A leader that slows from 12 to 4 m/s half way and a follower that brakes with it. */
+function brakingPair(): TrackStore {
+  const store = makeTraffic({ perLane: 1, lanes: [4] });
+  const speed = (t: number) => (t < 8 ? 12 : t < 12 ? 12 - 2 * (t - 8) : 4);
+  const run = (startY: number, delayS: number) => {
+    const ys: number[] = [];
+    let y = startY;
+    for (let i = 0; y < 400; i++) {
+      ys.push(y);
+      y += speed(i * 0.1 - delayS) * 0.1;
+    }
+    return ys;
+  };
+  const lead = run(100, 0);
+  const follow = run(70, 0);
+  store.vehicles = [makeTrack(101, 2000, lead, lead.map(() => 12.95)), makeTrack(102, 2000, follow, follow.map(() => 12.95))];
+  return store;
+}
+
+test('replay drives every car to the end without collision; no-action rear-ends a braking leader', async () => {
+  const data = ReplayData.fromTrackStore(I80_MAP, brakingPair());
+  const env = new LockstepEnv(data, [102]);
+  const [replay] = await runEnv(env, replayController());
+  assert.equal(replay!.outcome, 'arrived');
+  assert.ok(replay!.distanceM > 100, `${replay!.distanceM}`);
+  const [still] = await runEnv(env, noActionController());
+  assert.equal(still!.outcome, 'collision');
+  assert.ok(still!.distanceM < replay!.distanceM);
+});
+
+test('the lockstep environment gives the same results as one episode at a time', async () => {
+  const data = ReplayData.fromTrackStore(I80_MAP, makeTraffic({ perLane: 2, lanes: [1, 2, 3], laneChanger: 3 }));
+  const ids = data.cars.map((c) => c.id);
+  for (const controller of [idmController(), replayController()]) {
+    const together = await runEnv(new LockstepEnv(data, ids), controller);
+    const alone = [];
+    for (const id of ids) alone.push(...(await runEnv(new LockstepEnv(data, [id]), controller)));
+    assert.deepEqual(together, alone);
+    assert.ok(together.every((r) => r.outcome !== 'too-short'));
+  }
+});
+
+test('the controller sees the last 20 observations, oldest first, and the takeover frame', async () => {
+  const data = ReplayData.fromTrackStore(I80_MAP, makeTraffic({ perLane: 1, lanes: [2] }));
+  const env = new LockstepEnv(data, [data.cars[0]!.id]);
+  env.reset();
+  const b = env.batch();
+  assert.equal(b.n, 1);
+  assert.equal(b.images.length, 20 * 117 * 24 * 3);
+  const xs = Array.from({ length: 20 }, (_, t) => b.states[t * 4]!);
+  for (let t = 1; t < 20; t++) assert.ok(xs[t]! > xs[t - 1]!, 'states in time order');
+  assert.ok(Math.abs(b.episodes[0]!.state.xPx - xs[19]!) < 1e-3);
+  assert.ok(xs[0]! > I80_MAP.validMinXPx);
+  // The ego is drawn in blue in every context image.
+  for (let t = 0; t < 20; t++) assert.equal(b.images[(t * 117 * 24 + 58 * 24 + 11) * 3 + 2], 255);
+});
+
+test('episodes too short to fill the context are reported apart and left out of the rates', async () => {
+  const store = makeTraffic({ perLane: 1, lanes: [2] });
+  const ys = Array.from({ length: 30 }, (_, i) => 150 + i * 1.2); // 14 steps: fewer than 20
+  store.vehicles.push(makeTrack(77, 1000, ys, ys.map(() => 9.25)));
+  const data = ReplayData.fromTrackStore(I80_MAP, store);
+  const report = await evaluate([{ data, vehicleIds: data.cars.map((c) => c.id) }], {
+    seeds: [0, 1],
+    controllerFor: () => replayController(),
+    policyName: 'replay',
+  });
+  assert.equal(report.tooShort, 1);
+  assert.equal(report.episodes, 1);
+  assert.deepEqual(report.successRate, { mean: 1, std: 0 });
+  assert.equal(report.records.length, 4);
+});
+
+test('the world moves controlled cars by the given actions and reports ghosts and observations', () => {
+  const data = ReplayData.fromTrackStore(I80_MAP, makeTraffic({ perLane: 1, lanes: [1, 2] }));
+  const car = data.cars[0]!;
+  const world = new World(data, { frame: car.firstFrame + 10 });
+  world.control(car.id);
+  for (let i = 0; i < 5; i++) world.step();
+  let snap = world.snapshot();
+  const me = snap.cars.find((c) => c.id === car.id)!;
+  assert.ok(me.controlled);
+  // Logged actions: the controlled car stays on its replay.
+  assert.ok(Math.abs(me.xPx - car.x[15]!) < 1e-6);
+  assert.deepEqual(me.ghost, { xPx: car.ghostX[15]!, yPx: car.ghostY[15]! });
+  assert.ok(Math.abs(me.centreXPx - (me.xPx + me.lengthPx / 2)) < 1e-9);
+  assert.equal(snap.controlled.length, 1);
+  assert.equal(snap.controlled[0]!.observation.length, 117 * 24 * 3);
+  // Hard braking: it falls behind its ghost.
+  for (let i = 0; i < 10; i++) world.step(new Map([[car.id, [-40, 0] as const]]));
+  snap = world.snapshot();
+  const braked = snap.cars.find((c) => c.id === car.id)!;
+  assert.ok(braked.ghost!.xPx - braked.xPx > 10);
+});
