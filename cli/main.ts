@@ -9,6 +9,7 @@ import { InvalidFlag } from './output.js';
 import { registerInfo } from './commands/info.js';
 import { registerDataImport } from './commands/data-import.js';
 import { registerEbm } from './commands/ebm.js';
+import { registerApp } from './commands/app.js';
 
 /** Returns the sub-command `name` of `parent`, creating it on first use (shared command groups). */
 export function group(parent: Command, name: string, description: string): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerDataImport(program);
   registerEbm(program);
+  registerApp(program);
   return program;
 }
 

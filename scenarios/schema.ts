@@ -12,9 +12,14 @@
 export const SCENARIO_FORMAT = 'ppuu-scenario';
 export const SUITE_FORMAT = 'ppuu-suite';
 
-/** Traffic from a track store folder written by `ppuu data import` / `ppuu data synth`. */
+/** Traffic from a track store folder (`ppuu data import` / `ppuu data synth`) or a raw trajectory file (imported in memory). */
 export interface TracksDataset {
   kind: 'tracks';
+  path: string;
+}
+/** An episode dataset (`ppuu data dump`): its manifest gives the traffic (its track stores) and the exact split. */
+export interface EpisodesDataset {
+  kind: 'episodes';
   path: string;
 }
 /** Seeded synthetic I-80-like traffic generated in memory (data/synth); `options` go to the generator as they are. */
@@ -24,32 +29,34 @@ export interface SynthDataset {
   durationS: number;
   options?: Record<string, unknown>;
 }
-export type DatasetSpec = TracksDataset | SynthDataset;
+export type DatasetSpec = TracksDataset | EpisodesDataset | SynthDataset;
 
-/** The bot drives these vehicle ids (each one its own episode unless `together` is set). */
+/** The bot drives these vehicle ids, one episode each (as in evaluation, episodes do not see each other). */
 export interface EgoVehicles {
   kind: 'vehicles';
   ids: number[];
-  /** Drive all listed cars in one world at once (default false: one episode per car). */
-  together?: boolean;
 }
-/** The bot drives every car of a split (seeded 80/10/10 by vehicle, as data/dataset splits episodes). */
+/**
+ * The bot drives every car of a split, one episode each. With an `episodes` dataset the split is
+ * the dataset's own; otherwise the vehicle ids are split 80/10/10 with data/dataset's seeded rule.
+ */
 export interface EgoSplit {
   kind: 'split';
   split: 'train' | 'val' | 'test' | 'all';
-  /** Seed of the split permutation (default 0). */
+  /** Seed of the split permutation (default 0; ignored for an `episodes` dataset). */
   splitSeed?: number;
   /** Keep only the first N cars of the split, in vehicle-id order. */
   limit?: number;
 }
 export type EgoSpec = EgoVehicles | EgoSplit;
 
+/** Overrides of sim/controllers' IDM defaults. */
 export interface IdmParams {
   desiredSpeedMps?: number;
-  timeHeadwayS?: number;
+  timeGapS?: number;
   minGapM?: number;
-  maxAccMps2?: number;
-  comfortDecMps2?: number;
+  maxAccelMps2?: number;
+  comfortDecelMps2?: number;
 }
 
 export type ControllerSpec =
@@ -88,11 +95,15 @@ export interface Scenario {
   slot?: string | null;
   dataset: DatasetSpec;
   ego: EgoSpec;
-  /** Frames after the ego's first recorded frame at which the episode starts (default 0). */
+  /**
+   * Time window of the recording, in source frame ids: only cars that enter at or after
+   * `startFrame` and before `startFrame + windowFrames` are egos (default: the whole recording).
+   */
   startFrame?: number;
-  /** Frames the ego replays its logged actions before the controller drives (default 20: the model's context). */
-  takeoverFrames?: number;
-  /** Longest episode in frames (default: until the ego's data ends). */
+  windowFrames?: number;
+  /** Observations buffered on the logged actions before the controller drives (default 20, the models' context). */
+  contextFrames?: number;
+  /** Longest drive in frames after the takeover (default 2000); the episode also ends at a collision, off-road, arrival or the end of the data. */
   durationFrames?: number;
   controller: ControllerSpec;
   /** One run per seed (stochastic policies, world-model samples); default [0]. */
@@ -116,10 +127,10 @@ const idmParams = {
   additionalProperties: false,
   properties: {
     desiredSpeedMps: { type: 'number', exclusiveMinimum: 0, maximum: 60 },
-    timeHeadwayS: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
+    timeGapS: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
     minGapM: { type: 'number', minimum: 0, maximum: 50 },
-    maxAccMps2: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
-    comfortDecMps2: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
+    maxAccelMps2: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
+    comfortDecelMps2: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
   },
 } as const;
 
@@ -148,6 +159,11 @@ export const scenarioSchema = {
         },
         {
           additionalProperties: false,
+          required: ['path'],
+          properties: { kind: { const: 'episodes' }, path: { type: 'string', minLength: 1 } },
+        },
+        {
+          additionalProperties: false,
           required: ['seed', 'durationS'],
           properties: {
             kind: { const: 'synth' },
@@ -170,7 +186,6 @@ export const scenarioSchema = {
           properties: {
             kind: { const: 'vehicles' },
             ids: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer' } },
-            together: { type: 'boolean' },
           },
         },
         {
@@ -186,7 +201,8 @@ export const scenarioSchema = {
       ],
     },
     startFrame: nonNegInt,
-    takeoverFrames: nonNegInt,
+    windowFrames: { type: 'integer', minimum: 1 },
+    contextFrames: { type: 'integer', minimum: 1, maximum: 100 },
     durationFrames: { type: 'integer', minimum: 1 },
     controller: {
       type: 'object',

@@ -18,9 +18,10 @@ const checkScenario = ajv.getSchema<Scenario>('ppuu-scenario')!;
 const checkSuite = ajv.compile<Suite>(suiteSchema);
 
 /** A scenario with every default filled in and `baseDir` set for its relative paths. */
-export interface ResolvedScenario extends Required<Omit<Scenario, 'format' | 'description' | 'worldModel' | 'durationFrames' | 'display'>> {
+export interface ResolvedScenario extends Required<Omit<Scenario, 'format' | 'description' | 'worldModel' | 'startFrame' | 'windowFrames' | 'display'>> {
   description: string;
-  durationFrames: number | null;
+  startFrame: number | null;
+  windowFrames: number | null;
   worldModel: { path: string; horizon: number; samples: number } | null;
   display: Required<DisplayOptions>;
   /** Folder that relative paths in the scenario are resolved against. */
@@ -129,9 +130,10 @@ export function resolveScenario(s: Scenario, baseDir: string, source: ResolvedSc
     slot: s.slot ?? null,
     dataset: s.dataset,
     ego: s.ego,
-    startFrame: s.startFrame ?? 0,
-    takeoverFrames: s.takeoverFrames ?? 20,
-    durationFrames: s.durationFrames ?? null,
+    startFrame: s.startFrame ?? null,
+    windowFrames: s.windowFrames ?? null,
+    contextFrames: s.contextFrames ?? 20,
+    durationFrames: s.durationFrames ?? 2000,
     controller: s.controller,
     seeds: s.seeds ?? [0],
     worldModel: s.worldModel ? { path: s.worldModel.path, horizon: s.worldModel.horizon ?? 10, samples: s.worldModel.samples ?? 10 } : null,

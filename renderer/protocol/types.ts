@@ -58,6 +58,8 @@ export interface ViewerFrame {
   /** Source frame id of the data. */
   frameId: number;
   timeS: number;
+  /** What the focused car is doing, in words ('replaying its log', 'driving: idm', 'collision'). */
+  status: string;
   cars: CarColumns;
   /** Logged (human) positions of the controlled cars at this instant. */
   ghosts: CarColumns;

@@ -21,6 +21,6 @@ export class Hud {
     $('hud-proximity').textContent = fmtCost(ego?.costs.proximity);
     $('hud-lane').textContent = fmtCost(ego?.costs.lane);
     $('hud-uncertainty').textContent = fmtCost(ego?.costs.uncertainty);
-    $('hud-status').textContent = ended && frame.index >= ended.atFrame ? `ended: ${ended.reason}` : '';
+    $('hud-status').textContent = ended && frame.index >= ended.atFrame ? `ended: ${ended.reason}` : frame.status;
   }
 }

@@ -78,6 +78,7 @@ export function patternSource(opts: PatternOptions): EpisodeSource {
           index: k,
           frameId: 1000 + k,
           timeS: k * 0.1,
+          status: 'pattern',
           cars: cols,
           ghosts: { ...cols, id: cols.id.subarray(0, 1), xPx: new Float32Array([ego.xPx - 10]), yPx: new Float32Array([ego.yPx + 6]), dirX: cols.dirX.subarray(0, 1), dirY: cols.dirY.subarray(0, 1), lengthPx: cols.lengthPx.subarray(0, 1), widthPx: cols.widthPx.subarray(0, 1), flags: new Uint8Array(1) },
           ego: { id: 0, speedPxPerS: ego.speedPxPerS, costs: { proximity: 0.1, lane: 0.2 } },

@@ -1,0 +1,110 @@
+/**
+ * Episode sources for real scenarios: loads the scenario's traffic, picks the episode, and turns
+ * the scenario runner's per-frame snapshots (scenarios/episode-run.ts, rear-centre positions as
+ * in sim/) into viewer frames (car centres, the bot flagged, its logged ghost, HUD values).
+ */
+import { UserError } from '../../common/errors.js';
+import { EpisodeRun } from '../../scenarios/episode-run.js';
+import type { EpisodeSnapshot } from '../../scenarios/episode-run.js';
+import { planEpisodes } from '../../scenarios/plan.js';
+import { loadTraffic } from '../../scenarios/traffic.js';
+import type { ResolvedScenario } from '../../scenarios/validate.js';
+import { COST_NAMES } from '../../sim/costs.js';
+import { DT_S, OBS_H, OBS_W, SCALE_PX_PER_M } from '../../sim/units.js';
+import type { CarColumns, ViewerFrame } from '../protocol/types.js';
+import { CAR_CONTROLLED, CAR_FOCUS } from '../protocol/types.js';
+import type { EpisodeSource } from './episode-source.js';
+import { roadDrawing } from './road-drawing.js';
+
+function carColumns(s: EpisodeSnapshot): CarColumns {
+  const r = s.road;
+  const n = r.n;
+  const xPx = new Float32Array(n);
+  const yPx = new Float32Array(n);
+  const flags = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    // Rear centre -> centre.
+    xPx[i] = r.x[i]! + (r.dirX[i]! * r.lengthPx[i]!) / 2;
+    yPx[i] = r.y[i]! + (r.dirY[i]! * r.lengthPx[i]!) / 2;
+  }
+  flags[r.ego] = CAR_CONTROLLED | CAR_FOCUS;
+  return { id: r.ids, xPx, yPx, dirX: r.dirX, dirY: r.dirY, lengthPx: r.lengthPx, widthPx: r.widthPx, flags };
+}
+
+function ghostColumns(s: EpisodeSnapshot): CarColumns {
+  const g = s.phase === 'replaying' ? null : s.ghost;
+  const r = s.road;
+  const one = (v: number) => (g ? new Float32Array([v]) : new Float32Array(0));
+  const L = r.lengthPx[r.ego]!;
+  return {
+    id: g ? new Int32Array([r.ids[r.ego]!]) : new Int32Array(0),
+    xPx: one(g ? g.x + (g.dirX * L) / 2 : 0),
+    yPx: one(g ? g.y + (g.dirY * L) / 2 : 0),
+    dirX: one(g?.dirX ?? 0),
+    dirY: one(g?.dirY ?? 0),
+    lengthPx: one(L),
+    widthPx: one(r.widthPx[r.ego]!),
+    flags: g ? new Uint8Array(1) : new Uint8Array(0),
+  };
+}
+
+/** Viewer frame of one snapshot. */
+export function viewerFrame(s: EpisodeSnapshot, run: EpisodeRun): ViewerFrame {
+  const r = s.road;
+  const status =
+    s.phase === 'replaying'
+      ? `replaying its log (context ${run.scenario.contextFrames} frames)`
+      : s.phase === 'ended'
+        ? `ended: ${run.outcome}`
+        : `driving: ${run.scenario.controller.kind}`;
+  return {
+    index: s.index,
+    frameId: s.frame,
+    timeS: s.index * DT_S,
+    status,
+    cars: carColumns(s),
+    ghosts: ghostColumns(s),
+    ego: { id: r.ids[r.ego]!, speedPxPerS: r.speed[r.ego]!, costs: { ...s.costs } },
+    observation: s.observation,
+    imagined: null,
+  };
+}
+
+export async function createScenarioSource(scenario: ResolvedScenario, episode: number): Promise<EpisodeSource> {
+  const traffic = await loadTraffic(scenario);
+  const plan = planEpisodes(scenario, traffic);
+  const chosen = plan[episode];
+  if (!chosen) throw new UserError(`${scenario.source.file}: scenario '${scenario.name}' has ${plan.length} episodes; there is no episode ${episode}`);
+  const run = await EpisodeRun.create(scenario, chosen, traffic);
+  const frames: ViewerFrame[] = [];
+  let total: number | null = null;
+  let ended: EpisodeSource['ended'] = null;
+  return {
+    description: {
+      episodes: plan.map((p) => ({ label: p.label, egoIds: [p.vehicleId], seed: p.seed })),
+      road: roadDrawing(traffic.map),
+      dtS: DT_S,
+      pxPerM: SCALE_PX_PER_M,
+      maxFrames: run.maxFrames,
+      observation: { heightPx: OBS_H, widthPx: OBS_W, channels: run.channels },
+      costNames: [...COST_NAMES],
+    },
+    get total() {
+      return total;
+    },
+    get ended() {
+      return ended;
+    },
+    async frame(i: number) {
+      while (frames.length <= i && total === null) {
+        const snap = await run.next();
+        if (snap) frames.push(viewerFrame(snap, run));
+        if (!snap || snap.phase === 'ended') {
+          total = frames.length;
+          ended = { atFrame: total - 1, reason: run.outcome ?? 'end of data' };
+        }
+      }
+      return frames[i] ?? null;
+    },
+  };
+}
