@@ -1,0 +1,48 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeTinyDataset } from '../../helpers/tiny-dataset.js';
+
+const bin = fileURLToPath(new URL('../../../bin/ppuu.js', import.meta.url));
+const ppuu = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, TFJS_BACKEND: 'cpu' } });
+const work = mkdtempSync(join(tmpdir(), 'ppuu-cli-ebm-'));
+const data = writeTinyDataset({ n: 4, length: 20, dir: join(work, 'ds') });
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test('ppuu ebm train --json trains and saves a model; ppuu ebm filters draws it', () => {
+  const out = join(work, 'sparse');
+  const r = ppuu(['ebm', 'train', '--kind', 'sparse', '--data', data, '--out', out, '--atoms', '8', '--steps', '5', '--samples', '200', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout);
+  assert.equal(res.kind, 'sparse');
+  assert.equal(res.samples, 200);
+  assert.ok(res.heldOutEnergy > 0 && Number.isFinite(res.heldOutEnergy));
+  assert.equal(res.encoder, false);
+  assert.ok(existsSync(join(out, 'model.json')) && existsSync(join(out, 'W.npy')));
+  const png = join(work, 'filters.png');
+  const f = ppuu(['ebm', 'filters', '--model', out, '--out', png, '--json']);
+  assert.equal(f.status, 0, f.stderr);
+  const fr = JSON.parse(f.stdout);
+  assert.equal(fr.atoms, 8);
+  assert.deepEqual(fr.patch, [8, 8, 3]);
+  assert.ok(existsSync(png));
+  // This model has no conv encoder to draw.
+  const e = ppuu(['ebm', 'filters', '--model', out, '--out', png, '--which', 'encoder']);
+  assert.equal(e.status, 2);
+  assert.match(e.stderr, /has no convolutional encoder/);
+});
+
+test('ppuu ebm train rejects a bad kind and a missing dataset on one line with exit code 2', () => {
+  const bad = ppuu(['ebm', 'train', '--kind', 'gan', '--data', data, '--out', join(work, 'x')]);
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  assert.match(bad.stderr, /--kind must be one of kmeans, pca, sparse, lista, psd, conv-sparse/);
+  const missing = ppuu(['ebm', 'train', '--kind', 'pca', '--data', join(work, 'nope'), '--out', join(work, 'y')]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /dataset folder not found/);
+  assert.ok(!existsSync(join(work, 'y')));
+});
