@@ -22,12 +22,15 @@ export interface EpisodesDataset {
   kind: 'episodes';
   path: string;
 }
-/** Seeded synthetic I-80-like traffic generated in memory (data/synth); `options` go to the generator as they are. */
+/**
+ * Seeded synthetic I-80-like traffic (data/synth, IDM + MOBIL) of the scenario's `slot` (its
+ * demand and congestion profile; default '0400-0415'), `minutes` long after the warm-up.
+ * Generated once and cached on disk.
+ */
 export interface SynthDataset {
   kind: 'synth';
   seed: number;
-  durationS: number;
-  options?: Record<string, unknown>;
+  minutes: number;
 }
 export type DatasetSpec = TracksDataset | EpisodesDataset | SynthDataset;
 
@@ -164,12 +167,11 @@ export const scenarioSchema = {
         },
         {
           additionalProperties: false,
-          required: ['seed', 'durationS'],
+          required: ['seed', 'minutes'],
           properties: {
             kind: { const: 'synth' },
-            seed: { type: 'integer' },
-            durationS: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
-            options: { type: 'object' },
+            seed: { type: 'integer', minimum: 0 },
+            minutes: { type: 'number', exclusiveMinimum: 0, maximum: 15 },
           },
         },
       ],

@@ -4,11 +4,14 @@
  * dataset (its manifest's track stores, and its split), or seeded synthetic traffic. Replays are
  * deterministic, so each distinct dataset is loaded once per process and shared.
  */
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../common/errors.js';
 import { openDataset } from '../data/dataset.js';
 import type { Split } from '../data/dataset-types.js';
+import { I80_SLOTS, isI80Slot } from '../data/slots.js';
+import type { I80Slot } from '../data/slots.js';
 import { isTrackStore, readTrackStore } from '../data/track-store.js';
 import type { TrackStore } from '../data/tracks.js';
 import { findMap } from '../sim/map.js';
@@ -32,11 +35,21 @@ export interface Traffic {
   source: string;
 }
 
-/** Generates a synthetic track store; set by the data area's synth module when it is loaded. */
-export type SynthGenerator = (opts: { seed: number; durationS: number; slot: string | null; options: Record<string, unknown> }) => Promise<TrackStore>;
-let synthGenerator: SynthGenerator | null = null;
-export function setSynthGenerator(g: SynthGenerator): void {
-  synthGenerator = g;
+/** Folder where generated synthetic traffic is kept between runs (PPUU_CACHE overrides). */
+export function synthCacheDir(): string {
+  return join(process.env.PPUU_CACHE ?? join(tmpdir(), 'ppuu-cache'), 'synth');
+}
+
+/** Generates (or reuses) the synthetic track store of one seed, slot and length. */
+async function synthStore(seed: number, slot: I80Slot, minutes: number): Promise<TrackStore> {
+  const { generateSynthetic } = await import('../data/synth/generate.js');
+  const dir = join(synthCacheDir(), `seed${seed}-${slot}-${minutes}min`);
+  const store = join(dir, slot);
+  if (!isTrackStore(store)) {
+    mkdirSync(synthCacheDir(), { recursive: true });
+    await generateSynthetic(dir, { slots: [slot], minutes, seed });
+  }
+  return readTrackStore(store);
 }
 
 const cache = new Map<string, Promise<Traffic>>();
@@ -94,10 +107,12 @@ async function load(s: ResolvedScenario): Promise<Traffic> {
     }
     return { map, slots, source: `episodes ${dir}` };
   }
-  if (!synthGenerator) throw new UserError(`${scenarioWhere(s, '.dataset.kind')}: synthetic traffic is not available in this build (use a track store: "kind": "tracks")`);
-  const store = await synthGenerator({ seed: d.seed, durationS: d.durationS, slot: s.slot, options: d.options ?? {} });
-  const data = replay(map, store, s.slot ?? store.manifest.slot);
-  return { map, slots: [{ slot: data.slot, data, split: null, episodeIds: null }], source: `synthetic traffic, seed ${d.seed}, ${d.durationS} s` };
+  const slot = s.slot ?? '0400-0415';
+  if (!isI80Slot(slot)) throw new UserError(`${scenarioWhere(s, '.slot')}: synthetic traffic exists for the I-80 slots ${I80_SLOTS.join(', ')}, not '${slot}'`);
+  const store = await synthStore(d.seed, slot, d.minutes);
+  // Synthetic vehicle ids are not the real ones: no black list.
+  const data = replay(map, store, null);
+  return { map, slots: [{ slot, data, split: null, episodeIds: null }], source: `synthetic ${slot} traffic, seed ${d.seed}, ${d.minutes} min` };
 }
 
 /** The scenario's traffic (loaded once per distinct dataset). */

@@ -5,13 +5,23 @@
  */
 import type { ImaginedFrames } from '../protocol/types.js';
 
-/** Draws an [h, w, c] uint8 image (c = 1, 3 or 4; extra channels beyond RGB are ignored) on a canvas. */
-export function drawImage(canvas: HTMLCanvasElement, data: Uint8Array, h: number, w: number, c: number): void {
-  if (canvas.width !== w) canvas.width = w;
-  if (canvas.height !== h) canvas.height = h;
+const scratch = typeof document !== 'undefined' ? document.createElement('canvas') : null;
+
+/**
+ * Draws an [h, w, c] uint8 image (c = 1, 3 or 4; channels beyond RGB are ignored) on a canvas,
+ * magnified `scale` times with square pixels (drawn at that size rather than CSS-scaled, which
+ * some compositors render wrongly).
+ */
+export function drawImage(canvas: HTMLCanvasElement, data: Uint8Array, h: number, w: number, c: number, scale = 2): void {
+  if (!scratch) return;
+  if (canvas.width !== w * scale) canvas.width = w * scale;
+  if (canvas.height !== h * scale) canvas.height = h * scale;
+  scratch.width = w;
+  scratch.height = h;
+  const sctx = scratch.getContext('2d');
   const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  const img = ctx.createImageData(w, h);
+  if (!ctx || !sctx) return;
+  const img = sctx.createImageData(w, h);
   const px = img.data;
   for (let i = 0, n = h * w; i < n; i++) {
     const s = i * c;
@@ -20,7 +30,9 @@ export function drawImage(canvas: HTMLCanvasElement, data: Uint8Array, h: number
     px[i * 4 + 2] = c > 2 ? data[s + 2]! : data[s]!;
     px[i * 4 + 3] = 255;
   }
-  ctx.putImageData(img, 0, 0);
+  sctx.putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(scratch, 0, 0, w * scale, h * scale);
 }
 
 export class ObservationInset {
@@ -59,7 +71,7 @@ export class ImaginedInset {
     const size = im.heightPx * im.widthPx * im.channels;
     for (let k = 0; k < shown; k++) {
       const step = Math.round((k * (im.steps - 1)) / Math.max(1, shown - 1));
-      drawImage(this.canvases[k]!, im.frames.subarray(step * size, (step + 1) * size), im.heightPx, im.widthPx, im.channels);
+      drawImage(this.canvases[k]!, im.frames.subarray(step * size, (step + 1) * size), im.heightPx, im.widthPx, im.channels, 1);
       this.canvases[k]!.title = `t + ${step + 1}`;
     }
     const ctx = this.spreadCanvas.getContext('2d');
