@@ -1,0 +1,74 @@
+/**
+ * Prefetcher: a worker thread builds the next `depth` training batches while the compute runs,
+ * so reading episodes and normalising images never blocks a training step.
+ */
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../../common/errors.js';
+import type { BatchLoader, BatchSpec } from './batches.js';
+import type { WindowBatch } from './windows.js';
+
+type Msg =
+  | { type: 'ready' }
+  | { type: 'batch'; step: number; batch: WindowBatch }
+  | { type: 'error'; step: number; message: string; user: boolean };
+
+/** URL of a TypeScript worker module started through worker-boot.mjs (tsx registered in the worker). */
+export function startTsWorker(entry: URL, data: Record<string, unknown>): Worker {
+  return new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { entry: entry.href, ...data } });
+}
+
+export class Prefetcher implements BatchLoader {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (b: WindowBatch) => void; reject: (e: Error) => void }>();
+  private readonly done = new Map<number, WindowBatch>();
+  private failure: Error | null = null;
+  private requestedUpTo = -1;
+
+  constructor(
+    datasetDir: string,
+    spec: BatchSpec,
+    private readonly depth = 2,
+    cacheBytes = 2 * 1024 ** 3,
+  ) {
+    this.worker = startTsWorker(new URL('./loader-worker.ts', import.meta.url), { init: { datasetDir, spec, cacheBytes } });
+    this.worker.on('message', (m: Msg) => this.onMessage(m));
+    this.worker.on('error', (e) => this.fail(e));
+  }
+
+  private onMessage(m: Msg): void {
+    if (m.type === 'ready') return;
+    if (m.type === 'error') return this.fail(m.user ? new UserError(m.message) : new Error(m.message));
+    const p = this.pending.get(m.step);
+    if (p) {
+      this.pending.delete(m.step);
+      p.resolve(m.batch);
+    } else this.done.set(m.step, m.batch);
+  }
+
+  private fail(e: Error): void {
+    this.failure = e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private request(upTo: number): void {
+    for (let s = Math.max(this.requestedUpTo + 1, 0); s <= upTo; s++) this.worker.postMessage({ type: 'want', step: s });
+    this.requestedUpTo = Math.max(this.requestedUpTo, upTo);
+  }
+
+  async next(step: number): Promise<WindowBatch> {
+    if (this.failure) throw this.failure;
+    if (this.requestedUpTo < step) this.requestedUpTo = step - 1; // skip steps never asked for (resume)
+    this.request(step + this.depth);
+    const ready = this.done.get(step);
+    if (ready) {
+      this.done.delete(step);
+      return ready;
+    }
+    return new Promise((resolve, reject) => this.pending.set(step, { resolve, reject }));
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * One training update of the forward model, in two halves so that data-parallel workers can
+ * average gradients in between:
+ *   lossAndGrads: unroll npred steps from the context with the logged actions (z from the
+ *     posterior, or the prior with probability zDropout), loss = MSE(images) + MSE(states)
+ *     + beta * KL, gradients with respect to every weight;
+ *   clipAndApply: global gradient norm, skip the update if the loss or the norm is not finite,
+ *     else scale the gradients to norm <= clip and take an Adam step.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_H, IMAGE_W, STATE_DIM, ACTION_DIM } from './config.js';
+import type { ForwardModel, FmInput } from './model.js';
+import type { FmNoise } from './noise.js';
+import type { Adam } from './adam.js';
+import { fmLoss } from './losses.js';
+import type { WindowBatch } from './windows.js';
+
+export interface BatchTensors {
+  input: FmInput;
+  actions: tf.Tensor2D[];
+  targetImages: tf.Tensor4D[];
+  targetStates: tf.Tensor2D[];
+}
+
+/** Tensors of a batch (the caller disposes them, e.g. by creating them inside tf.tidy). */
+export function batchTensors(b: WindowBatch): BatchTensors {
+  const B = b.batch;
+  const C = b.channels;
+  const frame = IMAGE_H * IMAGE_W * C;
+  const actions: tf.Tensor2D[] = [];
+  const targetImages: tf.Tensor4D[] = [];
+  const targetStates: tf.Tensor2D[] = [];
+  for (let k = 0; k < b.npred; k++) {
+    actions.push(tf.tensor2d(b.actions.subarray(k * B * ACTION_DIM, (k + 1) * B * ACTION_DIM), [B, ACTION_DIM]));
+    targetImages.push(tf.tensor4d(b.targetImages.subarray(k * B * frame, (k + 1) * B * frame), [B, IMAGE_H, IMAGE_W, C]));
+    targetStates.push(tf.tensor2d(b.targetStates.subarray(k * B * STATE_DIM, (k + 1) * B * STATE_DIM), [B, STATE_DIM]));
+  }
+  return {
+    input: {
+      images: tf.tensor4d(b.ctxImages, [B, IMAGE_H, IMAGE_W, b.ncond * C]),
+      states: tf.tensor2d(b.ctxStates, [B, b.ncond * STATE_DIM]),
+    },
+    actions,
+    targetImages,
+    targetStates,
+  };
+}
+
+/** Loss parts of a step: total, image MSE, state MSE, KL (sum over steps). */
+export interface LossParts {
+  total: number;
+  image: number;
+  state: number;
+  kl: number;
+}
+
+export interface Gradients {
+  /** Keyed by weight name; weights without a gradient path this step are absent. */
+  grads: Record<string, tf.Tensor>;
+  /** [total, image, state, kl] as a tensor (read together with the gradient norm). */
+  parts: tf.Tensor1D;
+  zDropped: number;
+  zDraws: number;
+}
+
+/** Forward and backward pass on one batch. Dispose the result with disposeGradients. */
+export function lossAndGrads(model: ForwardModel, batch: WindowBatch, noise: FmNoise): Gradients {
+  const vars = model.variables();
+  const nameOf = new Map(vars.map((v, i) => [v.name, model.specs[i]!.name]));
+  let parts: tf.Tensor1D | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const t = batchTensors(batch);
+    const r = model.unroll(t.input, { actions: t.actions, noise, targets: model.kind === 'vae' ? t.targetImages : undefined });
+    const l = fmLoss(r.images, t.targetImages, r.states, t.targetStates, r.kl, model.cfg.beta);
+    parts = tf.keep(tf.stack([l.total, l.image, l.state, l.kl]) as tf.Tensor1D);
+    return l.total;
+  }, vars);
+  value.dispose();
+  const named: Record<string, tf.Tensor> = {};
+  for (const [k, g] of Object.entries(grads)) named[nameOf.get(k)!] = g;
+  return { grads: named, parts: parts!, zDropped: noise.zDropped, zDraws: noise.zDraws };
+}
+
+export function disposeGradients(g: Gradients): void {
+  for (const t of Object.values(g.grads)) t.dispose();
+  g.parts.dispose();
+}
+
+export interface UpdateResult extends LossParts {
+  gradNorm: number;
+  /** True when the update was skipped (loss or gradient not finite). */
+  skipped: boolean;
+}
+
+/** Global L2 norm of the gradients, as a scalar tensor. */
+export function gradNormTensor(grads: Record<string, tf.Tensor>): tf.Scalar {
+  return tf.tidy(() => {
+    const sq = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+    return tf.sqrt(sq.length === 1 ? sq[0]! : tf.addN(sq)) as tf.Scalar;
+  });
+}
+
+/** Reads the loss parts and the gradient norm (one sync), then clips and applies unless not finite. */
+export function clipAndApply(adam: Adam, grads: Record<string, tf.Tensor>, parts: tf.Tensor1D, clip: number): UpdateResult {
+  const both = tf.tidy(() => tf.concat([parts, tf.reshape(gradNormTensor(grads), [1])]));
+  const v = both.dataSync();
+  both.dispose();
+  const [total, image, state, kl, gradNorm] = [v[0]!, v[1]!, v[2]!, v[3]!, v[4]!];
+  const skipped = !(Number.isFinite(total) && Number.isFinite(gradNorm));
+  if (!skipped) adam.apply(grads, gradNorm > clip ? clip / (gradNorm + 1e-6) : 1);
+  return { total, image, state, kl, gradNorm, skipped };
+}
+
+export interface StepStats extends UpdateResult {
+  zDropped: number;
+  zDraws: number;
+}
+
+/** A full update on one thread. */
+export function trainStep(model: ForwardModel, adam: Adam, batch: WindowBatch, noise: FmNoise): StepStats {
+  const g = lossAndGrads(model, batch, noise);
+  try {
+    return { ...clipAndApply(adam, g.grads, g.parts, model.cfg.gradClip), zDropped: g.zDropped, zDraws: g.zDraws };
+  } finally {
+    disposeGradients(g);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The forward-model training loop: random windows of ncond + npred frames from the training
+ * episodes (built ahead of the compute in a worker thread), Adam with gradient-norm clipping,
+ * non-finite batches skipped, a checkpoint every N steps and at the end, a JSON-lines log, and
+ * exact resumption (batches, dropout masks and z draws are functions of the seed and the step).
+ *
+ * OUT/checkpoint/   the latest checkpoint (checkpoint.ts)
+ * OUT/log.jsonl     one JSON object per step: step, loss, image, state, kl, gradNorm, skipped,
+ *                   zDropped (steps whose z came from the prior), ms, stepsPerS
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../../common/errors.js';
+import { writeFileAtomic } from '../../common/atomic.js';
+import { openDataset } from '../../data/dataset.js';
+import { fmConfig, type FmConfig, type FmKind } from './config.js';
+import { ForwardModel } from './model.js';
+import { Adam } from './adam.js';
+import { FmNoise } from './noise.js';
+import { trainStep, type StepStats } from './train-step.js';
+import { SyncBatches, type BatchLoader, type BatchSpec } from './batches.js';
+import { Prefetcher } from './prefetch.js';
+import { EpisodeCache } from './episode-cache.js';
+import { checkpointDir, copySharedWeights, loadFm, loadTraining, readHparams, saveFm, type FmHparams, type TrainState } from './checkpoint.js';
+
+export interface TrainOptions {
+  dataset: string;
+  out: string;
+  preset?: string;
+  kind?: FmKind;
+  /** Warm start: copy matching weights from this checkpoint (a deterministic model for the VAE). */
+  init?: string;
+  /** Total updates (a resumed run continues up to this number). */
+  steps: number;
+  batch?: number;
+  seed?: number;
+  resume?: boolean;
+  checkpointEvery?: number;
+  /** Config overrides beyond the preset (tests, experiments). */
+  overrides?: Partial<FmConfig>;
+  /** Build batches in a worker thread ahead of the compute (default true). */
+  prefetch?: boolean;
+  /** Called after each step (progress bars). */
+  onStep?: (s: StepLog) => void;
+  /** Called with messages for people (warm start, resume). */
+  say?: (line: string) => void;
+  version?: string;
+}
+
+export interface StepLog extends StepStats {
+  step: number;
+  ms: number;
+  stepsPerS: number;
+}
+
+export interface TrainSummary {
+  out: string;
+  checkpoint: string;
+  kind: FmKind;
+  preset: string;
+  config: FmConfig;
+  paramCount: ReturnType<ForwardModel['paramCount']>;
+  startStep: number;
+  steps: number;
+  skipped: number;
+  firstLoss: number | null;
+  lastLoss: number | null;
+  /** Mean loss over the last 10 % of this run's steps (at least one). */
+  meanLossTail: number | null;
+  secondsPerStep: number;
+  warmStartCopied: number;
+}
+
+/** Keeps the log lines of steps <= `step` (drops what a crashed run wrote after its checkpoint). */
+function truncateLog(file: string, step: number): void {
+  if (!existsSync(file)) return;
+  const keep = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .filter((l) => {
+      try {
+        return (JSON.parse(l) as { step: number }).step <= step;
+      } catch {
+        return false;
+      }
+    });
+  writeFileAtomic(file, keep.map((l) => l + '\n').join(''));
+}
+
+export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummary> {
+  const say = opts.say ?? (() => {});
+  const ds = openDataset(opts.dataset);
+  const ckDir = checkpointDir(opts.out);
+  const logFile = join(opts.out, 'log.jsonl');
+  const hasCheckpoint = existsSync(join(ckDir, 'hparams.json'));
+  if (hasCheckpoint && !opts.resume) throw new UserError(`${opts.out}: already holds a checkpoint; pass --resume to continue it or choose another --out`);
+  if (opts.resume && opts.init) throw new UserError('field init: --init and --resume cannot be combined (a resumed run already has its weights)');
+
+  let model: ForwardModel;
+  let adam: Adam;
+  let preset: string;
+  let startStep = 0;
+  let skipped = 0;
+  let seed = opts.seed ?? 1;
+  let warmStartCopied = 0;
+  let state: TrainState;
+  if (opts.resume && hasCheckpoint) {
+    const hp = readHparams(ckDir);
+    if (opts.kind && opts.kind !== hp.kind) throw new UserError(`field model: the checkpoint in ${ckDir} is a ${hp.kind} model, not ${opts.kind}`);
+    ({ model } = loadFm(ckDir));
+    preset = hp.preset;
+    adam = new Adam(model.weights, { learningRate: model.cfg.learningRate });
+    state = loadTraining(ckDir, adam);
+    startStep = state.step;
+    skipped = state.skipped;
+    seed = state.seed;
+    if (resolve(state.dataset) !== resolve(opts.dataset)) say(`note: resuming on ${opts.dataset}, the run started on ${state.dataset}`);
+    say(`resuming ${hp.kind} model from step ${startStep}`);
+    truncateLog(logFile, startStep);
+  } else {
+    preset = opts.preset ?? 'small';
+    const kind = opts.kind ?? 'vae';
+    const cfg = fmConfig(preset, { ...opts.overrides, batch: opts.batch ?? opts.overrides?.batch, channels: ds.channels });
+    model = ForwardModel.create(cfg, kind, seed);
+    if (opts.init) {
+      const src = loadFm(opts.init);
+      if (src.model.cfg.nfeature !== cfg.nfeature || src.model.cfg.ncond !== cfg.ncond || src.model.cfg.channels !== cfg.channels) {
+        src.model.dispose();
+        throw new UserError(`field init: ${opts.init} has nfeature ${src.model.cfg.nfeature}, ncond ${src.model.cfg.ncond}, channels ${src.model.cfg.channels}; the ${preset} model needs ${cfg.nfeature}, ${cfg.ncond}, ${cfg.channels}`);
+      }
+      warmStartCopied = copySharedWeights(src.model, model).length;
+      say(`warm start: ${warmStartCopied} of ${model.specs.length} weight tensors copied from ${opts.init} (${src.hparams.kind})`);
+      src.model.dispose();
+    }
+    adam = new Adam(model.weights, { learningRate: model.cfg.learningRate });
+    mkdirSync(opts.out, { recursive: true });
+    writeFileAtomic(logFile, '');
+    state = { step: 0, seed, batch: cfg.batch, split: 'train', skipped: 0, dataset: opts.dataset, init: opts.init ?? null, workers: 1 };
+  }
+  const cfg = model.cfg;
+  const hparams = (steps: number): FmHparams => ({
+    format: 'ppuu-fm', version: 1, kind: model.kind, preset, config: cfg, stats: ds.manifest.stats, dataset: opts.dataset,
+    steps, paramCount: model.paramCount(), writtenBy: `ppuu ${opts.version ?? ''}`.trim(),
+  });
+  const save = async (step: number) => {
+    state = { ...state, step, skipped };
+    await saveFm(ckDir, model, hparams(step), { adam, state });
+  };
+
+  const spec: BatchSpec = { split: 'train', shape: { batch: cfg.batch, ncond: cfg.ncond, npred: cfg.npred, channels: cfg.channels }, seed, stats: ds.manifest.stats };
+  if (ds.episodes('train').every((e) => e.length < cfg.ncond + cfg.npred)) {
+    throw new UserError(`${opts.dataset}: no training episode has the ${cfg.ncond + cfg.npred} frames a window needs (ncond ${cfg.ncond} + npred ${cfg.npred})`);
+  }
+  const loader: BatchLoader = opts.prefetch === false ? new SyncBatches(new EpisodeCache(ds), spec) : new Prefetcher(opts.dataset, spec);
+  const every = opts.checkpointEvery ?? 1000;
+  const losses: number[] = [];
+  const t0 = performance.now();
+  let lastSaved = startStep;
+  try {
+    for (let k = startStep; k < opts.steps; k++) {
+      const batch = await loader.next(k);
+      const ts = performance.now();
+      const s = trainStep(model, adam, batch, FmNoise.forStep(seed, k, true));
+      const ms = performance.now() - ts;
+      if (s.skipped) skipped++;
+      else losses.push(s.total);
+      const done = k + 1;
+      const entry: StepLog = { step: done, ...s, ms, stepsPerS: (done - startStep) / ((performance.now() - t0) / 1000) };
+      appendFileSync(logFile, JSON.stringify(entry) + '\n');
+      opts.onStep?.(entry);
+      if (done % every === 0 || done === opts.steps) {
+        await save(done);
+        lastSaved = done;
+      }
+    }
+    if (lastSaved !== Math.max(opts.steps, startStep) || !existsSync(join(ckDir, 'hparams.json'))) await save(Math.max(opts.steps, startStep));
+  } finally {
+    await loader.close();
+  }
+  const ran = Math.max(0, opts.steps - startStep);
+  const tail = losses.slice(-Math.max(1, Math.ceil(losses.length / 10)));
+  const summary: TrainSummary = {
+    out: opts.out, checkpoint: ckDir, kind: model.kind, preset, config: cfg, paramCount: model.paramCount(),
+    startStep, steps: Math.max(opts.steps, startStep), skipped,
+    firstLoss: losses[0] ?? null, lastLoss: losses[losses.length - 1] ?? null,
+    meanLossTail: tail.length > 0 ? tail.reduce((a, b) => a + b, 0) / tail.length : null,
+    secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, warmStartCopied,
+  };
+  adam.dispose();
+  model.dispose();
+  return summary;
+}
