@@ -12,7 +12,9 @@
  *   arrived    rear x > map.validMaxXPx (success),
  *   end-of-data  the slot's last frame is passed,
  *   timeout    more than maxSteps driven steps.
- * A car whose log ends before 20 observations are buffered is 'too-short' (never driven).
+ * A car whose log ends before 20 observations are buffered is 'too-short', and one whose log ends
+ * before it arrives (it was cut by the end of the recording) is 'incomplete-log'; neither is
+ * driven (even its own logged actions could not make it arrive).
  * Actions are clipped to the car's limits (sim/kinematics.ts).
  */
 import type { Controller, ControllerBatch, EpisodeView } from './controllers/controller.js';
@@ -25,7 +27,7 @@ import { replayState, type ReplayCar, type ReplayData } from './replay.js';
 import { Scene } from './scene.js';
 import { COLLISION_THRESHOLD, CONTEXT_FRAMES, OBS_H, OBS_W, SCALE_PX_PER_M } from './units.js';
 
-export type Outcome = 'running' | 'arrived' | 'collision' | 'offroad' | 'end-of-data' | 'timeout' | 'too-short';
+export type Outcome = 'running' | 'arrived' | 'collision' | 'offroad' | 'end-of-data' | 'timeout' | 'too-short' | 'incomplete-log';
 
 export interface EnvOptions {
   variant?: ImageVariant;
@@ -147,6 +149,11 @@ export class LockstepEnv {
 
   private buffer(r: Run): void {
     const car = r.car;
+    if (!(car.x[car.n - 1]! > this.data.map.validMaxXPx)) {
+      r.phase = 'done';
+      r.outcome = 'incomplete-log';
+      return;
+    }
     for (let k = 0; k < car.n; k++) {
       r.frame = car.firstFrame + k;
       r.state = replayState(car, r.frame);

@@ -2,7 +2,8 @@
  * Headless evaluation of a controller (SPEC.md section 7): one episode per car, all episodes of
  * a slot stepped in lockstep (sim/env.ts), repeated over seeds. Metrics per seed: success rate
  * (fraction of episodes that arrive), mean distance driven (m), collision rate and off-road rate,
- * over the episodes that reached the takeover (too-short ones are counted apart); the report
+ * over the episodes that reached the takeover (too-short and incomplete-log ones are counted
+ * apart); the report
  * gives each as mean and standard deviation (population, ddof = 0) over seeds.
  */
 import type { Controller } from './controllers/controller.js';
@@ -41,6 +42,7 @@ export interface EvalReport {
   seeds: number[];
   episodes: number;
   tooShort: number;
+  incompleteLog: number;
   successRate: MeanStd;
   meanDistanceM: MeanStd;
   collisionRate: MeanStd;
@@ -57,9 +59,14 @@ export function meanStd(values: number[]): MeanStd {
   return { mean, std: Math.sqrt(v) };
 }
 
-/** Metrics of one seed's episode results (too-short episodes left out). */
+/** Whether an episode was driven by the controller (not too short, log not cut). */
+export function isDriven(r: EpisodeResult): boolean {
+  return r.outcome !== 'too-short' && r.outcome !== 'incomplete-log';
+}
+
+/** Metrics of one seed's episode results (episodes never driven left out). */
 export function seedMetrics(seed: number, results: EpisodeResult[]): SeedMetrics {
-  const driven = results.filter((r) => r.outcome !== 'too-short');
+  const driven = results.filter(isDriven);
   const n = driven.length;
   const frac = (f: (r: EpisodeResult) => boolean) => (n === 0 ? 0 : driven.filter(f).length / n);
   return {
@@ -86,6 +93,7 @@ export async function evaluate(slots: SlotEpisodes[], opts: EvaluateOptions): Pr
   const perSeed: SeedMetrics[] = [];
   const records: EpisodeRecord[] = [];
   let tooShort = 0;
+  let incompleteLog = 0;
   for (const seed of opts.seeds) {
     const controller = await opts.controllerFor(seed);
     const all: EpisodeResult[] = [];
@@ -96,7 +104,10 @@ export async function evaluate(slots: SlotEpisodes[], opts: EvaluateOptions): Pr
       res.forEach((r, i) => records.push({ ...r, seed, slot: s.data.slot, episodeId: s.episodeIds?.[i] ?? null }));
       all.push(...res);
     }
-    if (seed === opts.seeds[0]) tooShort = all.filter((r) => r.outcome === 'too-short').length;
+    if (seed === opts.seeds[0]) {
+      tooShort = all.filter((r) => r.outcome === 'too-short').length;
+      incompleteLog = all.filter((r) => r.outcome === 'incomplete-log').length;
+    }
     perSeed.push(seedMetrics(seed, all));
   }
   const outcomes: Record<string, number> = {};
@@ -106,6 +117,7 @@ export async function evaluate(slots: SlotEpisodes[], opts: EvaluateOptions): Pr
     seeds: opts.seeds,
     episodes: perSeed[0]?.episodes ?? 0,
     tooShort,
+    incompleteLog,
     successRate: meanStd(perSeed.map((m) => m.successRate)),
     meanDistanceM: meanStd(perSeed.map((m) => m.meanDistanceM)),
     collisionRate: meanStd(perSeed.map((m) => m.collisionRate)),

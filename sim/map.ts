@@ -6,8 +6,9 @@
  * A map gives: the screen size; the conversion from a track store's metric positions (front
  * centre, NGSIM Local_Y / Local_X) to the simulator's rear-centre position; the lane bands; the
  * lane markings drawn in the red channel of observations (1 px wide segments); the road edges
- * that define off-road (above `topPx`, or below the polyline `lowerEdge`); the validity window
- * in which a car's states are recorded; and per-slot black lists of vehicle ids.
+ * that define off-road (above `topPx`, or below the polyline `lowerEdge`); and the validity
+ * window in which a car's states are recorded. (Per-slot black lists of vehicle ids are applied
+ * by the importer, data/slots.ts.)
  */
 import { LANE_W_PX, LOOK_AHEAD_PX } from './units.js';
 
@@ -34,8 +35,6 @@ export interface RoadMap {
   /** States are recorded while rear > validMinXPx and front < validMaxXPx; arrival is rear > validMaxXPx. */
   validMinXPx: number;
   validMaxXPx: number;
-  /** Vehicle ids left out per time slot (tracking errors and kinematic-model failures). */
-  blackLists: Readonly<Record<string, readonly number[]>>;
 }
 
 const FAR = 300; // markings extend this far beyond the screen so crops near the ends see them
@@ -69,17 +68,6 @@ function i80(): RoadMap {
     ],
     validMinXPx: LOOK_AHEAD_PX,
     validMaxXPx: widthPx - 1.75 * LOOK_AHEAD_PX,
-    blackLists: {
-      '0400-0415': [1628, 2089, 2834, 2818, 2874, 1383, 1430, 1456, 1589, 1913],
-      '0500-0515': [
-        537, 1119, 1261, 1215, 1288, 1381, 1382, 1348, 2512, 2462, 2442, 2427, 2407, 2486, 2296, 2552, 2500, 2616, 2555, 2586,
-        2669, 876, 882, 953, 1290, 1574, 2053, 2054, 2134, 2332, 2117, 2301, 2488, 2519, 2421, 2788,
-      ],
-      '0515-0530': [
-        269, 567, 722, 790, 860, 1603, 1651, 1734, 1762, 1800, 1722, 1878, 2056, 2075, 2258, 2252, 2285, 2362, 3004, 401, 510,
-        682, 680, 815, 827, 1675, 1780, 1751, 1831, 2200, 2080, 2119, 2170, 2369, 2480, 1797,
-      ],
-    },
   };
 }
 
@@ -118,11 +106,6 @@ function us101(): RoadMap {
     ],
     validMinXPx: LOOK_AHEAD_PX,
     validMaxXPx: widthPx - 1.75 * LOOK_AHEAD_PX,
-    blackLists: {
-      '0750-0805': [2691, 2809, 2820, 2871, 2851, 2873],
-      '0805-0820': [649, 806, 1690, 1725, 1734, 1773, 1949, 1877],
-      '0820-0835': [183, 329, 791, 804, 1187, 1183, 1107, 1247, 1202, 1371, 1346, 1435, 1390, 1912],
-    },
   };
 }
 

@@ -60,7 +60,7 @@ export function replayState(car: ReplayCar, frame: number): CarState {
 }
 
 export interface ReplayOptions {
-  /** Time slot (selects the map's black list); null for none. */
+  /** Time slot recorded with the replay (defaults to the store's). */
   slot?: string | null;
 }
 
@@ -104,13 +104,14 @@ export class ReplayData {
     });
   }
 
-  /** Builds the replay of every usable vehicle of a track store (black-listed ids left out). */
+  /**
+   * Builds the replay of every usable vehicle of a track store. Black-listed vehicles are left
+   * out by the importer (data/slots.ts), not here, so synthetic stores keep all their cars.
+   */
   static fromTrackStore(map: RoadMap, store: TrackStore, opts: ReplayOptions = {}): ReplayData {
     const slot = opts.slot !== undefined ? opts.slot : store.manifest.slot;
-    const black = new Set(slot ? (map.blackLists[slot] ?? []) : []);
     const cars: ReplayCar[] = [];
     for (const v of store.vehicles) {
-      if (black.has(v.vehicleId)) continue;
       const t = trackToPx(map, v);
       if (t) cars.push(replayCar(t));
     }

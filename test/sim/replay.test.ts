@@ -24,13 +24,6 @@ test('replay indexes cars by frame and follows the smoothed log closely', () => 
   assert.equal(counted, total);
 });
 
-test('black-listed vehicles of the slot are left out', () => {
-  const store = makeTraffic({ perLane: 1, lanes: [0, 1, 2] });
-  store.vehicles[1]!.vehicleId = 1628; // on the 0400-0415 black list
-  assert.equal(ReplayData.fromTrackStore(I80_MAP, store).car(1628), undefined);
-  assert.ok(ReplayData.fromTrackStore(I80_MAP, store, { slot: null }).car(1628));
-});
-
 test('the symbolic state lists the nearest neighbours per lane, repeating the ego where missing', () => {
   const sc = new Scene();
   const car = (id: number, x: number, lane: number) =>
