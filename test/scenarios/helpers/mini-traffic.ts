@@ -10,6 +10,8 @@ export interface MiniTrafficOptions {
   headwayS?: number;
   /** Lane speeds, m/s, lanes 0..5. */
   laneSpeedsMps?: number[];
+  /** Add a car (the last id) that enters lane 2 at frame 1 and stops for good at LocalY 200 m. */
+  stopper?: boolean;
 }
 
 export function miniTraffic(opts: MiniTrafficOptions = {}): TrackStore {
@@ -38,6 +40,25 @@ export function miniTraffic(opts: MiniTrafficOptions = {}): TrackStore {
       }
       vehicles.push({ vehicleId: id++, frames, localXM, localYM, speedMps, accMps2, lane: laneCol, lengthM, widthM: 1.8, vClass: 2 });
     }
+  }
+  if (opts.stopper) {
+    const n = Math.round(durationS * 10) + 400;
+    const v0 = speeds[2]!;
+    const frames = new Int32Array(n);
+    const localYM = new Float32Array(n);
+    const speedMps = new Float32Array(n);
+    let y = 20;
+    let v = v0;
+    // Brakes at 2 m/s^2 so as to stop at 200 m.
+    const brakeAt = 200 - (v0 * v0) / (2 * 2);
+    for (let k = 0; k < n; k++) {
+      frames[k] = 1 + k;
+      localYM[k] = y;
+      speedMps[k] = v;
+      if (y >= brakeAt) v = Math.max(0, v - 2 * 0.1);
+      y += v * 0.1;
+    }
+    vehicles.push({ vehicleId: id++, frames, localXM: new Float32Array(n).fill(3.7 * 2.5), localYM, speedMps, accMps2: new Float32Array(n), lane: new Int16Array(n).fill(3), lengthM, widthM: 1.8, vClass: 2 });
   }
   return {
     manifest: {
