@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../common/errors.js';
+import { registerTrainingKernels } from './kernels/register.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -24,6 +25,10 @@ export interface BackendChoice {
   skipped: Array<{ name: BackendName; why: string }>;
   /** For tensorflow-gpu: whether a GPU device is really in use (null where unknown). */
   gpu: boolean | null;
+  /** How `gpu` was established (or why it is unknown); absent for non-native backends. */
+  gpuEvidence?: string;
+  /** This project's kernels active on the chosen backend (see worldmodel/kernels/register.ts). */
+  kernels?: string[];
 }
 
 let chosen: BackendChoice | null = null;
@@ -51,6 +56,8 @@ async function tryNative(gpu: boolean): Promise<string | null> {
 async function tryWasm(): Promise<string | null> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
+    // Register now (not only on selection) so that a later tf.setBackend('wasm') can train too.
+    registerTrainingKernels('wasm');
     if (!(await tf.setBackend('wasm'))) return 'wasm backend did not initialise';
     return null;
   } catch (e) {
@@ -109,23 +116,67 @@ export async function initBackend(opts: { requested?: string; log?: (line: strin
     }
   }
   if (!name) throw new Error('no tfjs backend could start');
-  chosen = { name, tfBackend: tf.getBackend(), reason, skipped, gpu: name === 'tensorflow-gpu' ? await detectGpu() : null };
+  const gpu = name === 'tensorflow-gpu' || name === 'tensorflow' ? gpuInUse(tf.backend()) : null;
+  chosen = { name, tfBackend: tf.getBackend(), reason, skipped, gpu: gpu?.gpu ?? null };
+  if (gpu) chosen.gpuEvidence = gpu.evidence;
   for (const hook of onSelected) hook(name);
+  chosen.kernels = ensureTrainingKernels();
   opts.log?.(`backend: ${name} (${reason})`);
   return chosen;
 }
 
-/** Whether tfjs-node-gpu placed work on a GPU: libtensorflow lists its devices. */
-async function detectGpu(): Promise<boolean | null> {
-  try {
-    const backend = tf.backend() as unknown as { binding?: { TFE_ContextListDevices?: () => string[] } };
-    const devices = backend.binding?.TFE_ContextListDevices?.();
-    if (Array.isArray(devices)) return devices.some((d) => /GPU/i.test(d));
-  } catch {
-    /* unknown */
+/**
+ * Whether a native (tfjs-node / tfjs-node-gpu) backend runs on a GPU. libtensorflow decides at
+ * context creation: tfjs-node's binding scans the device list and exposes the result as the
+ * backend's `isUsingGpuDevice` flag and the binding's isUsingGpuDevice(); older bindings expose
+ * the device list itself. Each source is tried in turn, defensively (none of this can be
+ * exercised without the native package): null when no source answers. A GPU package whose
+ * CUDA libraries fail to load still starts, on the CPU, and reports false here.
+ */
+export function gpuInUse(backend: unknown): { gpu: boolean | null; evidence: string } {
+  const b = backend as {
+    isUsingGpuDevice?: unknown;
+    isGPUPackage?: unknown;
+    binding?: { isUsingGpuDevice?: () => unknown; TFE_ContextListDevices?: () => unknown };
+  } | null;
+  if (!b || typeof b !== 'object') return { gpu: null, evidence: 'no backend instance' };
+  const pkg = b.isGPUPackage === true ? 'tfjs-node-gpu' : b.isGPUPackage === false ? 'tfjs-node (CPU build)' : 'native backend';
+  const hidden = process.env.CUDA_VISIBLE_DEVICES;
+  const note = hidden !== undefined && /^\s*(-1)?\s*$/.test(hidden) ? '; CUDA_VISIBLE_DEVICES hides every GPU' : '';
+  if (typeof b.isUsingGpuDevice === 'boolean') {
+    return { gpu: b.isUsingGpuDevice, evidence: `${pkg}: libtensorflow ${b.isUsingGpuDevice ? 'found' : 'found no'} GPU device${note}` };
   }
-  return null;
+  try {
+    const r = b.binding?.isUsingGpuDevice?.();
+    if (typeof r === 'boolean') return { gpu: r, evidence: `${pkg}: binding reports ${r ? 'a' : 'no'} GPU device${note}` };
+  } catch {
+    /* fall through */
+  }
+  try {
+    const devices = b.binding?.TFE_ContextListDevices?.();
+    if (Array.isArray(devices)) {
+      const gpu = devices.some((d) => /GPU/i.test(String(d)));
+      return { gpu, evidence: `${pkg}: devices ${devices.map(String).join(', ') || '(none)'}${note}` };
+    }
+  } catch {
+    /* fall through */
+  }
+  return { gpu: null, evidence: `${pkg}: the binding does not say which devices it uses${note}` };
 }
+
+/**
+ * Registers this project's training kernels for the active tfjs backend (and for cpu, the usual
+ * second backend); returns those active on the current backend. initBackend does this itself;
+ * call it after switching backends by hand with tf.setBackend.
+ */
+export function ensureTrainingKernels(): string[] {
+  registerTrainingKernels('cpu');
+  return registerTrainingKernels(tf.getBackend());
+}
+
+// Backends whose stock kernels are already loaded get ours at once (cpu always is).
+registerTrainingKernels('cpu');
+registerTrainingKernels('wasm');
 
 /** The current choice, or null before initBackend. */
 export function currentBackend(): BackendChoice | null {

@@ -1,0 +1,84 @@
+/**
+ * Conv2DBackpropFilter (the gradient of a 2-D convolution with respect to its filter) computed
+ * as one forward convolution with the batch and channel axes swapped:
+ *
+ *   dW[kh, kw, ci, co] = sum_{b, oh, ow} x[b, oh*sh + kh*dh - top, ow*sw + kw*dw - left, ci] * dy[b, oh, ow, co]
+ *
+ * Read with ci as the batch, b as the input channel and dy^T[oh, ow, b, co] as the filter, this
+ * is a convolution of x^T[ci, h, w, b] with stride (dh, dw) and dilation (sh, sw): the original
+ * stride becomes the dilation. The backend's own Conv2D (XNNPACK on wasm) does the work, so the
+ * gradient runs at forward-convolution speed. x is cropped or zero-padded so that the result is
+ * exactly [kh, kw]; NHWC and NCHW, 'same' / 'valid' / numeric / explicit padding, any stride and
+ * dilation are handled.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { KernelCalls } from './kernel-call.js';
+
+type Info = tf.TensorInfo;
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+
+export interface FilterGradParams {
+  filterShape: [number, number, number, number];
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  /** Not an attribute of the tfjs kernel (its gradient refuses dilation); supported for direct use. */
+  dilations?: number | [number, number];
+}
+
+const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+/** dW for x [B, H, W, Ci] (or NCHW) and dy [B, Ho, Wo, Co]; returns a TensorInfo owned by the caller. */
+export function conv2dBackpropFilterInfo(calls: KernelCalls, x: Info, dy: Info, p: FilterGradParams): Info {
+  try {
+    const nchw = p.dataFormat === 'NCHW';
+    const xs = nchw ? calls.transpose(x, [0, 2, 3, 1]) : x;
+    const dys = nchw ? calls.transpose(dy, [0, 2, 3, 1]) : dy;
+    const [kh, kw] = p.filterShape;
+    const [sh, sw] = pair(p.strides);
+    const [dh, dw] = pair(p.dilations ?? 1);
+    const info = tf.backend_util.computeConv2DInfo(
+      xs.shape as [number, number, number, number], p.filterShape, [sh, sw], [dh, dw], p.pad, p.dimRoundingMode, false, 'channelsLast',
+    );
+    const [b, h, w] = xs.shape as number[] as [number, number, number, number];
+    const [, ho, wo] = dys.shape as number[] as [number, number, number, number];
+    if (info.outHeight !== ho || info.outWidth !== wo) {
+      throw new Error(`Conv2DBackpropFilter: dy is ${ho}x${wo} but the convolution gives ${info.outHeight}x${info.outWidth}`);
+    }
+    // Rows [-top, needH - top) of x take part; crop what lies beyond, zero-pad what lies outside.
+    const needH = (ho - 1) * sh + (kh - 1) * dh + 1;
+    const needW = (wo - 1) * sw + (kw - 1) * dw + 1;
+    const top = info.padInfo.top;
+    const left = info.padInfo.left;
+    const bottom = needH - h - top;
+    const right = needW - w - left;
+    const cropped = calls.slice(xs, [0, 0, 0, 0], [b, h + Math.min(0, bottom), w + Math.min(0, right), xs.shape[3]!]);
+    const xT = calls.transpose(cropped, [3, 1, 2, 0]); // [Ci, H', W', B]
+    const dyT = calls.transpose(dys, [1, 2, 0, 3]); // [Ho, Wo, B, Co]
+    const explicit = [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]];
+    const conv = calls.conv2d(xT, dyT, [dh, dw], [sh, sw], explicit); // [Ci, kh, kw, Co]
+    return calls.keep(calls.transpose(conv, [1, 2, 0, 3]));
+  } finally {
+    calls.dispose();
+  }
+}
+
+/** A KernelConfig for `backendName` that replaces (or supplies) its Conv2DBackpropFilter. */
+export function conv2dBackpropFilterConfig(backendName: string): tf.KernelConfig {
+  return {
+    kernelName: 'Conv2DBackpropFilter',
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
+      return conv2dBackpropFilterInfo(new KernelCalls(backend as tf.KernelBackend, backendName), inputs.x!, inputs.dy!, {
+        filterShape: a.filterShape,
+        strides: a.strides,
+        pad: a.pad,
+        dataFormat: a.dataFormat,
+        dimRoundingMode: a.dimRoundingMode,
+        dilations: a.dilations,
+      });
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Registers this project's training kernels with tfjs, per backend:
+ *   wasm: Conv2DBackpropFilter (missing in stock wasm), Conv2DBackpropInput (stock one is a slow
+ *         scalar loop), UnsortedSegmentSum (missing; gather's gradient), BatchMatMul (stock one
+ *         is fast only untransposed and unbatched, which a dense layer's gradient never is);
+ *   cpu:  Conv2DBackpropFilter (the stock one is a cache-hostile loop, ~100x slower) and
+ *         UnsortedSegmentSum (the stock one makes a pass over x per segment). The stock cpu
+ *         Conv2DBackpropInput is faster than ours built on cpu's Conv2D, so it stays.
+ * The stock kernels that are replaced are remembered, so benchmarks and tests can compare
+ * against them (stockKernel) or put them back (restoreStockKernels).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
+import { batchMatMulConfig } from './batch-mat-mul.js';
+
+export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'BatchMatMul'] as const;
+export type TrainingKernel = (typeof TRAINING_KERNELS)[number];
+
+/** Builds our config; `stock` is the kernel it replaces (undefined where the backend has none). */
+const FACTORIES: Record<TrainingKernel, (backendName: string, stock: tf.KernelConfig | undefined) => tf.KernelConfig | null> = {
+  Conv2DBackpropFilter: (b) => conv2dBackpropFilterConfig(b),
+  Conv2DBackpropInput: (b) => conv2dBackpropInputConfig(b),
+  UnsortedSegmentSum: (b) => unsortedSegmentSumConfig(b),
+  // Wraps the stock kernel: nothing to do where there is none.
+  BatchMatMul: (b, stock) => (stock ? batchMatMulConfig(b, stock) : null),
+};
+
+/** Which of our kernels each backend gets (the rest keep their stock kernel). */
+export const KERNELS_FOR: Record<string, readonly TrainingKernel[]> = {
+  wasm: TRAINING_KERNELS,
+  cpu: ['Conv2DBackpropFilter', 'UnsortedSegmentSum'],
+};
+
+const key = (name: string, backendName: string) => `${name}/${backendName}`;
+/** Stock configs we replaced (null: the backend had none). */
+const stock = new Map<string, tf.KernelConfig | null>();
+/** Our configs currently registered. */
+const ours = new Map<string, tf.KernelConfig>();
+
+/**
+ * Registers our kernels for `backendName` (idempotent). Does nothing for a backend whose stock
+ * kernels are not loaded yet (its package would overwrite ours on import). Returns the names
+ * of our kernels now active for that backend.
+ */
+export function registerTrainingKernels(backendName: string): TrainingKernel[] {
+  const wanted = KERNELS_FOR[backendName];
+  if (!wanted || !tf.getKernel('Conv2D', backendName)) return [];
+  for (const name of wanted) {
+    const k = key(name, backendName);
+    const current = tf.getKernel(name, backendName);
+    if (current && current === ours.get(k)) continue;
+    if (!stock.has(k)) stock.set(k, current ?? null);
+    const config = FACTORIES[name](backendName, stock.get(k) ?? undefined);
+    if (!config) continue;
+    if (current) tf.unregisterKernel(name, backendName);
+    tf.registerKernel(config);
+    ours.set(k, config);
+  }
+  return activeTrainingKernels(backendName);
+}
+
+/** Our kernels currently registered for `backendName`. */
+export function activeTrainingKernels(backendName: string): TrainingKernel[] {
+  return TRAINING_KERNELS.filter((n) => {
+    const mine = ours.get(key(n, backendName));
+    return mine !== undefined && tf.getKernel(n, backendName) === mine;
+  });
+}
+
+/** The stock kernel that ours replaced (or the one registered now, if we never replaced it). */
+export function stockKernel(name: string, backendName: string): tf.KernelConfig | undefined {
+  const k = key(name, backendName);
+  if (stock.has(k)) return stock.get(k) ?? undefined;
+  return tf.getKernel(name, backendName);
+}
+
+/** Puts the stock kernels of `backendName` back (ours are dropped; missing ones stay missing). */
+export function restoreStockKernels(backendName: string): void {
+  for (const name of TRAINING_KERNELS) {
+    const k = key(name, backendName);
+    if (!stock.has(k)) continue;
+    if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
+    const orig = stock.get(k);
+    if (orig) tf.registerKernel(orig);
+    ours.delete(k);
+  }
+}
