@@ -40,6 +40,10 @@ export interface TrainOptions {
   overrides?: Partial<FmConfig>;
   /** Build batches in a worker thread ahead of the compute (default true). */
   prefetch?: boolean;
+  /** Data-parallel compute threads (1: this thread). */
+  workers?: number;
+  /** Called once the model is built (before the first step). */
+  onStart?: (info: { kind: FmKind; preset: string; paramCount: ReturnType<ForwardModel['paramCount']>; startStep: number }) => void;
   /** Called after each step (progress bars). */
   onStep?: (s: StepLog) => void;
   /** Called with messages for people (warm start, resume). */
@@ -152,6 +156,7 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
     throw new UserError(`${opts.dataset}: no training episode has the ${cfg.ncond + cfg.npred} frames a window needs (ncond ${cfg.ncond} + npred ${cfg.npred})`);
   }
   const loader: BatchLoader = opts.prefetch === false ? new SyncBatches(new EpisodeCache(ds), spec) : new Prefetcher(opts.dataset, spec);
+  opts.onStart?.({ kind: model.kind, preset, paramCount: model.paramCount(), startStep });
   const every = opts.checkpointEvery ?? 1000;
   const losses: number[] = [];
   const t0 = performance.now();
