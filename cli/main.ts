@@ -10,6 +10,8 @@ import { registerInfo } from './commands/info.js';
 import { registerDataImport } from './commands/data-import.js';
 import { registerEbm } from './commands/ebm.js';
 import { registerApp } from './commands/app.js';
+import { registerTrainFm } from './commands/train-fm.js';
+import { registerEvalFm } from './commands/eval-fm.js';
 
 /** Returns the sub-command `name` of `parent`, creating it on first use (shared command groups). */
 export function group(parent: Command, name: string, description: string): Command {
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerDataImport(program);
   registerEbm(program);
   registerApp(program);
+  registerTrainFm(program);
+  registerEvalFm(program);
   return program;
 }
 
