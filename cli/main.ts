@@ -12,6 +12,10 @@ import { registerEbm } from './commands/ebm.js';
 import { registerApp } from './commands/app.js';
 import { registerTrainFm } from './commands/train-fm.js';
 import { registerEvalFm } from './commands/eval-fm.js';
+import { registerDataDump } from './commands/data-dump.js';
+import { registerDataStats } from './commands/data-stats.js';
+import { registerEval } from './commands/eval.js';
+import { registerSimFidelity } from './commands/sim-fidelity.js';
 
 /** Returns the sub-command `name` of `parent`, creating it on first use (shared command groups). */
 export function group(parent: Command, name: string, description: string): Command {
@@ -31,6 +35,10 @@ export function buildProgram(): Command {
   registerApp(program);
   registerTrainFm(program);
   registerEvalFm(program);
+  registerDataDump(program);
+  registerDataStats(program);
+  registerEval(program);
+  registerSimFidelity(program);
   return program;
 }
 

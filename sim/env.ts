@@ -149,9 +149,11 @@ export class LockstepEnv {
 
   private buffer(r: Run): void {
     const car = r.car;
-    if (!(car.x[car.n - 1]! > this.data.map.validMaxXPx)) {
+    let validFrames = 0;
+    for (let k = 0; k < car.n; k++) if (this.valid(replayState(car, car.firstFrame + k), car)) validFrames++;
+    if (validFrames < this.contextFrames || !(car.x[car.n - 1]! > this.data.map.validMaxXPx)) {
       r.phase = 'done';
-      r.outcome = 'incomplete-log';
+      r.outcome = validFrames < this.contextFrames ? 'too-short' : 'incomplete-log';
       return;
     }
     for (let k = 0; k < car.n; k++) {

@@ -83,8 +83,8 @@ export interface EvaluateOptions extends EnvOptions {
   seeds: number[];
   /** Makes the controller for one seed. */
   controllerFor: (seed: number) => Controller | Promise<Controller>;
-  /** Called after each lockstep step with the number of episodes driven in it. */
-  onStep?: (activeCount: number) => void;
+  /** Called after each lockstep step with the episodes finished so far and in all (over seeds). */
+  onProgress?: (done: number, total: number) => void;
   /** Name recorded in the report. */
   policyName: string;
 }
@@ -94,13 +94,21 @@ export async function evaluate(slots: SlotEpisodes[], opts: EvaluateOptions): Pr
   const records: EpisodeRecord[] = [];
   let tooShort = 0;
   let incompleteLog = 0;
+  const total = slots.reduce((n, s) => n + s.vehicleIds.length, 0) * opts.seeds.length;
+  let finished = 0;
   for (const seed of opts.seeds) {
     const controller = await opts.controllerFor(seed);
     const all: EpisodeResult[] = [];
     for (const s of slots) {
       if (s.vehicleIds.length === 0) continue;
       const env = new LockstepEnv(s.data, s.vehicleIds, opts);
-      const res = await runEnv(env, controller, opts.onStep);
+      const before = finished;
+      const res = await runEnv(env, controller, () => {
+        finished = before + s.vehicleIds.length - env.active().length;
+        opts.onProgress?.(finished, total);
+      });
+      finished = before + s.vehicleIds.length;
+      opts.onProgress?.(finished, total);
       res.forEach((r, i) => records.push({ ...r, seed, slot: s.data.slot, episodeId: s.episodeIds?.[i] ?? null }));
       all.push(...res);
     }

@@ -1,0 +1,114 @@
+/**
+ * `ppuu eval --data DATASET --policy NAME|DIR`: drives one episode per car of a dataset split
+ * with a controller, all episodes of a slot in lockstep, over seeds, and reports success rate,
+ * mean distance, collision and off-road rates as mean and std over seeds
+ * (sim/io/eval-dataset.ts). Built-in policies: replay, no-action, idm; a folder holding a
+ * trained policy works once its area registers a directory loader (sim/controllers/registry.ts),
+ * from policy/register-controllers.ts when that file exists.
+ *
+ * `eval` is also the group of `ppuu eval fm`; its own flags are parsed here from the arguments so
+ * that they never take the flags of its sub-commands.
+ */
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../../common/atomic.js';
+import { createProgress } from '../../common/progress.js';
+import { group } from '../main.js';
+import { InvalidFlag, parseNumber, printJson, say } from '../output.js';
+
+interface EvalFlags {
+  data?: string;
+  split: string;
+  policy?: string;
+  seeds: number;
+  seed: number;
+  out?: string;
+  trajectories?: string;
+  maxSteps: number;
+  limit?: number;
+  records: boolean;
+  json?: boolean;
+}
+
+const HELP = `
+Evaluate a driving policy (when no sub-command is given):
+  --data <dir>          episode dataset folder (ppuu data dump)            [required]
+  --policy <name|dir>   replay | no-action | idm, or a trained policy folder [required]
+  --split <name>        train | val | test                                   (default: test)
+  --seeds <n>           number of seeds; mean and std over them               (default: 1)
+  --seed <n>            first seed                                            (default: 0)
+  --out <file>          also write the report (with per-episode records) as JSON
+  --trajectories <dir>  track stores to replay instead of the dataset's recorded sources
+  --max-steps <n>       longest drive per episode, steps of 0.1 s             (default: 2000)
+  --limit <n>           evaluate only the first n episodes of the split
+  --no-records          leave per-episode records out of the printed JSON
+  --json                print the report as one JSON object
+Example: ppuu eval --data ds --policy no-action --seeds 3 --json`;
+
+function evalParser(): Command {
+  return new Command('ppuu eval')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .option('--data <dir>')
+    .option('--policy <name>')
+    .option('--split <name>', '', 'test')
+    .option('--seeds <n>', '', parseNumber('--seeds', true, 1), 1)
+    .option('--seed <n>', '', parseNumber('--seed', true, 0), 0)
+    .option('--out <file>')
+    .option('--trajectories <dir>')
+    .option('--max-steps <n>', '', parseNumber('--max-steps', true, 1), 2000)
+    .option('--limit <n>', '', parseNumber('--limit', true, 1))
+    .option('--no-records')
+    .option('--json');
+}
+
+async function loadPolicyPlugins(): Promise<void> {
+  const plugin = new URL('../../policy/register-controllers.ts', import.meta.url);
+  if (existsSync(fileURLToPath(plugin))) await import(new URL('../../policy/register-controllers.js', import.meta.url).href);
+}
+
+export function registerEval(program: Command): void {
+  group(program, 'eval', 'evaluate models')
+    .usage('--data <dir> --policy <name|dir> [options]  |  <command> [options]')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText('after', HELP)
+    .action(async (_o: unknown, cmd: Command) => {
+      const opts = evalParser().parse(cmd.args, { from: 'user' }).opts<EvalFlags>();
+      if (!opts.data) throw new InvalidFlag('ppuu eval needs --data <dir> (or a sub-command; see ppuu eval --help)');
+      if (!opts.policy) throw new InvalidFlag('ppuu eval needs --policy <replay|no-action|idm|dir>');
+      if (!['train', 'val', 'test'].includes(opts.split)) throw new InvalidFlag(`--split must be train, val or test, got '${opts.split}'`);
+      const { resolveController, controllerNames } = await import('../../sim/controllers/registry.js');
+      const { evaluateDataset, isDir } = await import('../../sim/io/eval-dataset.js');
+      await loadPolicyPlugins();
+      const policy = opts.policy;
+      const seeds = Array.from({ length: opts.seeds }, (_, i) => opts.seed + i);
+      const first = await resolveController(policy, { seed: seeds[0]! }, isDir);
+      if (!first) {
+        throw new InvalidFlag(`--policy: '${policy}' is neither a built-in policy (${controllerNames().join(', ')}) nor a folder holding a trained policy`);
+      }
+      const bar = createProgress('eval', 1, { json: opts.json, unit: 'episodes' });
+      const report = await evaluateDataset({
+        data: opts.data,
+        split: opts.split as 'test',
+        policyName: policy,
+        seeds,
+        controllerFor: async (seed) => (seed === seeds[0] ? first : (await resolveController(policy, { seed }, isDir))!),
+        trajectories: opts.trajectories,
+        maxSteps: opts.maxSteps,
+        limit: opts.limit,
+        onProgress: (done, total) => {
+          bar.setTotal(total);
+          bar.update(done);
+        },
+      });
+      bar.stop();
+      if (opts.out) writeFileAtomic(opts.out, JSON.stringify(report, null, 1) + '\n');
+      if (opts.json) return printJson(opts.records ? report : { ...report, records: undefined });
+      const pct = (m: { mean: number; std: number }) => `${(100 * m.mean).toFixed(1)} +- ${(100 * m.std).toFixed(1)} %`;
+      say(`${policy} on ${report.dataset} (${report.split}, ${report.episodes} episodes, ${seeds.length} seed(s); ${report.tooShort} too short, ${report.incompleteLog} with a cut log left out)`);
+      say(`  success ${pct(report.successRate)}, distance ${report.meanDistanceM.mean.toFixed(1)} +- ${report.meanDistanceM.std.toFixed(1)} m, collisions ${pct(report.collisionRate)}, off-road ${pct(report.offRoadRate)}`);
+      if (opts.out) say(`  report written to ${opts.out}`);
+    });
+}
