@@ -4,8 +4,9 @@
  * object. tfjs data behind a dataId never changes (a Variable's assign gives it a new dataId),
  * so a hit is always valid. Keeping the derived tensors alive also keeps the wasm backend's
  * packed XNNPACK operators for them, which is where most of the saving comes from when the same
- * weights are applied many times (unrolled prediction, frozen models). Evicted entries are
- * released at once; the cache holds at most `capacity` entries per backend.
+ * weights are applied many times (unrolled prediction, frozen models). Entries whose source has
+ * been disposed (weights replaced by an optimizer step) are released on the next lookup, and at
+ * most `capacity` entries are kept per backend, so stale weights do not pile up.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -30,6 +31,7 @@ export class DerivedCache {
    * infos belong to the cache: do not dispose them.
    */
   get(source: object, variant: string, make: () => Array<Info | null>): Array<Info | null> {
+    this.dropDead();
     const i = this.entries.findIndex((e) => e.source === source && e.variant === variant);
     if (i >= 0) {
       const [hit] = this.entries.splice(i, 1);
@@ -49,6 +51,16 @@ export class DerivedCache {
 
   get size(): number {
     return this.entries.length;
+  }
+
+  /** Releases entries whose source tensor has been disposed (its data is gone from the backend). */
+  private dropDead(): void {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (this.backend.refCount(e.source) > 0) continue;
+      this.entries.splice(i, 1);
+      this.release(e);
+    }
   }
 
   private release(e: Entry): void {
