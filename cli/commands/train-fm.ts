@@ -44,11 +44,11 @@ export function registerTrainFm(program: Command): void {
     .action(async (opts: Flags) => {
       if (opts.model !== 'deterministic' && opts.model !== 'vae') throw new InvalidFlag(`--model must be deterministic or vae, got '${opts.model}'`);
       if (opts.workers > 2) throw new InvalidFlag(`--workers must be 1 or 2, got ${opts.workers}`);
+      const { fmConfig } = await import('../../worldmodel/fm/config.js');
+      fmConfig(opts.preset); // checks the preset name before any work
       const { initFmBackend } = await import('../../worldmodel/fm/setup.js');
       const backend = await initFmBackend(opts.backend, { training: true });
       const { trainForwardModel } = await import('../../worldmodel/fm/train.js');
-      const { fmConfig } = await import('../../worldmodel/fm/config.js');
-      fmConfig(opts.preset); // checks the preset name before any work
       const bar = createProgress(`train fm ${opts.preset} ${opts.model}`, opts.steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
       const log = (line: string) => {
         if (!opts.json) say(line);

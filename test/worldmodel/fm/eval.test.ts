@@ -1,0 +1,81 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { NormAccumulator, openDataset, splitEpisodes, writeEpisode, writeManifest } from '../../../data/dataset.js';
+import type { DatasetManifest, EpisodeMeta } from '../../../data/dataset-types.js';
+import { fmConfig } from '../../../worldmodel/fm/config.js';
+import { ForwardModel } from '../../../worldmodel/fm/model.js';
+import { evaluateForwardModel } from '../../../worldmodel/fm/evaluate.js';
+import { framesPng } from '../../../worldmodel/fm/frames-png.js';
+import { proceduralEpisode } from '../../helpers/tiny-dataset.js';
+import { setup } from './helpers.js';
+
+before(setup);
+
+/** Episodes whose image never changes and whose car moves at constant velocity (vx, vy px/s). */
+function steadyDataset(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ppuu-fm-steady-'));
+  const ids = Array.from({ length: 10 }, (_, i) => `s${i}`);
+  const split = splitEpisodes(ids, 1);
+  const acc = new NormAccumulator();
+  const metas: EpisodeMeta[] = [];
+  ids.forEach((id, i) => {
+    const ep = proceduralEpisode(id, 30, 50 + i);
+    const frame = ep.images.slice(0, 117 * 24 * 3);
+    const vx = 40 + 5 * i;
+    const vy = i % 2 === 0 ? 3 : -2;
+    for (let t = 0; t < 30; t++) {
+      ep.images.set(frame, t * frame.length);
+      ep.states.set([100 + vx * 0.1 * t, 50 + vy * 0.1 * t, vx, vy], t * 28);
+    }
+    ep.meta.split = split.get(id)!;
+    writeEpisode(dir, ep, 3, 2);
+    if (ep.meta.split === 'train') acc.add(ep.states, ep.actions, 30);
+    metas.push(ep.meta);
+  });
+  const manifest: DatasetManifest = {
+    format: 'ppuu-episodes', version: 1, map: 'i80', imageShape: [117, 24, 3], costNames: ['proximity', 'lane'],
+    sources: [{ tracks: 'steady', slot: null }], splitSeed: 1, episodes: metas, stats: acc.stats(), writtenBy: 'test',
+  };
+  writeManifest(dir, manifest);
+  return dir;
+}
+
+test('baselines: copy-last is exact for still images, constant velocity for steady motion', () => {
+  const ds = openDataset(steadyDataset());
+  const cfg = fmConfig('tiny');
+  const m = ForwardModel.create(cfg, 'deterministic', 1);
+  const r = evaluateForwardModel(m, ds, ds.manifest.stats, { split: 'val', horizons: [1, 5, 10, 20, 40], windows: 6, batch: 4, frames: 2 });
+  m.dispose();
+  assert.deepEqual(r.horizons.map((h) => h.horizon), [1, 5, 10, 20], 'horizons longer than the episodes are dropped');
+  for (const h of r.horizons) {
+    assert.equal(h.image.copyLast, 0);
+    assert.ok(h.state.constVelocity < 1e-9, `${h.state.constVelocity}`);
+    assert.ok(h.state.copyLast > 0);
+    assert.equal(h.diversity, 0, 'a deterministic model has no diversity');
+    assert.ok(h.image.model > 0);
+  }
+  // Copy-last state error grows with the horizon (position drifts linearly: error ~ h^2).
+  const c = r.horizons.map((h) => h.state.copyLast);
+  assert.ok(c[1]! > c[0]! && c[2]! > c[1]! && c[3]! > c[2]!);
+  assert.equal(r.frames!.real.length, 2);
+  assert.equal(r.frames!.predicted[0]!.length, 20);
+  const png = PNG.sync.read(Buffer.from(framesPng(r.frames!, 2)));
+  assert.equal(png.width, 20 * (48 + 2) + 2);
+  assert.equal(png.height, 2 * (2 * 234 + 6) + 2);
+  // The real frame's lane line (red, column 1 of the state image) is drawn at x = 2 + 2..3.
+  const o = ((2 + 10) * png.width + 2 + 2) * 4;
+  assert.ok(png.data[o]! > 150 && png.data[o + 1]! < 50);
+});
+
+test('the stochastic model\'s samples differ', () => {
+  const ds = openDataset(steadyDataset());
+  const cfg = fmConfig('tiny');
+  const m = ForwardModel.create(cfg, 'vae', 2);
+  const r = evaluateForwardModel(m, ds, ds.manifest.stats, { split: 'val', horizons: [1, 5], windows: 4, batch: 4, samples: 3 });
+  m.dispose();
+  for (const h of r.horizons) assert.ok(h.diversity > 0, `diversity ${h.diversity}`);
+});
