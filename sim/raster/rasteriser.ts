@@ -243,15 +243,25 @@ export class Rasteriser {
       if (i0 < iMin) iMin = i0;
       if (i1 > iMax) iMax = i1;
       if (i0 > iMax) iMax = i0;
-      for (let k = 0; k < counts[r]!; k++) {
-        const s = starts[r * RUNS_PER_ROW + k]!;
-        const e = ends[r * RUNS_PER_ROW + k]!;
-        const jLo = Math.max(0, ((s - 6) >> 2) + 1);
-        const jHi = Math.min(OBS_W - 1, (e + 1) >> 2);
-        for (let j = jLo; j <= jHi; j++) {
-          const v = colCum[j * stride + e]! - colCum[j * stride + s]!;
-          acc[i0 * OBS_W + j]! += w0 * v;
-          if (i1 >= 0) acc[i1 * OBS_W + j]! += w1 * v;
+      const b0 = i0 * OBS_W;
+      const b1 = i1 * OBS_W;
+      const n = counts[r]!;
+      const rb = r * RUNS_PER_ROW;
+      for (let k = 0; k < n; k++) {
+        const s = starts[rb + k]!;
+        const e = ends[rb + k]!;
+        let jLo = ((s - 6) >> 2) + 1;
+        let jHi = (e + 1) >> 2;
+        if (jLo < 0) jLo = 0;
+        if (jHi > OBS_W - 1) jHi = OBS_W - 1;
+        if (i1 >= 0) {
+          for (let j = jLo, c = jLo * stride; j <= jHi; j++, c += stride) {
+            const v = colCum[c + e]! - colCum[c + s]!;
+            acc[b0 + j]! += w0 * v;
+            acc[b1 + j]! += w1 * v;
+          }
+        } else {
+          for (let j = jLo, c = jLo * stride; j <= jHi; j++, c += stride) acc[b0 + j]! += w0 * (colCum[c + e]! - colCum[c + s]!);
         }
       }
     }
