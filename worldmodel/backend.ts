@@ -174,7 +174,14 @@ export function ensureTrainingKernels(): string[] {
   return registerTrainingKernels(tf.getBackend());
 }
 
-// Backends whose stock kernels are already loaded get ours at once (cpu always is).
+// Load the wasm package now (42 ms; it only registers kernels, the binary starts on selection) so
+// that our kernels replace its stock ones at import time: a later tf.setBackend('wasm') by hand
+// then trains too. A missing or broken package is reported by tryWasm when it is tried.
+try {
+  await import('@tensorflow/tfjs-backend-wasm');
+} catch {
+  /* optional here */
+}
 registerTrainingKernels('cpu');
 registerTrainingKernels('wasm');
 
