@@ -12,9 +12,10 @@
  *   arrived    rear x > map.validMaxXPx (success),
  *   end-of-data  the slot's last frame is passed,
  *   timeout    more than maxSteps driven steps.
- * A car whose log ends before 20 observations are buffered is 'too-short', and one whose log ends
- * before it arrives (it was cut by the end of the recording) is 'incomplete-log'; neither is
- * driven (even its own logged actions could not make it arrive).
+ * A car whose log ends before 20 observations are buffered is 'too-short'; with
+ * skipIncompleteLogs (what evaluation uses), one whose log ends before it arrives (cut by the end
+ * of the recording: even its own logged actions could not make it arrive) is 'incomplete-log'.
+ * Neither is driven.
  * Actions are clipped to the car's limits (sim/kinematics.ts).
  */
 import type { Controller, ControllerBatch, EpisodeView } from './controllers/controller.js';
@@ -34,6 +35,8 @@ export interface EnvOptions {
   contextFrames?: number;
   /** Largest number of driven steps per episode. */
   maxSteps?: number;
+  /** Leave out cars whose log ends before they arrive (outcome 'incomplete-log'). Default false. */
+  skipIncompleteLogs?: boolean;
 }
 
 export interface EpisodeResult {
@@ -77,6 +80,7 @@ interface Run {
 export class LockstepEnv {
   readonly contextFrames: number;
   readonly maxSteps: number;
+  readonly skipIncompleteLogs: boolean;
   readonly rasteriser: Rasteriser;
   readonly obsSize: number;
   private runs: Run[] = [];
@@ -90,6 +94,7 @@ export class LockstepEnv {
   ) {
     this.contextFrames = opts.contextFrames ?? CONTEXT_FRAMES;
     this.maxSteps = opts.maxSteps ?? 2000;
+    this.skipIncompleteLogs = opts.skipIncompleteLogs ?? false;
     this.rasteriser = new Rasteriser(data.map, opts.variant ?? 'paper');
     this.obsSize = OBS_H * OBS_W * this.rasteriser.channels;
     for (const id of vehicleIds) if (!data.car(id)) throw new Error(`vehicle ${id} is not in the replayed slot`);
@@ -151,7 +156,8 @@ export class LockstepEnv {
     const car = r.car;
     let validFrames = 0;
     for (let k = 0; k < car.n; k++) if (this.valid(replayState(car, car.firstFrame + k), car)) validFrames++;
-    if (validFrames < this.contextFrames || !(car.x[car.n - 1]! > this.data.map.validMaxXPx)) {
+    const cut = this.skipIncompleteLogs && !(car.x[car.n - 1]! > this.data.map.validMaxXPx);
+    if (validFrames < this.contextFrames || cut) {
       r.phase = 'done';
       r.outcome = validFrames < this.contextFrames ? 'too-short' : 'incomplete-log';
       return;

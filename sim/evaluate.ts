@@ -101,7 +101,7 @@ export async function evaluate(slots: SlotEpisodes[], opts: EvaluateOptions): Pr
     const all: EpisodeResult[] = [];
     for (const s of slots) {
       if (s.vehicleIds.length === 0) continue;
-      const env = new LockstepEnv(s.data, s.vehicleIds, opts);
+      const env = new LockstepEnv(s.data, s.vehicleIds, { ...opts, skipIncompleteLogs: true });
       const before = finished;
       const res = await runEnv(env, controller, () => {
         finished = before + s.vehicleIds.length - env.active().length;

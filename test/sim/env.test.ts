@@ -66,20 +66,27 @@ test('the controller sees the last 20 observations, oldest first, and the takeov
   for (let t = 0; t < 20; t++) assert.equal(b.images[(t * 117 * 24 + 58 * 24 + 11) * 3 + 2], 255);
 });
 
-test('episodes too short to fill the context are reported apart and left out of the rates', async () => {
+test('episodes too short to fill the context or with a cut log are reported apart and left out of the rates', async () => {
   const store = makeTraffic({ perLane: 1, lanes: [2] });
   const ys = Array.from({ length: 30 }, (_, i) => 150 + i * 1.2); // 14 steps: fewer than 20
   store.vehicles.push(makeTrack(77, 1000, ys, ys.map(() => 9.25)));
+  // Long enough to buffer 20 frames, but the log stops (recording cut) before the arrival line.
+  const cut = Array.from({ length: 80 }, (_, i) => 150 + i * 1.2);
+  store.vehicles.push(makeTrack(78, 1000, cut, cut.map(() => 9.25)));
   const data = ReplayData.fromTrackStore(I80_MAP, store);
+  const [alone] = await runEnv(new LockstepEnv(data, [78]), replayController());
+  assert.notEqual(alone!.outcome, 'incomplete-log'); // only evaluation leaves such logs out
+  assert.notEqual(alone!.takeoverFrame, null);
   const report = await evaluate([{ data, vehicleIds: data.cars.map((c) => c.id) }], {
     seeds: [0, 1],
     controllerFor: () => replayController(),
     policyName: 'replay',
   });
   assert.equal(report.tooShort, 1);
+  assert.equal(report.incompleteLog, 1);
   assert.equal(report.episodes, 1);
   assert.deepEqual(report.successRate, { mean: 1, std: 0 });
-  assert.equal(report.records.length, 4);
+  assert.equal(report.records.length, 6);
 });
 
 test('the world moves controlled cars by the given actions and reports ghosts and observations', () => {
