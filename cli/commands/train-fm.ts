@@ -56,7 +56,7 @@ export function registerTrainFm(program: Command): void {
       log(`backend: ${backend.name} (${backend.reason})`);
       const summary = await trainForwardModel({
         dataset: opts.data, out: opts.out, preset: opts.preset, kind: opts.model, init: opts.init, steps: opts.steps,
-        batch: opts.batch, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery, workers: opts.workers,
+        batch: opts.batch, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery, workers: opts.workers, backend: opts.backend,
         overrides: { npred: opts.npred, learningRate: opts.lr },
         say: log,
         onStart: (info) => {

@@ -21,15 +21,14 @@ function param(w: WeightMap, name: string): tf.Variable {
   return v;
 }
 
-/** Conv2d(x, `name`) with stride (sh, sw) and padding (ph, pw) on each side, plus bias. */
+/**
+ * Conv2d(x, `name`) with stride (sh, sw) and padding (ph, pw) on each side, plus bias. Not the
+ * fused op: its gradient always computes the input gradient too, which for the first layer (a
+ * constant image stack) is wasted work as large as the layer itself.
+ */
 export function conv(w: WeightMap, name: string, x: tf.Tensor4D, stride: [number, number], pad: [number, number]): tf.Tensor4D {
-  return tf.fused.conv2d({
-    x,
-    filter: param(w, `${name}.w`) as tf.Tensor4D,
-    bias: param(w, `${name}.b`),
-    strides: stride,
-    pad: explicitPad(pad[0], pad[1]),
-  });
+  const y = tf.conv2d(x, param(w, `${name}.w`) as tf.Tensor4D, stride, explicitPad(pad[0], pad[1]));
+  return tf.add(y, param(w, `${name}.b`));
 }
 
 /**

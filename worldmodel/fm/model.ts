@@ -240,7 +240,7 @@ export class ForwardModel {
       const out = this.predictFromCode(input, hx, z, action, opts.noise);
       images.push(out.image);
       states.push(out.state);
-      input = this.advance(input, out);
+      if (t + 1 < steps) input = this.advance(input, out);
     }
     return { images, states, kl, zs, zDropped };
   }

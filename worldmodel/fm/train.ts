@@ -18,6 +18,8 @@ import { ForwardModel } from './model.js';
 import { Adam } from './adam.js';
 import { FmNoise } from './noise.js';
 import { trainStep, type StepStats } from './train-step.js';
+import { DataParallelTrainer } from './data-parallel.js';
+import type { WindowBatch } from './windows.js';
 import { SyncBatches, type BatchLoader, type BatchSpec } from './batches.js';
 import { Prefetcher } from './prefetch.js';
 import { EpisodeCache } from './episode-cache.js';
@@ -42,6 +44,8 @@ export interface TrainOptions {
   prefetch?: boolean;
   /** Data-parallel compute threads (1: this thread). */
   workers?: number;
+  /** Backend for data-parallel workers (as --backend). */
+  backend?: string;
   /** Called once the model is built (before the first step). */
   onStart?: (info: { kind: FmKind; preset: string; paramCount: ReturnType<ForwardModel['paramCount']>; startStep: number }) => void;
   /** Called after each step (progress bars). */
@@ -73,6 +77,7 @@ export interface TrainSummary {
   meanLossTail: number | null;
   secondsPerStep: number;
   warmStartCopied: number;
+  workers: number;
 }
 
 /** Keeps the log lines of steps <= `step` (drops what a crashed run wrote after its checkpoint). */
@@ -142,21 +147,35 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
     state = { step: 0, seed, batch: cfg.batch, split: 'train', skipped: 0, dataset: opts.dataset, init: opts.init ?? null, workers: 1 };
   }
   const cfg = model.cfg;
+  const workers = opts.workers ?? 1;
+  state = { ...state, workers };
+  const paramCount = model.paramCount();
+  const kind = model.kind;
   const hparams = (steps: number): FmHparams => ({
-    format: 'ppuu-fm', version: 1, kind: model.kind, preset, config: cfg, stats: ds.manifest.stats, dataset: opts.dataset,
-    steps, paramCount: model.paramCount(), writtenBy: `ppuu ${opts.version ?? ''}`.trim(),
+    format: 'ppuu-fm', version: 1, kind, preset, config: cfg, stats: ds.manifest.stats, dataset: opts.dataset,
+    steps, paramCount, writtenBy: `ppuu ${opts.version ?? ''}`.trim(),
   });
-  const save = async (step: number) => {
-    state = { ...state, step, skipped };
-    await saveFm(ckDir, model, hparams(step), { adam, state });
-  };
-
-  const spec: BatchSpec = { split: 'train', shape: { batch: cfg.batch, ncond: cfg.ncond, npred: cfg.npred, channels: cfg.channels }, seed, stats: ds.manifest.stats };
   if (ds.episodes('train').every((e) => e.length < cfg.ncond + cfg.npred)) {
     throw new UserError(`${opts.dataset}: no training episode has the ${cfg.ncond + cfg.npred} frames a window needs (ncond ${cfg.ncond} + npred ${cfg.npred})`);
   }
+  // The update engine: this thread, or data-parallel worker threads holding copies of the model.
+  let dp: DataParallelTrainer | null = null;
+  if (workers > 1) {
+    dp = await DataParallelTrainer.start(model, adam, { workers, seed, backend: opts.backend });
+    adam.dispose();
+    model.dispose();
+  }
+  const save = async (step: number) => {
+    state = { ...state, step, skipped };
+    if (dp) await dp.save(ckDir, hparams(step), state);
+    else await saveFm(ckDir, model, hparams(step), { adam, state });
+  };
+  const update = async (batch: WindowBatch, k: number): Promise<StepStats> =>
+    dp ? dp.step(batch, k) : trainStep(model, adam, batch, FmNoise.forStep(seed, k, true));
+
+  const spec: BatchSpec = { split: 'train', shape: { batch: cfg.batch, ncond: cfg.ncond, npred: cfg.npred, channels: cfg.channels }, seed, stats: ds.manifest.stats };
   const loader: BatchLoader = opts.prefetch === false ? new SyncBatches(new EpisodeCache(ds), spec) : new Prefetcher(opts.dataset, spec);
-  opts.onStart?.({ kind: model.kind, preset, paramCount: model.paramCount(), startStep });
+  opts.onStart?.({ kind, preset, paramCount, startStep });
   const every = opts.checkpointEvery ?? 1000;
   const losses: number[] = [];
   const t0 = performance.now();
@@ -165,7 +184,7 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
     for (let k = startStep; k < opts.steps; k++) {
       const batch = await loader.next(k);
       const ts = performance.now();
-      const s = trainStep(model, adam, batch, FmNoise.forStep(seed, k, true));
+      const s = await update(batch, k);
       const ms = performance.now() - ts;
       if (s.skipped) skipped++;
       else losses.push(s.total);
@@ -181,17 +200,20 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
     if (lastSaved !== Math.max(opts.steps, startStep) || !existsSync(join(ckDir, 'hparams.json'))) await save(Math.max(opts.steps, startStep));
   } finally {
     await loader.close();
+    await dp?.close();
   }
   const ran = Math.max(0, opts.steps - startStep);
   const tail = losses.slice(-Math.max(1, Math.ceil(losses.length / 10)));
   const summary: TrainSummary = {
-    out: opts.out, checkpoint: ckDir, kind: model.kind, preset, config: cfg, paramCount: model.paramCount(),
+    out: opts.out, checkpoint: ckDir, kind, preset, config: cfg, paramCount, workers,
     startStep, steps: Math.max(opts.steps, startStep), skipped,
     firstLoss: losses[0] ?? null, lastLoss: losses[losses.length - 1] ?? null,
     meanLossTail: tail.length > 0 ? tail.reduce((a, b) => a + b, 0) / tail.length : null,
     secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, warmStartCopied,
   };
-  adam.dispose();
-  model.dispose();
+  if (!dp) {
+    adam.dispose();
+    model.dispose();
+  }
   return summary;
 }

@@ -147,3 +147,26 @@ test('--init warm-starts the VAE with every weight of the deterministic model', 
   d.model.dispose();
   v.model.dispose();
 });
+
+test('two data-parallel workers compute the same update as one thread (dropout off), and resume', async () => {
+  // Without dropout the only randomness is z and the z-dropout coins; the deterministic model has no z.
+  const overrides = { npred: 2, dropout: 0, batch: 4 };
+  const one = join(tmp(), 'one');
+  const two = join(tmp(), 'two');
+  await trainForwardModel({ dataset: tinyDataset(), out: one, preset: 'tiny', kind: 'deterministic', steps: 3, overrides, prefetch: false, seed: 2 });
+  await trainForwardModel({ dataset: tinyDataset(), out: two, preset: 'tiny', kind: 'deterministic', steps: 2, overrides, prefetch: false, seed: 2, workers: 2 });
+  const s = await trainForwardModel({ dataset: tinyDataset(), out: two, steps: 3, resume: true, prefetch: false, workers: 2 });
+  assert.equal(s.workers, 2);
+  const a = losses(one);
+  const b = losses(two);
+  assert.equal(b.length, 3);
+  for (let i = 0; i < 3; i++) {
+    assert.ok(Math.abs(a[i]!.total - b[i]!.total) < 1e-5 * a[i]!.total, `step ${i + 1}: ${a[i]!.total} vs ${b[i]!.total}`);
+    assert.ok(Math.abs((a[i] as unknown as { gradNorm: number }).gradNorm - (b[i] as unknown as { gradNorm: number }).gradNorm) < 1e-4);
+  }
+  const pa = predictionOf(one);
+  const pb = predictionOf(two);
+  let maxDiff = 0;
+  for (let i = 0; i < pa.length; i++) maxDiff = Math.max(maxDiff, Math.abs(pa[i]! - pb[i]!));
+  assert.ok(maxDiff < 1e-4, `predictions differ by ${maxDiff}`);
+});

@@ -1,0 +1,153 @@
+/**
+ * One training step of the forward model (default: the paper VAE, one predicted step, the
+ * default backend): median wall time over the measured steps, achieved GFLOP/s, peak RSS and
+ * whether tf.memory().numTensors stays flat. The baseline, measured in the same run, is the
+ * single-thread step; with --workers 2 the data-parallel step (two compute threads, gradients
+ * averaged through shared memory) is measured after it on the same batches.
+ * Reference: PyTorch 1.13 on this machine's 2 CPU cores, 0.76 s (batch 8) and 5.0 s (batch 64).
+ *
+ *   npm run bench -- fm-step [--batch 8] [--npred 1] [--preset paper] [--model vae]
+ *                            [--steps 5] [--warmup 2] [--workers 1|2] [--backend NAME] [--json]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { loadavg, cpus } from 'node:os';
+import { initFmBackend } from '../worldmodel/fm/setup.js';
+import { fmConfig, IMAGE_H, IMAGE_W, type FmKind } from '../worldmodel/fm/config.js';
+import { ForwardModel } from '../worldmodel/fm/model.js';
+import { Adam } from '../worldmodel/fm/adam.js';
+import { FmNoise } from '../worldmodel/fm/noise.js';
+import { trainStep } from '../worldmodel/fm/train-step.js';
+import { Rng } from '../common/rng.js';
+import type { WindowBatch } from '../worldmodel/fm/windows.js';
+import { forwardFlops } from '../worldmodel/fm/flops.js';
+
+function flag(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? dflt : process.argv[i + 1]!;
+}
+const batch = Number(flag('batch', '8'));
+const npred = Number(flag('npred', '1'));
+const preset = flag('preset', 'paper');
+const kind = flag('model', 'vae') as FmKind;
+const steps = Number(flag('steps', '5'));
+const warmup = Number(flag('warmup', '2'));
+const workers = Number(flag('workers', '1'));
+const json = process.argv.includes('--json');
+const backendFlag = process.argv.includes('--backend') ? flag('backend', '') : undefined;
+
+/** PyTorch 1.13, paper model, one predicted step, 2 CPU cores of the development machine. */
+const PYTORCH_S: Record<number, number> = preset === 'paper' && npred === 1 ? { 8: 0.76, 64: 5.0 } : {};
+
+function randomBatch(cfg: ReturnType<typeof fmConfig>, seed: number): WindowBatch {
+  const rng = new Rng(seed);
+  const fill = (n: number, lo: number, hi: number) => {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = rng.uniform(lo, hi);
+    return a;
+  };
+  const C = cfg.channels;
+  return {
+    batch, ncond: cfg.ncond, npred, channels: C,
+    ctxImages: fill(batch * IMAGE_H * IMAGE_W * cfg.ncond * C, 0, 1),
+    ctxStates: fill(batch * cfg.ncond * 4, -1, 1),
+    actions: fill(npred * batch * 2, -1, 1),
+    targetImages: fill(npred * batch * IMAGE_H * IMAGE_W * C, 0, 1),
+    targetStates: fill(npred * batch * 4, -1, 1),
+    episodeIds: Array(batch).fill('bench'), starts: Array(batch).fill(0),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+const log = (s: string) => {
+  if (!json) process.stderr.write(s + '\n');
+};
+
+const backend = await initFmBackend(backendFlag, { training: true });
+const cfg = fmConfig(preset, { npred, batch });
+const batches = Array.from({ length: warmup + steps }, (_, i) => randomBatch(cfg, i + 1));
+const flopsPerStep = 3 * forwardFlops(cfg, kind) * npred * batch;
+
+/** CPU milliseconds of the whole process (all threads) since `since`. */
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+}
+
+/** Single-thread steps: returns per-step wall and CPU ms and numTensors after each step. */
+function singleThread(): { ms: number[]; cpu: number[]; tensors: number[]; loss: number[] } {
+  const model = ForwardModel.create(cfg, kind, 1);
+  const adam = new Adam(model.weights, { learningRate: cfg.learningRate });
+  const ms: number[] = [];
+  const cpu: number[] = [];
+  const tensors: number[] = [];
+  const loss: number[] = [];
+  batches.forEach((b, i) => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const s = trainStep(model, adam, b, FmNoise.forStep(1, i, true));
+    const dt = performance.now() - t0;
+    loss.push(s.total);
+    tensors.push(tf.memory().numTensors);
+    if (i >= warmup) {
+      ms.push(dt);
+      cpu.push(cpuMs(c0));
+    }
+    log(`single-thread step ${i}${i < warmup ? ' (warm-up)' : ''}: ${dt.toFixed(0)} ms, loss ${s.total.toFixed(4)}`);
+  });
+  adam.dispose();
+  model.dispose();
+  return { ms, cpu, tensors, loss };
+}
+
+const model0 = ForwardModel.create(cfg, kind, 1);
+const params = model0.paramCount();
+model0.dispose();
+log(`${kind} ${preset}: ${params.total.toLocaleString('en')} parameters (${params.withoutResidual.toLocaleString('en')} without the residual block); batch ${batch}, npred ${npred}, backend ${backend.name}`);
+const base = singleThread();
+const result: Record<string, unknown> = {
+  bench: 'fm-step', backend: backend.name, preset, kind, batch, npred, ncond: cfg.ncond, params: params.total, paramsWithoutResidual: params.withoutResidual,
+  gflopPerStep: flopsPerStep / 1e9,
+  cores: cpus().length, loadAvg1m: loadavg()[0],
+  baseline: { workers: 1, medianMs: median(base.ms), medianCpuMs: median(base.cpu), gflops: flopsPerStep / 1e9 / (median(base.ms) / 1000), stepsMs: base.ms.map(Math.round) },
+  numTensors: { first: base.tensors[0], last: base.tensors[base.tensors.length - 1], flat: base.tensors.every((t) => t === base.tensors[0]) },
+  pytorchS: PYTORCH_S[batch] ?? null,
+};
+let best = median(base.ms);
+if (workers > 1) {
+  const { DataParallelTrainer } = await import('../worldmodel/fm/data-parallel.js');
+  const model = ForwardModel.create(cfg, kind, 1);
+  const adam = new Adam(model.weights, { learningRate: cfg.learningRate });
+  const dp = await DataParallelTrainer.start(model, adam, { workers, seed: 1, backend: backendFlag });
+  model.dispose();
+  adam.dispose();
+  const ms: number[] = [];
+  const cpu: number[] = [];
+  const loss: number[] = [];
+  try {
+    for (let i = 0; i < batches.length; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const s = await dp.step(batches[i]!, i);
+      await dp.sync();
+      const dt = performance.now() - t0;
+      loss.push(s.total);
+      if (i >= warmup) {
+        ms.push(dt);
+        cpu.push(cpuMs(c0));
+      }
+      log(`${workers} workers step ${i}${i < warmup ? ' (warm-up)' : ''}: ${dt.toFixed(0)} ms, loss ${s.total.toFixed(4)}`);
+    }
+  } finally {
+    await dp.close();
+  }
+  result.dataParallel = { workers, medianMs: median(ms), medianCpuMs: median(cpu), gflops: flopsPerStep / 1e9 / (median(ms) / 1000), stepsMs: ms.map(Math.round), speedup: median(base.ms) / median(ms), firstLoss: loss[0], baselineFirstLoss: base.loss[0] };
+  best = Math.min(best, median(ms));
+}
+result.medianMs = best;
+result.vsPytorch = PYTORCH_S[batch] ? (PYTORCH_S[batch]! * 1000) / best : null;
+result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+process.stdout.write(JSON.stringify(result) + '\n');
