@@ -29,6 +29,17 @@ test('initBackend(wasm) registers our training kernels for wasm', async () => {
   g.dispose();
 });
 
+test('the stock kernels we replaced stay callable (their wasm set-up still runs)', () => {
+  const dy = tf.ones([1, 3, 3, 2]);
+  const filter = tf.ones([2, 2, 1, 2]);
+  const attrs = { strides: 2, pad: 'valid', dataFormat: 'NHWC', inputShape: [1, 6, 6, 1] } as unknown as tf.NamedAttrMap;
+  const out = stockKernel('Conv2DBackpropInput', 'wasm')!.kernelFunc({ inputs: { dy, filter }, backend: tf.backend(), attrs }) as tf.TensorInfo;
+  const values = Array.from(tf.backend().readSync(out.dataId) as Float32Array);
+  tf.backend().disposeData(out.dataId);
+  assert.deepEqual(values, new Array(36).fill(2));
+  tf.dispose([dy, filter]);
+});
+
 test('restoring stock kernels and registering again round-trips', () => {
   restoreStockKernels('wasm');
   assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm'), undefined);

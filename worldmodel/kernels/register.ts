@@ -52,8 +52,12 @@ export function registerTrainingKernels(backendName: string): TrainingKernel[] {
     const current = tf.getKernel(name, backendName);
     if (current && current === ours.get(k)) continue;
     if (!stock.has(k)) stock.set(k, current ?? null);
-    const config = FACTORIES[name](backendName, stock.get(k) ?? undefined);
+    const orig = stock.get(k) ?? undefined;
+    const config = FACTORIES[name](backendName, orig);
     if (!config) continue;
+    // tfjs runs setupFunc only for kernels registered when the backend starts; keep the stock
+    // kernel's set-up (wasm binds its C function there) so that it stays callable.
+    if (orig?.setupFunc && !config.setupFunc) config.setupFunc = orig.setupFunc;
     if (current) tf.unregisterKernel(name, backendName);
     tf.registerKernel(config);
     ours.set(k, config);
