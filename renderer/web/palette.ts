@@ -4,8 +4,8 @@
  * the cars out by colour alone. `isYellow` / `isBlue` are the tests' pixel classifiers.
  */
 export const PALETTE = {
-  background: 0x24472c, // verge (grass); set as scene.background so it survives a context loss
-  road: 0x3b3d40,
+  verge: 0x24472c, // grass around the road, drawn as geometry
+  road: 0x3b3d40, // the scene's background (see scene/road-layer.ts)
   marking: 0xe8e8e8,
   zoneLine: 0x8a8f96,
   realCar: 0xffd21f, // yellow

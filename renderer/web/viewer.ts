@@ -2,8 +2,8 @@
  * The viewer: a three.js scene of the road and the cars of the current frame, a camera that
  * follows the bot or flies free, and the playback loop that pulls frames from the FrameCache.
  * It renders every animation frame while playing and on demand when paused. A lost WebGL context
- * stops drawing until the browser restores it; the background lives in scene.background (not
- * only the clear colour) so the restored picture is the same.
+ * stops drawing until the browser restores it; the background (the road surface colour) lives in
+ * scene.background, not only in the clear colour, so the restored picture is the same.
  */
 import { Color, Group, Scene, WebGLRenderer } from 'three';
 import type { FrameChunk, SceneInfo, ViewerApi, ViewerFrame } from '../protocol/types.js';
@@ -14,6 +14,20 @@ import { PALETTE } from './palette.js';
 import { buildRoad } from './scene/road-layer.js';
 import { CarLayer } from './scene/car-layer.js';
 import { ViewCamera } from './scene/view-camera.js';
+
+/** True when WebGL runs on a software rasteriser (SwiftShader, llvmpipe), from a throw-away probe context. */
+export function isSoftwareGl(): boolean {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return false;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return /swiftshader|llvmpipe|software/i.test(name);
+  } catch {
+    return false;
+  }
+}
 
 export interface ViewerHooks {
   /** Called after each drawn frame (HUD, insets, controls). */
@@ -34,6 +48,7 @@ export class Viewer {
   playback = new Playback(0.1);
   showGhost = true;
   contextLost = false;
+  readonly antialias: boolean;
   /** Counters for tests and the benchmark. */
   renderCount = 0;
   renderMsTotal = 0;
@@ -47,12 +62,15 @@ export class Viewer {
     private readonly container: HTMLElement,
     private readonly hooks: ViewerHooks,
   ) {
-    // three r187 needs WebGL2 and throws when it cannot get it.
-    this.renderer = new WebGLRenderer({ antialias: true, preserveDrawingBuffer: true, powerPreference: 'high-performance' });
+    // three r187 needs WebGL2 and throws when it cannot get it. Multisampling costs a software
+    // rasteriser (SwiftShader) about half its frame rate, so it is only used on a real GPU.
+    const aa = new URLSearchParams(globalThis.location?.search ?? '').get('aa');
+    this.antialias = aa === null ? !isSoftwareGl() : aa === '1';
+    this.renderer = new WebGLRenderer({ antialias: this.antialias, preserveDrawingBuffer: true, powerPreference: 'high-performance' });
     this.renderer.setPixelRatio(Math.min(2, globalThis.devicePixelRatio || 1));
-    this.renderer.setClearColor(PALETTE.background);
+    this.renderer.setClearColor(PALETTE.road);
     container.appendChild(this.renderer.domElement);
-    this.scene.background = new Color(PALETTE.background);
+    this.scene.background = new Color(PALETTE.road);
     this.scene.add(this.world);
     this.ghosts = new CarLayer(this.world, { z: 0.3, ghost: true });
     this.cars = new CarLayer(this.world, { z: 0.5 });

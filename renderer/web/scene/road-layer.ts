@@ -1,10 +1,12 @@
 /**
- * The road as three.js meshes, from the RoadDrawing the Node side derives from sim/'s map: paved
- * polygons, lane lines (solid edges, 10 ft dashes every 40 ft inside, like US highway paint) as
- * thin quads merged into one geometry, and the record-start / arrival lines. Road y points down;
- * the scene is built at (x, -y).
+ * The road as three.js meshes, from the RoadDrawing the Node side derives from sim/'s map: the
+ * verge around the paved polygons, lane lines (solid edges, 10 ft dashes every 40 ft inside, like
+ * US highway paint) as thin quads merged into one geometry, and the record-start / arrival lines.
+ * The pavement itself is the scene's background colour: drawing the verge (a third of a
+ * follow-camera view) instead of the pavement (two thirds) nearly halves what a software
+ * rasteriser has to fill. Road y points down; the scene is built at (x, -y).
  */
-import { BufferAttribute, BufferGeometry, Group, Mesh, MeshBasicMaterial, Shape, ShapeGeometry } from 'three';
+import { BufferAttribute, BufferGeometry, Group, Mesh, MeshBasicMaterial, Path, Shape, ShapeGeometry } from 'three';
 import type { RoadDrawing } from '../../protocol/types.js';
 import { PALETTE } from '../palette.js';
 
@@ -52,18 +54,30 @@ function trianglesMesh(positions: number[], color: number): Mesh {
   return new Mesh(g, new MeshBasicMaterial({ color }));
 }
 
+/** How far the verge reaches beyond the road on every side, px (past the widest free-camera view). */
+const VERGE_REACH_PX = 40_000;
+
 export function buildRoad(road: RoadDrawing): Group {
   const group = new Group();
   group.name = 'road';
+  // A large rectangle with the paved polygons as holes.
+  const R = VERGE_REACH_PX;
+  const verge = new Shape();
+  verge.moveTo(-R, R);
+  verge.lineTo(road.widthPx + R, R);
+  verge.lineTo(road.widthPx + R, -(road.heightPx + R));
+  verge.lineTo(-R, -(road.heightPx + R));
+  verge.closePath();
   for (const s of road.surfaces) {
-    const shape = new Shape();
-    shape.moveTo(s.points[0]!, -s.points[1]!);
-    for (let i = 2; i + 1 < s.points.length; i += 2) shape.lineTo(s.points[i]!, -s.points[i + 1]!);
-    shape.closePath();
-    const mesh = new Mesh(new ShapeGeometry(shape), new MeshBasicMaterial({ color: PALETTE.road }));
-    mesh.name = `surface-${s.kind}`;
-    group.add(mesh);
+    const hole = new Path();
+    hole.moveTo(s.points[0]!, -s.points[1]!);
+    for (let i = 2; i + 1 < s.points.length; i += 2) hole.lineTo(s.points[i]!, -s.points[i + 1]!);
+    hole.closePath();
+    verge.holes.push(hole);
   }
+  const vergeMesh = new Mesh(new ShapeGeometry(verge), new MeshBasicMaterial({ color: PALETTE.verge }));
+  vergeMesh.name = 'verge';
+  group.add(vergeMesh);
   const lines: number[] = [];
   for (const m of road.markings) pushPolyline(lines, m.points, m.style === 'dashed', LINE_WIDTH_PX, 0.1);
   const marks = trianglesMesh(lines, PALETTE.marking);
