@@ -178,8 +178,8 @@ function measureDense(onStep: () => void): MatRow[] {
         const out = k.kernelFunc({ inputs: { a, b }, backend: tf.backend(), attrs: { transposeA: ta, transposeB: tb } as unknown as tf.NamedAttrMap });
         return Array.isArray(out) ? out[0]! : out;
       };
-      const s = bestMs(ta || tb ? 1 : reps, run(stock));
-      const o = bestMs(reps, run(ours));
+      const s = bestMs(ta || tb ? 1 : Math.max(reps, 7), run(stock));
+      const o = bestMs(Math.max(reps, 7), run(ours));
       rows.push({ product, batch, stockMs: s, oursMs: o, speedup: s / o });
     }
     tf.dispose([x, w, dy]);
@@ -210,8 +210,9 @@ const ratios = conv
   .filter((r) => r.kernels === 'ours')
   .map((r) => ({ backend: r.backend, layer: r.layer, op: r.op, batch: r.batch, gflops: round(r.gflops), vsStockCpu: round(r.gflops / (stockCpu(r)?.gflops ?? NaN)) }));
 
-function round(v: number, d = 2): number {
-  return Number.isFinite(v) ? Number(v.toFixed(d)) : v;
+/** Three significant digits (JSON-friendly; non-finite values pass through). */
+function round(v: number): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(3)) : v;
 }
 
 const result = {
@@ -220,20 +221,20 @@ const result = {
   kernels: { wasm: activeTrainingKernels('wasm'), cpu: activeTrainingKernels('cpu') },
   batches,
   reps,
-  seconds: round((performance.now() - t0) / 1e3, 1),
-  conv: conv.map((r) => ({ ...r, gflop: round(r.gflop, 3), bestMs: round(r.bestMs, 1), gflops: round(r.gflops, 3) })),
+  seconds: round((performance.now() - t0) / 1e3),
+  conv: conv.map((r) => ({ ...r, gflop: round(r.gflop), bestMs: round(r.bestMs), gflops: round(r.gflops) })),
   ratios,
-  dense: dense.map((r) => ({ ...r, stockMs: round(r.stockMs), oursMs: round(r.oursMs), speedup: round(r.speedup, 1) })),
+  dense: dense.map((r) => ({ ...r, stockMs: round(r.stockMs), oursMs: round(r.oursMs), speedup: round(r.speedup) })),
 };
 
 if (!json) {
   const pad = (s: string | number, n: number) => String(s).padEnd(n);
   console.log(`${pad('backend', 12)}${pad('layer', 22)}${pad('op', 12)}${pad('batch', 7)}${pad('meas.', 7)}${pad('GFLOP/s', 10)}x stock cpu`);
   for (const r of conv) {
-    const ratio = r.kernels === 'ours' ? round(r.gflops / (stockCpu(r)?.gflops ?? NaN), 1) : '';
-    console.log(`${pad(`${r.backend}-${r.kernels}`, 12)}${pad(r.layer, 22)}${pad(r.op, 12)}${pad(r.batch, 7)}${pad(r.measuredBatch, 7)}${pad(round(r.gflops, 2), 10)}${ratio}`);
+    const ratio = r.kernels === 'ours' ? round(r.gflops / (stockCpu(r)?.gflops ?? NaN)) : '';
+    console.log(`${pad(`${r.backend}-${r.kernels}`, 12)}${pad(r.layer, 22)}${pad(r.op, 12)}${pad(r.batch, 7)}${pad(r.measuredBatch, 7)}${pad(round(r.gflops), 10)}${ratio}`);
   }
   console.log('\ndense 256 -> 10752 on wasm (ms, best of repeats)');
-  for (const r of dense) console.log(`  ${pad(r.product, 22)}batch ${pad(r.batch, 4)} stock ${pad(round(r.stockMs, 1), 8)} ours ${pad(round(r.oursMs, 1), 8)} x${round(r.speedup, 1)}`);
+  for (const r of dense) console.log(`  ${pad(r.product, 22)}batch ${pad(r.batch, 4)} stock ${pad(round(r.stockMs), 8)} ours ${pad(round(r.oursMs), 8)} x${round(r.speedup)}`);
 }
 console.log(JSON.stringify(result));
