@@ -8,7 +8,7 @@
 import type { Controller } from '../sim/controllers/controller.js';
 import type { Costs } from '../sim/costs.js';
 import { LockstepEnv } from '../sim/env.js';
-import type { Outcome, EpisodeResult } from '../sim/env.js';
+import type { EnvOptions, Outcome, EpisodeResult } from '../sim/env.js';
 import { clipAction, stepCar } from '../sim/kinematics.js';
 import type { CarState } from '../sim/kinematics.js';
 import { Rasteriser } from '../sim/raster/rasteriser.js';
@@ -19,6 +19,7 @@ import { OBS_H, OBS_W } from '../sim/units.js';
 import { controllerFor } from './controllers.js';
 import type { PlannedEpisode } from './plan.js';
 import type { Traffic } from './traffic.js';
+import { variantOf } from './traffic.js';
 import type { ResolvedScenario } from './validate.js';
 
 /** Every car at one instant; index `ego` is the controlled car. Rear centres, px; speeds px/s. */
@@ -67,12 +68,22 @@ function snapshotOf(scene: Scene, ego: number): RoadSnapshot {
   };
 }
 
+/** The environment options of a scenario, the same for the viewer and for evaluation. */
+export function envOptions(s: ResolvedScenario, traffic: Traffic): EnvOptions {
+  return { contextFrames: s.contextFrames, maxSteps: s.durationFrames, variant: variantOf(s, traffic), skipIncompleteLogs: true };
+}
+
 export class EpisodeRun {
   readonly car: ReplayCar;
   readonly data: ReplayData;
   readonly rasteriser: Rasteriser;
-  /** Frame where the controller took over, null when the log was too short to buffer the context. */
+  /**
+   * Frame where the controller took over; null when the car is not driven (its log is too short
+   * to buffer the context, or it ends before the car arrives), as in evaluation.
+   */
   readonly takeoverFrame: number | null;
+  /** Why the car is not driven ('too-short', 'incomplete-log'), null when it is. */
+  readonly notDriven: Outcome | null;
   /** Upper bound of the episode's frame count (it may end earlier). */
   readonly maxFrames: number;
   outcome: Outcome | null = null;
@@ -96,13 +107,14 @@ export class EpisodeRun {
     env.reset();
     const driving = env.active().length > 0;
     this.takeoverFrame = driving ? env.batch().episodes[0]!.frame : null;
+    this.notDriven = driving ? null : env.results()[0]!.outcome;
     const lastIndex = this.data.lastFrame + 1 - this.car.firstFrame;
     this.maxFrames = driving ? Math.min(this.takeoverFrame! - this.car.firstFrame + scenario.durationFrames, lastIndex) + 1 : this.car.n;
   }
 
   static async create(s: ResolvedScenario, episode: PlannedEpisode, traffic: Traffic): Promise<EpisodeRun> {
     const data = traffic.slots[episode.slotIndex]!.data;
-    const env = new LockstepEnv(data, [episode.vehicleId], { contextFrames: s.contextFrames, maxSteps: s.durationFrames });
+    const env = new LockstepEnv(data, [episode.vehicleId], envOptions(s, traffic));
     return new EpisodeRun(s, episode, traffic, env, await controllerFor(s, episode.seed));
   }
 
@@ -124,18 +136,14 @@ export class EpisodeRun {
   async next(): Promise<EpisodeSnapshot | null> {
     const i = this.nextIndex;
     const frame = this.car.firstFrame + i;
-    // Before the takeover (or all along for a too-short log): the logged replay.
+    // Before the takeover (or all along for a car that is not driven): the logged replay.
     if (this.takeoverFrame === null || frame < this.takeoverFrame) {
-      if (i >= this.car.n) {
-        this.outcome = 'too-short';
-        this.result = this.env.results()[0]!;
-        return null;
-      }
+      if (i >= this.car.n) return null;
       this.nextIndex++;
       const last = this.takeoverFrame === null && i === this.car.n - 1;
       if (last) {
-        this.outcome = 'too-short';
         this.result = this.env.results()[0]!;
+        this.outcome = this.result.outcome;
       }
       return this.snapshot(frame, replayState(this.car, frame), last ? 'ended' : 'replaying');
     }

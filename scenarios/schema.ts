@@ -106,6 +106,11 @@ export interface Scenario {
   windowFrames?: number;
   /** Observations buffered on the logged actions before the controller drives (default 20, the models' context). */
   contextFrames?: number;
+  /**
+   * Observation channels: 'paper' (lanes, cars, ego) or 'offroad' (lanes, cars, off-road, ego);
+   * default: the episode dataset's, else 'paper'. A policy needs the variant it was trained on.
+   */
+  imageVariant?: 'paper' | 'offroad';
   /** Longest drive in frames after the takeover (default 2000); the episode also ends at a collision, off-road, arrival or the end of the data. */
   durationFrames?: number;
   controller: ControllerSpec;
@@ -205,6 +210,7 @@ export const scenarioSchema = {
     startFrame: nonNegInt,
     windowFrames: { type: 'integer', minimum: 1 },
     contextFrames: { type: 'integer', minimum: 1, maximum: 100 },
+    imageVariant: { enum: ['paper', 'offroad'] },
     durationFrames: { type: 'integer', minimum: 1 },
     controller: {
       type: 'object',

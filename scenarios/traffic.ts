@@ -16,6 +16,7 @@ import { isTrackStore, readTrackStore } from '../data/track-store.js';
 import type { TrackStore } from '../data/tracks.js';
 import { findMap } from '../sim/map.js';
 import type { RoadMap } from '../sim/map.js';
+import type { ImageVariant } from '../sim/raster/rasteriser.js';
 import { ReplayData } from '../sim/replay.js';
 import type { ResolvedScenario } from './validate.js';
 
@@ -31,6 +32,8 @@ export interface TrafficSlot {
 export interface Traffic {
   map: RoadMap;
   slots: TrafficSlot[];
+  /** Observation variant of the data (an episode dataset's channels), null when the data has none. */
+  variant: ImageVariant | null;
   /** Where it came from, in words. */
   source: string;
 }
@@ -86,7 +89,7 @@ async function load(s: ResolvedScenario): Promise<Traffic> {
     const path = pathOf(s, d.path);
     const store = await storeFromPath(s, path);
     const data = replay(map, store, s.slot ?? undefined);
-    return { map, slots: [{ slot: data.slot, data, split: null, episodeIds: null }], source: `tracks ${path}` };
+    return { map, slots: [{ slot: data.slot, data, split: null, episodeIds: null }], variant: null, source: `tracks ${path}` };
   }
   if (d.kind === 'episodes') {
     const dir = pathOf(s, d.path);
@@ -105,14 +108,19 @@ async function load(s: ResolvedScenario): Promise<Traffic> {
       }
       slots.push({ slot: src.slot, data, split, episodeIds: ids });
     }
-    return { map, slots, source: `episodes ${dir}` };
+    return { map, slots, variant: ds.manifest.imageShape[2] === 4 ? 'offroad' : 'paper', source: `episodes ${dir}` };
   }
   const slot = s.slot ?? '0400-0415';
   if (!isI80Slot(slot)) throw new UserError(`${scenarioWhere(s, '.slot')}: synthetic traffic exists for the I-80 slots ${I80_SLOTS.join(', ')}, not '${slot}'`);
   const store = await synthStore(d.seed, slot, d.minutes);
   // Synthetic vehicle ids are not the real ones: no black list.
   const data = replay(map, store, null);
-  return { map, slots: [{ slot, data, split: null, episodeIds: null }], source: `synthetic ${slot} traffic, seed ${d.seed}, ${d.minutes} min` };
+  return { map, slots: [{ slot, data, split: null, episodeIds: null }], variant: null, source: `synthetic ${slot} traffic, seed ${d.seed}, ${d.minutes} min` };
+}
+
+/** The observation variant a scenario's episodes use: its own, else its dataset's, else 'paper'. */
+export function variantOf(s: ResolvedScenario, traffic: Traffic): ImageVariant {
+  return s.imageVariant ?? traffic.variant ?? 'paper';
 }
 
 /** The scenario's traffic (loaded once per distinct dataset). */

@@ -18,8 +18,10 @@ const checkScenario = ajv.getSchema<Scenario>('ppuu-scenario')!;
 const checkSuite = ajv.compile<Suite>(suiteSchema);
 
 /** A scenario with every default filled in and `baseDir` set for its relative paths. */
-export interface ResolvedScenario extends Required<Omit<Scenario, 'format' | 'description' | 'worldModel' | 'startFrame' | 'windowFrames' | 'display'>> {
+export interface ResolvedScenario extends Required<Omit<Scenario, 'format' | 'description' | 'worldModel' | 'startFrame' | 'windowFrames' | 'display' | 'imageVariant'>> {
   description: string;
+  /** null: the episode dataset's variant, else 'paper' (see traffic.ts). */
+  imageVariant: 'paper' | 'offroad' | null;
   startFrame: number | null;
   windowFrames: number | null;
   worldModel: { path: string; horizon: number; samples: number } | null;
@@ -133,6 +135,7 @@ export function resolveScenario(s: Scenario, baseDir: string, source: ResolvedSc
     startFrame: s.startFrame ?? null,
     windowFrames: s.windowFrames ?? null,
     contextFrames: s.contextFrames ?? 20,
+    imageVariant: s.imageVariant ?? null,
     durationFrames: s.durationFrames ?? 2000,
     controller: s.controller,
     seeds: s.seeds ?? [0],

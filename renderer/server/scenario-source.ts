@@ -51,9 +51,12 @@ function ghostColumns(s: EpisodeSnapshot): CarColumns {
 /** Viewer frame of one snapshot. */
 export function viewerFrame(s: EpisodeSnapshot, run: EpisodeRun): ViewerFrame {
   const r = s.road;
+  const why: Record<string, string> = { 'too-short': 'its log is too short to buffer the context', 'incomplete-log': 'its log ends before it arrives' };
   const status =
     s.phase === 'replaying'
-      ? `replaying its log (context ${run.scenario.contextFrames} frames)`
+      ? run.notDriven
+        ? `replaying its log (not driven: ${why[run.notDriven] ?? run.notDriven})`
+        : `replaying its log (context ${run.scenario.contextFrames} frames)`
       : s.phase === 'ended'
         ? `ended: ${run.outcome}`
         : `driving: ${run.scenario.controller.kind}`;

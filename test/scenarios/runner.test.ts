@@ -12,7 +12,7 @@ import { loadTraffic } from '../../scenarios/traffic.js';
 import { parseScenarioDocument } from '../../scenarios/validate.js';
 import type { ResolvedScenario } from '../../scenarios/validate.js';
 import { controllerFor } from '../../scenarios/controllers.js';
-import { evaluate } from '../../sim/evaluate.js';
+import { evaluateScenario } from '../../scenarios/evaluate.js';
 import { replayState } from '../../sim/replay.js';
 import { miniTraffic } from './helpers/mini-traffic.js';
 
@@ -68,7 +68,9 @@ test('an episode replays the log until the takeover, then drives; outcome and en
     const s = scenario({ ego: { kind: 'vehicles', ids }, controller: { kind } });
     const traffic = await loadTraffic(s);
     const data = traffic.slots[0]!.data;
-    const report = await evaluate([{ data, vehicleIds: ids }], { seeds: [0], policyName: kind, controllerFor: (seed) => controllerFor(s, seed), contextFrames: 20, maxSteps: 2000 });
+    const report = await evaluateScenario(s);
+    assert.equal(report.scenario, 't');
+    assert.equal(report.records.length, ids.length);
     for (const [k, planned] of planEpisodes(s, traffic).entries()) {
       const run = await EpisodeRun.create(s, planned, traffic);
       const snaps = await runAll(run);
@@ -103,6 +105,21 @@ test('an episode replays the log until the takeover, then drives; outcome and en
     }
   }
   assert.ok(outcomes.has('collision') && outcomes.has('arrived'), `outcomes seen: ${[...outcomes]}`);
+});
+
+test('a car whose log ends before it arrives is replayed, not driven, as evaluation leaves it out', async () => {
+  const s = scenario({ ego: { kind: 'vehicles', ids: [61] }, controller: { kind: 'no-action' } });
+  const traffic = await loadTraffic(s);
+  assert.ok(traffic.slots[0]!.data.car(61), 'the stopper car is id 61');
+  const report = await evaluateScenario(s);
+  assert.equal(report.records[0]!.outcome, 'incomplete-log');
+  const run = await EpisodeRun.create(s, planEpisodes(s, traffic)[0]!, traffic);
+  assert.equal(run.takeoverFrame, null);
+  const snaps = await runAll(run);
+  assert.equal(run.outcome, 'incomplete-log');
+  assert.ok(snaps.slice(0, -1).every((x) => x.phase === 'replaying'));
+  assert.equal(snaps.at(-1)!.phase, 'ended');
+  assert.equal(snaps.length, traffic.slots[0]!.data.car(61)!.n);
 });
 
 test('no-action keeps speed and heading; replay follows the log (ghost stays close)', async () => {
