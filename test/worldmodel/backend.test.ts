@@ -65,6 +65,15 @@ test('importing worldmodel/backend.ts is enough for a hand-made tf.setBackend("w
   assert.deepEqual(out.grad, [16, 16, 16, 16]);
 });
 
+test('PPUU_STOCK_KERNELS leaves the named kernels stock', () => {
+  const r = spawnSync(process.execPath, ['bin/ppuu.js', 'info', '--json', '--backend', 'wasm'], {
+    encoding: 'utf8',
+    env: { ...process.env, PPUU_STOCK_KERNELS: 'BatchMatMul,Conv2DBackpropInput' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).backend.kernels.sort(), ['Conv2DBackpropFilter', 'UnsortedSegmentSum']);
+});
+
 test('GPU detection: the backend flag, the binding, the device list, or unknown', () => {
   assert.deepEqual(gpuInUse({ isUsingGpuDevice: true, isGPUPackage: true }).gpu, true);
   const cpuOnly = gpuInUse({ isUsingGpuDevice: false, isGPUPackage: true });

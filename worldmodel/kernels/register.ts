@@ -47,7 +47,9 @@ const ours = new Map<string, tf.KernelConfig>();
 export function registerTrainingKernels(backendName: string): TrainingKernel[] {
   const wanted = KERNELS_FOR[backendName];
   if (!wanted || !tf.getKernel('Conv2D', backendName)) return [];
+  const keepStock = stockByRequest();
   for (const name of wanted) {
+    if (keepStock.has(name) || keepStock.has('all')) continue;
     const k = key(name, backendName);
     const current = tf.getKernel(name, backendName);
     if (current && current === ours.get(k)) continue;
@@ -63,6 +65,15 @@ export function registerTrainingKernels(backendName: string): TrainingKernel[] {
     ours.set(k, config);
   }
   return activeTrainingKernels(backendName);
+}
+
+/**
+ * Kernels left stock on request: PPUU_STOCK_KERNELS=BatchMatMul,Conv2DBackpropInput (or 'all'),
+ * for A/B measurements and for ruling our kernels out when chasing a numerical problem.
+ */
+function stockByRequest(): Set<string> {
+  const list = typeof process === 'undefined' ? '' : (process.env.PPUU_STOCK_KERNELS ?? '');
+  return new Set(list.split(',').map((s) => s.trim()).filter(Boolean));
 }
 
 /** Our kernels currently registered for `backendName`. */
