@@ -105,13 +105,15 @@ export interface ConvSparseTrainOptions {
   batch: (rng: Rng) => tf.Tensor4D;
   channels: number;
   onStep?: (step: number, energy: number) => void;
+  /** Re-seed unused filters every this many steps (0: never; default 100). */
+  reseedEvery?: number;
 }
 
 /**
  * Trains the convolutional sparse auto-encoder. The returned tensors belong to the caller
  * (dispose them with disposeConvSparse).
  */
-export function trainConvSparse(opts: ConvSparseTrainOptions): { params: ConvSparseParams; energyHistory: number[] } {
+export function trainConvSparse(opts: ConvSparseTrainOptions): { params: ConvSparseParams; energyHistory: number[]; reseeded: number } {
   const rng = new Rng(opts.seed ?? 0);
   const C = opts.channels;
   const F = opts.filters;
@@ -128,6 +130,7 @@ export function trainConvSparse(opts: ConvSparseTrainOptions): { params: ConvSpa
   init.dispose();
   const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
   const history: number[] = [];
+  let reseeded = 0;
   const params = { D: D as tf.Variable<tf.Rank.R4>, E: E as tf.Variable<tf.Rank.R4>, Dt: Dt as tf.Variable<tf.Rank.R4>, theta: theta as tf.Variable<tf.Rank.R1>, lambda: opts.lambda, steps: T };
   try {
     for (let step = 0; step < opts.steps; step++) {
@@ -136,13 +139,15 @@ export function trainConvSparse(opts: ConvSparseTrainOptions): { params: ConvSpa
         const z = convSparseEncode(params, y);
         return convSparseEnergy(params.D, opts.lambda, y, z).mean() as tf.Scalar;
       }, true)!;
-      y.dispose();
       const v = loss.dataSync()[0]!;
       loss.dispose();
       tf.tidy(() => {
         D.assign(unitFilters(D as tf.Tensor4D));
         theta.assign(tf.relu(theta));
       });
+      const every = opts.reseedEvery ?? 100;
+      if (every > 0 && (step + 1) % every === 0 && step + 1 < opts.steps) reseeded += reseedDeadFilters(params, y, L, opts.lambda, rng);
+      y.dispose();
       history.push(v);
       opts.onStep?.(step, v);
     }
@@ -152,7 +157,66 @@ export function trainConvSparse(opts: ConvSparseTrainOptions): { params: ConvSpa
     throw e;
   }
   optimizer.dispose();
-  return { params, energyHistory: history };
+  return { params, energyHistory: history, reseeded };
+}
+
+/**
+ * Filters that no code uses (mean |z| below 1 % of the busiest filter's on this batch) get a
+ * fresh start from a random non-empty 4x4 patch of the batch (D, Dt = patch / |patch|, E = D / L,
+ * theta = lambda / L): with simple images most of an overcomplete bank would otherwise stay at
+ * its random initialisation. Returns how many were re-seeded.
+ */
+function reseedDeadFilters(p: ConvSparseParams & { D: tf.Variable; E: tf.Variable; Dt: tf.Variable; theta: tf.Variable }, y: tf.Tensor4D, L: number, lambda: number, rng: Rng): number {
+  const activity = tf.tidy(() => convSparseEncode(p, y).abs().mean([0, 1, 2]));
+  const a = activity.dataSync() as Float32Array;
+  activity.dispose();
+  const maxA = Math.max(...a);
+  const dead = Array.from(a, (v, f) => (v <= 0.01 * maxA ? f : -1)).filter((f) => f >= 0);
+  if (dead.length === 0 || maxA === 0) return 0;
+  const [B, H, W, C] = y.shape;
+  const F = p.D.shape[3];
+  const img = y.dataSync() as Float32Array;
+  const fresh = new Float32Array(16 * C * F);
+  const mask = new Float32Array(F);
+  for (const f of dead) {
+    const patch = new Float32Array(16 * C);
+    for (let tries = 0; tries < 50; tries++) {
+      const b = rng.int(B);
+      const r0 = rng.int(H - 3);
+      const c0 = rng.int(W - 3);
+      let sq = 0;
+      for (let r = 0; r < 4; r++) {
+        for (let c = 0; c < 4; c++) {
+          for (let ch = 0; ch < C; ch++) {
+            const v = img[((b * H + r0 + r) * W + c0 + c) * C + ch]! + 0.01 * rng.normal();
+            patch[(r * 4 + c) * C + ch] = v;
+            sq += v * v;
+          }
+        }
+      }
+      if (sq > 0.1) break;
+    }
+    const n = Math.sqrt(patch.reduce((s, v) => s + v * v, 0)) || 1;
+    for (let i = 0; i < 16 * C; i++) fresh[i * F + f] = patch[i]! / n;
+    mask[f] = 1;
+  }
+  tf.tidy(() => {
+    const P = tf.tensor4d(fresh, [4, 4, C, F]);
+    const m = tf.tensor1d(mask);
+    const keep = tf.scalar(1).sub(m);
+    p.D.assign(p.D.mul(keep).add(P.mul(m)));
+    p.Dt.assign(p.Dt.mul(keep).add(P.mul(m)));
+  });
+  // Data-like filters overlap more than random ones: the ISTA step must shrink to stay stable.
+  const Lnow = Math.max(L, convLipschitz(p.D as tf.Tensor4D, 16, 16, 30) * 1.05);
+  tf.tidy(() => {
+    const P = tf.tensor4d(fresh, [4, 4, C, F]);
+    const m = tf.tensor1d(mask);
+    const keep = tf.scalar(1).sub(m);
+    p.E.assign(p.E.mul(keep).add(P.mul(m).div(Lnow)));
+    p.theta.assign(p.theta.mul(keep).add(m.mul(lambda / Lnow)));
+  });
+  return dead.length;
 }
 
 export function disposeConvSparse(p: ConvSparseParams): void {

@@ -100,7 +100,7 @@ export async function trainEbm(images: ImageSet, opts: EbmTrainOptions): Promise
   if (opts.kind === 'conv-sparse') {
     if (opts.cropRows % 2 !== 0 || images.width % 2 !== 0) throw new UserError(`field crop-rows: crops must have even height and width, got ${opts.cropRows}x${images.width}`);
     const crop = (n: number, rng: Rng) => tf.tensor4d(sampleRowCrops(images, opts.cropRows, n, rng), [n, opts.cropRows, images.width, C]);
-    const { params, energyHistory } = trainConvSparse({
+    const { params, energyHistory, reseeded } = trainConvSparse({
       filters: opts.atoms, lambda: opts.lambda, encoderSteps: opts.layers, steps: opts.steps, learningRate: opts.learningRate, seed: opts.seed, channels: C,
       batch: (rng) => crop(opts.batch, rng),
       onStep: (s, e) => opts.onProgress?.(s + 1, opts.steps, e),
@@ -124,7 +124,7 @@ export async function trainEbm(images: ImageSet, opts: EbmTrainOptions): Promise
         arrays: { D: { data: D, shape: k4 }, E: { data: E, shape: k4 }, Dt: { data: Dt, shape: k4 }, theta: vec(theta), encoder_bias: vec(Array.from(theta, (v) => -v)) },
         atoms: { array: 'D', patch: [4, 4, C] },
         encoder: { kernel: 'E', bias: 'encoder_bias', stride: 2, padding: 1 },
-        training: {},
+        training: { reseededFilters: reseeded },
       };
     } finally {
       disposeConvSparse(params);

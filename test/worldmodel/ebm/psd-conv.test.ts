@@ -144,3 +144,23 @@ test('a trained conv-sparse encoder loads as a [4, 4, 3, F] kernel and tiles ove
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('conv sparse auto-encoder re-seeds unused filters from data patches and stays stable', () => {
+  const img = toyImages(20, 8, 8, 43);
+  const batch = (rng: Rng) => {
+    const out = new Float32Array(4 * 192);
+    for (let i = 0; i < 4; i++) {
+      const n = rng.int(img.count);
+      for (let j = 0; j < 192; j++) out[i * 192 + j] = img.data[n * 192 + j]! / 255;
+    }
+    return tf.tensor4d(out, [4, 8, 8, 3]);
+  };
+  // A large L1 weight leaves most of 12 filters unused.
+  const { params, energyHistory, reseeded } = trainConvSparse({ filters: 24, lambda: 0.5, steps: 60, reseedEvery: 10, learningRate: 1e-2, seed: 4, channels: 3, batch });
+  assert.ok(reseeded > 0, 'some filters were re-seeded');
+  assert.ok(energyHistory.every(Number.isFinite));
+  assert.ok(Math.max(...energyHistory.slice(10)) < 2 * energyHistory[0]!, `energy stays bounded: ${energyHistory.map((v) => v.toFixed(2))}`);
+  const norms = tf.tidy(() => params.D.square().sum([0, 1, 2]).sqrt().dataSync());
+  for (const v of norms) assert.ok(Math.abs(v - 1) < 1e-3);
+  disposeConvSparse(params);
+});
