@@ -148,6 +148,7 @@ export async function trainEbm(images: ImageSet, opts: EbmTrainOptions): Promise
         break;
       }
       case 'kmeans': {
+        if (opts.atoms > P.rows) throw new UserError(`field atoms: ${opts.atoms} clusters need at least as many samples (--samples ${P.rows})`);
         const fit = fitKmeans(P, opts.atoms, { seed: opts.seed, maxIter: opts.steps });
         history = fit.energyHistory;
         opts.onProgress?.(opts.steps, opts.steps, history.at(-1)!);
