@@ -111,3 +111,45 @@ test('tensor count and backend data stay flat across Adam steps on wasm', () => 
   opt.dispose();
   tf.dispose(Object.values(vars));
 });
+
+test('phase filters are cached per weight tensor and shape, and dropped with the weights', async () => {
+  const { derivedCacheFor } = await import('../../worldmodel/kernels/derived-cache.js');
+  const be = tf.backend();
+  const cache = derivedCacheFor(be);
+  cache.clear();
+  const dy = tf.tensor(normal([2, 7, 3, 8], 800).values, [2, 7, 3, 8]) as tf.Tensor4D;
+  const flat = tf.tensor(normal([4 * 4 * 4 * 8], 801).values);
+  const w = flat.reshape([4, 4, 4, 8]) as tf.Tensor4D; // shares flat's data
+  const deconv = (f: tf.Tensor4D, ci: number) => tf.conv2dTranspose(dy, f, [2, 14, 6, ci], 2, 'same');
+  const first = deconv(w, 4);
+  const idsAfterFirst = be.numDataIds();
+  const again = deconv(w, 4);
+  assert.equal(be.numDataIds(), idsAfterFirst + 1, 'a repeated call made more than its output');
+  assert.deepEqual(Array.from(again.dataSync()), Array.from(first.dataSync()));
+  assert.equal(cache.size, 1);
+  // Same data read as another shape: a new entry, and the right answer (checked on cpu).
+  const w2 = flat.reshape([4, 4, 8, 4]) as tf.Tensor4D;
+  const dy2 = tf.tensor(normal([2, 7, 3, 4], 802).values, [2, 7, 3, 4]) as tf.Tensor4D;
+  const other = tf.conv2dTranspose(dy2, w2, [2, 14, 6, 8], 2, 'same');
+  assert.equal(cache.size, 2);
+  await tf.setBackend('cpu');
+  const ref = tf.conv2dTranspose(tf.tensor4d(dy2.dataSync(), [2, 7, 3, 4]), tf.tensor4d(w2.dataSync(), [4, 4, 8, 4]), [2, 14, 6, 8], 2, 'same');
+  const refValues = ref.dataSync();
+  ref.dispose();
+  await tf.setBackend('wasm');
+  const got = other.dataSync();
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < got.length; i++) {
+    err = Math.max(err, Math.abs(got[i]! - refValues[i]!));
+    scale = Math.max(scale, Math.abs(refValues[i]!));
+  }
+  assert.ok(err / scale <= 1e-4, `reshaped weights: error ${err / scale}`);
+  // Disposing the weights releases their phase filters at the next lookup.
+  tf.dispose([flat, w, w2]);
+  const fresh = tf.ones([4, 4, 4, 8]) as tf.Tensor4D;
+  deconv(fresh, 4).dispose();
+  assert.equal(cache.size, 1);
+  tf.dispose([dy, dy2, first, again, other, fresh]);
+  cache.clear();
+});

@@ -46,7 +46,7 @@ interface PhaseTaps {
  */
 function phaseFilters(calls: KernelCalls, filter: Info, [sh, sw]: [number, number], top: number, left: number): Array<Info | null> {
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
-  return derivedCacheFor(calls.backend).get(filter.dataId, `phases ${sh} ${sw} ${top} ${left}`, () => {
+  return derivedCacheFor(calls.backend).get(filter.dataId, `phases ${filter.shape} ${sh} ${sw} ${top} ${left}`, () => {
     const weights = calls.read(filter);
     const out: Array<Info | null> = [];
     for (let rh = 0; rh < sh; rh++) {
