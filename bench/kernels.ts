@@ -17,6 +17,7 @@
  *   npm run bench -- kernels [--batch 8,64] [--reps 3] [--json]
  */
 import * as tf from '@tensorflow/tfjs';
+import { cpus, loadavg } from 'node:os';
 import { initBackend } from '../worldmodel/backend.js';
 import { activeTrainingKernels, stockKernel } from '../worldmodel/kernels/register.js';
 import { Rng } from '../common/rng.js';
@@ -221,6 +222,9 @@ const result = {
   kernels: { wasm: activeTrainingKernels('wasm'), cpu: activeTrainingKernels('cpu') },
   batches,
   reps,
+  // Other processes on the machine slow every figure; the load average says how busy it was.
+  cores: cpus().length,
+  loadAvg1m: round(loadavg()[0]!),
   seconds: round((performance.now() - t0) / 1e3),
   conv: conv.map((r) => ({ ...r, gflop: round(r.gflop), bestMs: round(r.bestMs), gflops: round(r.gflops) })),
   ratios,
