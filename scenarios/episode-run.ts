@@ -10,6 +10,7 @@ import type { Costs } from '../sim/costs.js';
 import { LockstepEnv } from '../sim/env.js';
 import type { EnvOptions, Outcome, EpisodeResult } from '../sim/env.js';
 import { clipAction, stepCar } from '../sim/kinematics.js';
+import { neighbourState } from '../sim/neighbours.js';
 import type { CarState } from '../sim/kinematics.js';
 import { Rasteriser } from '../sim/raster/rasteriser.js';
 import { replayState } from '../sim/replay.js';
@@ -49,6 +50,8 @@ export interface EpisodeSnapshot {
   costs: Costs;
   /** uint8 [117, 24, channels] (sim/raster). */
   observation: Uint8Array;
+  /** The ego row of the symbolic state (x, y, vx, vy; px, px/s; sim/neighbours.ts), what models are given with the image. */
+  egoState: Float32Array;
 }
 
 function snapshotOf(scene: Scene, ego: number): RoadSnapshot {
@@ -90,6 +93,10 @@ export class EpisodeRun {
   result: EpisodeResult | null = null;
   private nextIndex = 0;
   private state: CarState | null = null;
+  /** Action (a px/s^2, b 1/px, as applied after clipping) taken at each episode frame, once known. */
+  private readonly actions: Array<[number, number]> = [];
+  private readonly stateRows = new Float32Array(28);
+  private readonly stateMask = new Uint8Array(7);
   private readonly scene = new Scene(256);
   private readonly skip: Set<number>;
 
@@ -127,9 +134,15 @@ export class EpisodeRun {
     const ego = scene.add(this.car.id, state, this.car.lengthPx, this.car.widthPx);
     const observation = new Uint8Array(OBS_H * OBS_W * this.channels);
     const costs = this.rasteriser.observe(scene, ego, observation, 0);
+    neighbourState(this.data.map, scene, ego, this.stateRows, 0, this.stateMask, 0);
     const k = frame - this.car.firstFrame;
     const ghost = k >= 0 && k < this.car.n ? { x: this.car.ghostX[k]!, y: this.car.ghostY[k]!, dirX: this.car.dirX[k]!, dirY: this.car.dirY[k]! } : null;
-    return { index: k, frame, phase, road: snapshotOf(scene, ego), ghost, costs, observation };
+    return { index: k, frame, phase, road: snapshotOf(scene, ego), ghost, costs, observation, egoState: this.stateRows.slice(0, 4) };
+  }
+
+  /** The action taken at episode frame `index` (leading to index + 1), once that next frame exists. */
+  actionAt(index: number): [number, number] | null {
+    return this.actions[index] ?? null;
   }
 
   /** The next frame's snapshot, or null once the episode has ended. */
@@ -140,6 +153,7 @@ export class EpisodeRun {
     if (this.takeoverFrame === null || frame < this.takeoverFrame) {
       if (i >= this.car.n) return null;
       this.nextIndex++;
+      this.actions[i] = clipAction(this.car.a[i]!, this.car.b[i]!, this.car.lengthPx);
       const last = this.takeoverFrame === null && i === this.car.n - 1;
       if (last) {
         this.result = this.env.results()[0]!;
@@ -156,6 +170,8 @@ export class EpisodeRun {
     // One controller step from the previous frame.
     const batch = this.env.batch();
     const actions = await this.controller.act(batch);
+    const [a, b] = clipAction(actions[0]!, actions[1]!, this.car.lengthPx);
+    this.actions[i - 1] = [Number.isFinite(a) ? a : 0, Number.isFinite(b) ? b : 0];
     this.env.step(actions);
     this.nextIndex++;
     if (this.env.active().length > 0) {
@@ -165,8 +181,7 @@ export class EpisodeRun {
     // The episode ended on this step: the env no longer shows the car, so apply the same clipped
     // action to the previous state (what the env did) to draw where it ended.
     const prev = { ...batch.episodes[0]!.state };
-    const [a, b] = clipAction(actions[0]!, actions[1]!, this.car.lengthPx);
-    stepCar(prev, Number.isFinite(a) ? a : 0, Number.isFinite(b) ? b : 0);
+    stepCar(prev, this.actions[i - 1]![0], this.actions[i - 1]![1]);
     this.result = this.env.results()[0]!;
     this.outcome = this.result.outcome;
     this.state = null;

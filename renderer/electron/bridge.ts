@@ -16,5 +16,6 @@ export function makeBridge(ipc: IpcRendererLike): PpuuBridge {
     initial: () => ipc.invoke(CALLS.initial.channel) as ReturnType<PpuuBridge['initial']>,
     loadScenario: (req) => ipc.invoke(CALLS.loadScenario.channel, req) as ReturnType<PpuuBridge['loadScenario']>,
     frames: (id, from, count) => ipc.invoke(CALLS.frames.channel, id, from, count) as ReturnType<PpuuBridge['frames']>,
+    imagine: (id, index) => ipc.invoke(CALLS.imagine.channel, id, index) as ReturnType<PpuuBridge['imagine']>,
   };
 }

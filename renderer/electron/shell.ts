@@ -107,6 +107,12 @@ export function registerIpc(ipcMain: IpcMainLike, service: ViewerService, pageUr
         : reject('frames: expected (sessionId: string, from: integer, count: integer)'),
     ),
   );
+  ipcMain.handle(
+    CALLS.imagine.channel,
+    guard((id, index) =>
+      typeof id === 'string' && Number.isInteger(index) ? service.imagine(id, index as number) : reject('imagine: expected (sessionId: string, index: integer)'),
+    ),
+  );
   return Object.values(CALLS).map((c) => c.channel);
 }
 

@@ -12,6 +12,7 @@ export const CALLS = {
   initial: { channel: 'ppuu:initial', path: '/api/initial' },
   loadScenario: { channel: 'ppuu:load-scenario', path: '/api/load' },
   frames: { channel: 'ppuu:frames', path: '/api/frames' },
+  imagine: { channel: 'ppuu:imagine', path: '/api/imagine' },
 } as const;
 
 export type CallName = keyof typeof CALLS;

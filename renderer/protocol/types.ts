@@ -103,6 +103,8 @@ export interface SceneInfo {
   maxFrames: number;
   observation: { heightPx: number; widthPx: number; channels: number } | null;
   costNames: string[];
+  /** Set when the scenario loads a world model: imagined frames can be asked for (ViewerApi.imagine). */
+  imagination: { horizon: number; samples: number; contextFrames: number } | null;
   display: DisplaySettings;
 }
 
@@ -134,4 +136,6 @@ export interface ViewerApi {
   initial(): Promise<LoadRequest | null>;
   loadScenario(req: LoadRequest): Promise<SceneInfo>;
   frames(sessionId: string, from: number, count: number): Promise<FrameChunk>;
+  /** The world model's imagined frames from episode frame `index` on; null where it has too little context. */
+  imagine(sessionId: string, index: number): Promise<ImaginedFrames | null>;
 }

@@ -4,7 +4,7 @@
  * the benchmark plug in their own. Frames are produced in order and kept, so asking again for an
  * earlier frame never re-simulates.
  */
-import type { RoadDrawing, SceneInfo, ViewerFrame } from '../protocol/types.js';
+import type { ImaginedFrames, RoadDrawing, SceneInfo, ViewerFrame } from '../protocol/types.js';
 import type { ResolvedScenario } from '../../scenarios/validate.js';
 
 export interface EpisodeDescription {
@@ -15,6 +15,7 @@ export interface EpisodeDescription {
   maxFrames: number;
   observation: SceneInfo['observation'];
   costNames: string[];
+  imagination: SceneInfo['imagination'];
 }
 
 export interface EpisodeSource {
@@ -24,6 +25,8 @@ export interface EpisodeSource {
   /** Episode length once the run has ended, else null. */
   readonly total: number | null;
   readonly ended: { atFrame: number; reason: string } | null;
+  /** The world model's imagined frames from frame `index` on (sources with a world model only). */
+  imagine?(index: number): Promise<ImaginedFrames | null>;
   /** Releases what the run holds (models, worlds). */
   dispose?(): void;
 }

@@ -73,6 +73,12 @@ export async function startViewerServer(service: ViewerService, port = 0): Promi
           if (r instanceof Uint8Array) return send(res, 200, 'application/octet-stream', r);
           return sendJson(res, r);
         }
+        if (req.method === 'GET' && path === CALLS.imagine.path) {
+          const q = url.searchParams;
+          const r = await service.imagine(q.get('session') ?? '', Number(q.get('index')));
+          if (r instanceof Uint8Array) return send(res, 200, 'application/octet-stream', r);
+          return sendJson(res, r);
+        }
         if (path === '/favicon.ico') return send(res, 204, 'text/plain', '');
         send(res, 404, 'text/plain', 'not found\n');
       } catch (e) {

@@ -14,6 +14,10 @@ import { DT_S, OBS_H, OBS_W, SCALE_PX_PER_M } from '../../sim/units.js';
 import type { CarColumns, ViewerFrame } from '../protocol/types.js';
 import { CAR_CONTROLLED, CAR_FOCUS } from '../protocol/types.js';
 import type { EpisodeSource } from './episode-source.js';
+import { loadImagination } from './imagination.js';
+import type { Imagination } from './imagination.js';
+import { scenarioPath } from '../../scenarios/paths.js';
+import { scenarioWhere } from '../../scenarios/traffic.js';
 import { roadDrawing } from './road-drawing.js';
 
 function carColumns(s: EpisodeSnapshot): CarColumns {
@@ -73,15 +77,51 @@ export function viewerFrame(s: EpisodeSnapshot, run: EpisodeRun): ViewerFrame {
   };
 }
 
+/** Loaded world models, by checkpoint folder and settings (one per process). */
+const imaginations = new Map<string, Promise<Imagination>>();
+
+function imaginationFor(scenario: ResolvedScenario): Promise<Imagination> | null {
+  const wm = scenario.worldModel;
+  if (!wm) return null;
+  const path = scenarioPath(scenario, wm.path);
+  const key = JSON.stringify([path, wm.horizon, wm.samples]);
+  let p = imaginations.get(key);
+  if (!p) {
+    p = loadImagination(path, wm.horizon, wm.samples, scenarioWhere(scenario, '.worldModel.path'));
+    imaginations.set(key, p);
+    p.catch(() => imaginations.delete(key));
+  }
+  return p;
+}
+
 export async function createScenarioSource(scenario: ResolvedScenario, episode: number): Promise<EpisodeSource> {
   const traffic = await loadTraffic(scenario);
   const plan = planEpisodes(scenario, traffic);
   const chosen = plan[episode];
   if (!chosen) throw new UserError(`${scenario.source.file}: scenario '${scenario.name}' has ${plan.length} episodes; there is no episode ${episode}`);
   const run = await EpisodeRun.create(scenario, chosen, traffic);
+  const imagination = await imaginationFor(scenario);
+  if (imagination && imagination.channels !== run.channels) {
+    throw new UserError(`${scenarioWhere(scenario, '.worldModel.path')}: the model sees ${imagination.channels}-channel images but the scenario's observations have ${run.channels} (set "imageVariant")`);
+  }
   const frames: ViewerFrame[] = [];
+  const egoStates: Float32Array[] = [];
   let total: number | null = null;
   let ended: EpisodeSource['ended'] = null;
+  const frame = async (i: number): Promise<ViewerFrame | null> => {
+    while (frames.length <= i && total === null) {
+      const snap = await run.next();
+      if (snap) {
+        frames.push(viewerFrame(snap, run));
+        egoStates.push(snap.egoState);
+      }
+      if (!snap || snap.phase === 'ended') {
+        total = frames.length;
+        ended = { atFrame: total - 1, reason: run.outcome ?? 'end of data' };
+      }
+    }
+    return frames[i] ?? null;
+  };
   return {
     description: {
       episodes: plan.map((p) => ({ label: p.label, egoIds: [p.vehicleId], seed: p.seed })),
@@ -91,6 +131,7 @@ export async function createScenarioSource(scenario: ResolvedScenario, episode: 
       maxFrames: run.maxFrames,
       observation: { heightPx: OBS_H, widthPx: OBS_W, channels: run.channels },
       costNames: [...COST_NAMES],
+      imagination: imagination ? { horizon: imagination.horizon, samples: imagination.samples, contextFrames: imagination.ncond } : null,
     },
     get total() {
       return total;
@@ -98,16 +139,29 @@ export async function createScenarioSource(scenario: ResolvedScenario, episode: 
     get ended() {
       return ended;
     },
-    async frame(i: number) {
-      while (frames.length <= i && total === null) {
-        const snap = await run.next();
-        if (snap) frames.push(viewerFrame(snap, run));
-        if (!snap || snap.phase === 'ended') {
-          total = frames.length;
-          ended = { atFrame: total - 1, reason: run.outcome ?? 'end of data' };
+    frame,
+    imagine: imagination
+      ? async (index: number) => {
+          // The context ends at `index`; the actions are those the bot took from there on.
+          if (index + 1 < imagination.ncond) return null;
+          await frame(index + imagination.horizon);
+          const actions: Array<[number, number]> = [];
+          for (let t = index; t < index + imagination.horizon; t++) {
+            const a = run.actionAt(t);
+            if (!a) break;
+            actions.push(a);
+          }
+          if (actions.length === 0 || !frames[index]) return null;
+          const first = index + 1 - imagination.ncond;
+          return imagination.imagine(
+            {
+              images: frames.slice(first, index + 1).map((f) => f.observation!),
+              states: egoStates.slice(first, index + 1),
+              actions,
+            },
+            chosen.seed * 100_003 + index,
+          );
         }
-      }
-      return frames[i] ?? null;
-    },
+      : undefined,
   };
 }

@@ -140,6 +140,7 @@ export class ViewerService {
         maxFrames: d.maxFrames,
         observation: d.observation,
         costNames: d.costNames,
+        imagination: d.imagination,
         display,
       });
     } catch (e) {
@@ -164,6 +165,19 @@ export class ViewerService {
       }
       const chunk: FrameChunk = { sessionId, from, frames, total: s.source.total, ended: s.source.ended };
       return encodeMessage(chunk);
+    } catch (e) {
+      return err(e);
+    }
+  }
+
+  /** The imagined frames of a session's frame `index`, packed as { imagined } (null without a world model or context). */
+  async imagine(sessionId: string, index: number): Promise<Uint8Array | Envelope<never>> {
+    try {
+      const s = this.sessions.get(sessionId);
+      if (!s) throw new UserError(`no viewer session '${sessionId}' (it was closed; load the scenario again)`);
+      if (!Number.isInteger(index) || index < 0) throw new UserError('imagine: index must be an integer >= 0');
+      const imagined = s.source.imagine ? await s.source.imagine(index) : null;
+      return encodeMessage({ imagined });
     } catch (e) {
       return err(e);
     }

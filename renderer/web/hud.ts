@@ -13,6 +13,9 @@ export class Hud {
     $('hud-title').textContent = `${info.scenario.name} - ${info.scenario.controller}${ep ? ` - ${ep.label}` : ''}`;
   }
 
+  /** The world model's spread for the shown frame (mean image variance over its imagined steps), when known. */
+  uncertainty: { index: number; value: number } | null = null;
+
   show(frame: ViewerFrame, info: SceneInfo, limit: number, ended: { atFrame: number; reason: string } | null): void {
     $('hud-frame').textContent = `${frame.index} / ${limit - 1}`;
     $('hud-time').textContent = `${frame.timeS.toFixed(1)} s`;
@@ -20,7 +23,8 @@ export class Hud {
     $('hud-speed').textContent = ego ? `${((ego.speedPxPerS / info.pxPerM) * 3.6).toFixed(1)} km/h` : '-';
     $('hud-proximity').textContent = fmtCost(ego?.costs.proximity);
     $('hud-lane').textContent = fmtCost(ego?.costs.lane);
-    $('hud-uncertainty').textContent = fmtCost(ego?.costs.uncertainty);
+    const u = ego?.costs.uncertainty ?? (this.uncertainty && this.uncertainty.index === frame.index ? this.uncertainty.value : undefined);
+    $('hud-uncertainty').textContent = u === undefined ? '-' : u.toExponential(2);
     $('hud-status').textContent = ended && frame.index >= ended.atFrame ? `ended: ${ended.reason}` : frame.status;
   }
 }

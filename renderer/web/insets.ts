@@ -57,9 +57,12 @@ export class ImaginedInset {
     private readonly spreadCanvas: HTMLCanvasElement,
   ) {}
 
-  show(im: ImaginedFrames | null, visible: boolean): void {
+  /** Shows `im`, imagined from episode frame `fromFrame`; hides the inset when there is nothing. */
+  show(im: ImaginedFrames | null, visible: boolean, fromFrame = 0): void {
     this.figure.hidden = !visible || !im;
     if (this.figure.hidden || !im) return;
+    const caption = this.figure.querySelector('figcaption');
+    if (caption) caption.textContent = `imagined from frame ${fromFrame}: ${im.steps} steps, spread per step`;
     // Show at most 8 steps, evenly spaced over the horizon.
     const shown = Math.min(8, im.steps);
     while (this.canvases.length < shown) {

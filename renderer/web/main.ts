@@ -19,6 +19,8 @@ export interface ViewerHandle {
   error: string | null;
   webgl: number;
   info: SceneInfo | null;
+  /** The last imagination shown: the frame it starts from, its steps and spread per step. */
+  imagined: { index: number; steps: number; spread: number[] } | null;
   state(): { index: number; renderedIndex: number; playing: boolean; limit: number; loaded: number; total: number | null; ended: unknown; renderCount: number; renderMsTotal: number };
   /** The focused bot car of the frame on screen, in road px. */
   focus(): { id: number; xPx: number; yPx: number; lengthPx: number; widthPx: number } | null;
@@ -67,6 +69,7 @@ async function boot(): Promise<void> {
     error: null,
     webgl: 0,
     info: null,
+    imagined: null,
     state: () => ({ index: 0, renderedIndex: -1, playing: false, limit: 0, loaded: 0, total: null, ended: null, renderCount: 0, renderMsTotal: 0 }),
     focus: () => null,
     carCount: () => 0,
@@ -85,6 +88,34 @@ async function boot(): Promise<void> {
     showError(msg);
   };
 
+  // Imagination is asked for the frame on screen, one request at a time; while one runs, only the
+  // latest frame shown is remembered and asked for next.
+  let imagining = false;
+  let wanted: number | null = null;
+  const requestImagination = (index: number): void => {
+    wanted = index;
+    if (imagining) return;
+    const info = handle.info;
+    if (!info?.imagination) return;
+    imagining = true;
+    const asked = index;
+    wanted = null;
+    api
+      .imagine(info.sessionId, asked)
+      .then((im) => {
+        imagined.show(im, info.display.showImagined, asked);
+        hud.uncertainty = im ? { index: asked, value: im.spread.reduce((a, b) => a + b, 0) / Math.max(1, im.steps) } : null;
+        handle.imagined = { index: asked, steps: im?.steps ?? 0, spread: im ? Array.from(im.spread) : [] };
+        const f = viewer.frame;
+        if (f && f.index === asked) hud.show(f, info, viewer.timelineLimit, viewer.ended);
+      })
+      .catch((e: Error) => fail(e.message))
+      .finally(() => {
+        imagining = false;
+        if (wanted !== null && wanted !== asked && handle.info === info) requestImagination(wanted);
+      });
+  };
+
   let viewer: Viewer;
   try {
     viewer = new Viewer($('view'), {
@@ -92,7 +123,10 @@ async function boot(): Promise<void> {
         const info = v.info!;
         hud.show(frame, info, v.timelineLimit, v.ended);
         obs.show(frame.observation, info.observation, info.display.showObservation);
-        imagined.show(frame.imagined, info.display.showImagined);
+        if (frame.imagined) imagined.show(frame.imagined, info.display.showImagined, frame.index);
+        else if (info.imagination && info.display.showImagined) {
+          if (handle.imagined?.index !== frame.index) requestImagination(frame.index);
+        } else imagined.show(null, false);
         timeline.max = String(v.timelineLimit - 1);
         if (!scrubbing) timeline.value = String(frame.index);
         $('frame-label').textContent = `${frame.index} / ${v.timelineLimit - 1}`;
@@ -149,6 +183,9 @@ async function boot(): Promise<void> {
     try {
       const info = await api.loadScenario(req);
       handle.info = info;
+      handle.imagined = null;
+      hud.uncertainty = null;
+      imagined.show(null, false);
       hud.setScene(info);
       episodeSelect.replaceChildren(...info.episodes.map((e, i) => new Option(e.label, String(i), false, i === info.episodeIndex)));
       $<HTMLSelectElement>('camera-select').value = info.display.camera;

@@ -6,7 +6,7 @@
 import { CALLS, unwrap, ViewerError } from '../protocol/api.js';
 import type { Envelope } from '../protocol/api.js';
 import { decodeMessage } from '../protocol/codec.js';
-import type { FrameChunk, LoadRequest, ScenarioListing, SceneInfo, ViewerApi } from '../protocol/types.js';
+import type { FrameChunk, ImaginedFrames, LoadRequest, ScenarioListing, SceneInfo, ViewerApi } from '../protocol/types.js';
 
 /** What renderer/electron/preload.ts exposes through contextBridge. */
 export interface PpuuBridge {
@@ -15,6 +15,8 @@ export interface PpuuBridge {
   loadScenario(req: LoadRequest): Promise<Envelope<SceneInfo>>;
   /** A packed FrameChunk (codec.ts), or an error envelope. */
   frames(sessionId: string, from: number, count: number): Promise<Uint8Array | Envelope<never>>;
+  /** A packed { imagined } (codec.ts), or an error envelope. */
+  imagine(sessionId: string, index: number): Promise<Uint8Array | Envelope<never>>;
 }
 
 declare global {
@@ -31,6 +33,11 @@ function bridgeApi(b: PpuuBridge): ViewerApi {
     frames: async (id, from, count) => {
       const r = await b.frames(id, from, count);
       if (r instanceof Uint8Array) return decodeMessage<FrameChunk>(r);
+      return unwrap(r);
+    },
+    imagine: async (id, index) => {
+      const r = await b.imagine(id, index);
+      if (r instanceof Uint8Array) return decodeMessage<{ imagined: ImaginedFrames | null }>(r).imagined;
       return unwrap(r);
     },
   };
@@ -65,6 +72,13 @@ function httpApi(base: string): ViewerApi {
         return decodeMessage<FrameChunk>(new Uint8Array(await res.arrayBuffer()));
       }
       return unwrap((await res.json()) as Envelope<FrameChunk>);
+    },
+    imagine: async (id, index) => {
+      const res = await fetch(`${base}${CALLS.imagine.path}?session=${encodeURIComponent(id)}&index=${index}`);
+      if (res.headers.get('content-type')?.startsWith('application/octet-stream')) {
+        return decodeMessage<{ imagined: ImaginedFrames | null }>(new Uint8Array(await res.arrayBuffer())).imagined;
+      }
+      return unwrap((await res.json()) as Envelope<ImaginedFrames | null>);
     },
   };
 }

@@ -97,6 +97,11 @@ test('shell IPC: answers our page, refuses other pages and malformed arguments',
   assert.equal(decodeMessage<FrameChunk>(bytes).frames.length, 3);
   assert.match(((await call(ours, 'loadScenario', { file: 'x.json', require: 'fs' })) as { error: string }).error, /load request: expected/);
   assert.match(((await call(ours, 'frames', 'id', '0', 3)) as { error: string }).error, /frames: expected/);
+  // A source without a world model imagines nothing.
+  const none = await call(ours, 'imagine', loaded.value.sessionId, 5);
+  assert.ok(none instanceof Uint8Array);
+  assert.deepEqual(decodeMessage<{ imagined: null }>(none), { imagined: null });
+  assert.match(((await call(ours, 'imagine', loaded.value.sessionId, 1.5)) as { error: string }).error, /imagine: expected/);
   assert.equal(checkLoadRequest({ text: '{}', name: 'a.json', episode: 2 })?.episode, 2);
   assert.equal(checkLoadRequest({ episode: -1 }), null);
   assert.equal(checkLoadRequest('x'), null);
@@ -105,12 +110,13 @@ test('shell IPC: answers our page, refuses other pages and malformed arguments',
 test('preload bridge: one invoke per call on its channel, nothing else exposed', async () => {
   const seen: unknown[][] = [];
   const bridge = makeBridge({ invoke: async (...args: unknown[]) => (seen.push(args), 'r') });
-  assert.deepEqual(Object.keys(bridge).sort(), ['frames', 'initial', 'listScenarios', 'loadScenario']);
+  assert.deepEqual(Object.keys(bridge).sort(), ['frames', 'imagine', 'initial', 'listScenarios', 'loadScenario']);
   await bridge.listScenarios();
   await bridge.initial();
   await bridge.loadScenario({ file: 'a.json' });
   await bridge.frames('s1', 4, 8);
-  assert.deepEqual(seen, [[CALLS.listScenarios.channel], [CALLS.initial.channel], [CALLS.loadScenario.channel, { file: 'a.json' }], [CALLS.frames.channel, 's1', 4, 8]]);
+  await bridge.imagine('s1', 7);
+  assert.deepEqual(seen, [[CALLS.listScenarios.channel], [CALLS.initial.channel], [CALLS.loadScenario.channel, { file: 'a.json' }], [CALLS.frames.channel, 's1', 4, 8], [CALLS.imagine.channel, 's1', 7]]);
 });
 
 test('launcher: finds the Electron binary only where it exists; writes the page and a one-file CommonJS preload', async () => {

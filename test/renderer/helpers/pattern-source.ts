@@ -41,6 +41,7 @@ export function patternSource(opts: PatternOptions): EpisodeSource {
       maxFrames: opts.frames,
       observation: obs ? { heightPx: 117, widthPx: 24, channels: 3 } : null,
       costNames: ['proximity', 'lane'],
+      imagination: null,
     },
     get total() {
       return frames.length >= total ? total : null;
