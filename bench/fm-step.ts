@@ -132,7 +132,6 @@ if (workers > 1) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       const s = await dp.step(batches[i]!, i);
-      await dp.sync();
       const dt = performance.now() - t0;
       loss.push(s.total);
       if (i >= warmup) {

@@ -3,10 +3,13 @@
  *   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,
  *   w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
  * Its state (m, v per weight, and the step count t) is a weight map too, so checkpoints save it
- * like the model and a resumed run continues exactly.
+ * like the model and a resumed run continues exactly. On wasm and cpu the update is one loop over
+ * the values (float64 arithmetic; moments updated in place, new weights copied into new tensors);
+ * elsewhere it is tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WeightMap } from './params.js';
+import { exclusiveView, liveView } from './tensor-memory.js';
 
 export interface AdamOptions {
   learningRate: number;
@@ -22,6 +25,13 @@ function zerosVariable(like: tf.Tensor): tf.Variable {
   return v;
 }
 
+/** Gives `v` a private copy of `value` (so that in-place updates of `v` never touch `value`). */
+export function assignCopy(v: tf.Variable, value: tf.Tensor): void {
+  const copy = tf.add(value, 0);
+  v.assign(copy);
+  copy.dispose();
+}
+
 export class Adam {
   readonly lr: number;
   readonly beta1: number;
@@ -31,6 +41,8 @@ export class Adam {
   t = 0;
   private readonly m: Record<string, tf.Variable> = {};
   private readonly v: Record<string, tf.Variable> = {};
+  /** Per weight, the array the fast path writes new values to before they become a tensor. */
+  private readonly scratch: Record<string, Float32Array> = {};
 
   constructor(
     private readonly weights: WeightMap,
@@ -46,23 +58,55 @@ export class Adam {
     }
   }
 
-  /** One update with `grads` (keyed like the weights) multiplied by `scale` (gradient clipping). */
-  apply(grads: Record<string, tf.Tensor>, scale = 1): void {
+  /**
+   * One update with `grads` (tensors or plain arrays, keyed like the weights; a weight without a
+   * gradient is left alone) multiplied by `scale` (gradient clipping).
+   */
+  apply(grads: Record<string, tf.Tensor | Float32Array>, scale = 1): void {
     this.t++;
+    for (const [name, w] of Object.entries(this.weights)) {
+      const g = grads[name];
+      if (g) this.update(name, w, g, scale);
+    }
+  }
+
+  private update(name: string, w: tf.Variable, g: tf.Tensor | Float32Array, scale: number): void {
+    const m = this.m[name]!;
+    const v = this.v[name]!;
     const bc1 = 1 - this.beta1 ** this.t;
     const bc2 = 1 - this.beta2 ** this.t;
-    tf.tidy(() => {
-      for (const [name, w] of Object.entries(this.weights)) {
-        const g0 = grads[name];
-        if (!g0) continue;
-        const g = scale === 1 ? g0 : tf.mul(g0, scale);
-        const m = this.m[name]!;
-        const v = this.v[name]!;
-        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
-        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
-        const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), this.eps);
-        w.assign(tf.sub(w, tf.mul(tf.div(m, denom), this.lr / bc1)));
+    // Fast path: one loop over the values in place (wasm / cpu memory, not shared with other tensors).
+    const W = exclusiveView(w);
+    const M = W && exclusiveView(m);
+    const V = M && exclusiveView(v);
+    const G = V && (g instanceof Float32Array ? g : liveView(g));
+    if (W && M && V && G) {
+      const { beta1: b1, beta2: b2, eps } = this;
+      const step = this.lr / bc1;
+      const rootBc2 = Math.sqrt(bc2);
+      const out = (this.scratch[name] ??= new Float32Array(W.length));
+      for (let i = 0; i < W.length; i++) {
+        const gi = G[i]! * scale;
+        const mi = b1 * M[i]! + (1 - b1) * gi;
+        const vi = b2 * V[i]! + (1 - b2) * gi * gi;
+        M[i] = mi;
+        V[i] = vi;
+        out[i] = W[i]! - (step * mi) / (Math.sqrt(vi) / rootBc2 + eps);
       }
+      // New weights get new memory (a new dataId): kernels cache data derived from weights by
+      // dataId (wasm's packed XNNPACK filters, our phase filters), so weights are never written in place.
+      const next = tf.tensor(out, w.shape, 'float32');
+      w.assign(next);
+      next.dispose();
+      return;
+    }
+    tf.tidy(() => {
+      const g0 = g instanceof Float32Array ? tf.tensor(g, w.shape, 'float32') : g;
+      const gs = scale === 1 ? g0 : tf.mul(g0, scale);
+      m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(gs, 1 - this.beta1)));
+      v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gs), 1 - this.beta2)));
+      const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), this.eps);
+      w.assign(tf.sub(w, tf.mul(tf.div(m, denom), this.lr / bc1)));
     });
   }
 
@@ -82,8 +126,8 @@ export class Adam {
       const m = state[`m.${name}`];
       const v = state[`v.${name}`];
       if (!m || !v) throw new Error(`optimizer state lacks the moments of ${name}`);
-      this.m[name]!.assign(m);
-      this.v[name]!.assign(v);
+      assignCopy(this.m[name]!, m);
+      assignCopy(this.v[name]!, v);
     }
     this.t = t;
   }

@@ -7,7 +7,6 @@
  * A training run's --out folder keeps its checkpoint in OUT/checkpoint; loadFm accepts either
  * folder.
  */
-import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.js';
@@ -17,7 +16,7 @@ import { checkFmConfig, type FmConfig, type FmKind } from './config.js';
 import { ForwardModel } from './model.js';
 import { variablesFrom, type ParamCount } from './params.js';
 import { loadTensorMap, saveTensorMap } from './store.js';
-import type { Adam } from './adam.js';
+import { assignCopy, type Adam } from './adam.js';
 
 export interface FmHparams {
   format: 'ppuu-fm';
@@ -124,13 +123,9 @@ export function copySharedWeights(from: ForwardModel, to: ForwardModel): string[
   for (const [name, v] of Object.entries(to.weights)) {
     const src = from.weights[name];
     if (src && src.shape.join(',') === v.shape.join(',')) {
-      v.assign(src);
+      assignCopy(v, src);
       copied.push(name);
     }
   }
   return copied;
-}
-
-export function disposeAll(ts: tf.Tensor[]): void {
-  for (const t of ts) t.dispose();
 }

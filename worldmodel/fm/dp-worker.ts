@@ -1,9 +1,8 @@
 /**
- * A data-parallel compute thread (see data-parallel.ts): holds its own copy of the model and of
- * Adam on its own tfjs backend; per step it computes the gradients of its share of the batch into
- * its slot of the shared gradient buffer, then applies the averaged gradients that the main
- * thread wrote to the shared average slot. Every thread applies the same update to the same
- * weights, so the copies stay identical.
+ * A data-parallel compute thread (see data-parallel.ts): its own tfjs backend, copy of the model
+ * and of Adam. Per step: gradients of its share into its shared slot, barrier, average of its
+ * range of parameters over all slots, barrier, then the same clipped Adam update as every other
+ * worker, from the shared average.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
@@ -11,13 +10,24 @@ import { initFmBackend } from './setup.js';
 import { ForwardModel } from './model.js';
 import { Adam } from './adam.js';
 import { FmNoise } from './noise.js';
-import { disposeGradients, lossAndGrads } from './train-step.js';
+import { disposeGradients, lossAndGrads, type StepStats } from './train-step.js';
 import { variablesFrom } from './params.js';
 import { saveFm } from './checkpoint.js';
-import type { DpInit, DpRequest, DpReply } from './data-parallel.js';
+import { liveView } from './tensor-memory.js';
+import { INFO, INFO_STRIDE, barrier, type DpInit, type DpReply, type DpRequest } from './data-parallel.js';
+import type { WindowBatch } from './windows.js';
 
 const init = workerData.init as DpInit;
 const port = parentPort!;
+const W = init.workers;
+const P = init.total;
+const me = init.shard;
+const slots = Array.from({ length: W }, (_, w) => new Float32Array(init.shared.grads, w * P * 4, P));
+const avg = new Float32Array(init.shared.grads, W * P * 4, P);
+const ctl = new Int32Array(init.shared.barrier);
+const info = new Float64Array(init.shared.info);
+const present = new Int32Array(init.shared.present);
+const nT = init.layout.length;
 
 function tensorsFrom(flat: Float32Array, prefix = ''): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
@@ -25,50 +35,99 @@ function tensorsFrom(flat: Float32Array, prefix = ''): Record<string, tf.Tensor>
   return out;
 }
 
+function stepOn(model: ForwardModel, adam: Adam, batch: WindowBatch, step: number): StepStats {
+  // 1. Gradients of this share into this worker's slot.
+  const g = lossAndGrads(model, batch, FmNoise.forStep(init.seed, step, true, undefined, me));
+  const slot = slots[me]!;
+  init.layout.forEach((l, i) => {
+    const t = g.grads[l.name];
+    present[me * nT + i] = t ? 1 : 0;
+    if (t) slot.set(liveView(t) ?? (t.dataSync() as Float32Array), l.offset);
+    else slot.fill(0, l.offset, l.offset + l.size);
+  });
+  const parts = g.parts.dataSync();
+  const base = me * INFO_STRIDE;
+  info[base + INFO.rows] = batch.batch;
+  info[base + INFO.total] = parts[0]!;
+  info[base + INFO.image] = parts[1]!;
+  info[base + INFO.state] = parts[2]!;
+  info[base + INFO.kl] = parts[3]!;
+  info[base + INFO.zDropped] = g.zDropped;
+  info[base + INFO.zDraws] = g.zDraws;
+  disposeGradients(g);
+  barrier(ctl, W);
+  // 2. Weighted average of this worker's range of parameters, and its sum of squares.
+  let rows = 0;
+  for (let w = 0; w < W; w++) rows += info[w * INFO_STRIDE + INFO.rows]!;
+  const weight = slots.map((_, w) => info[w * INFO_STRIDE + INFO.rows]! / rows);
+  const lo = Math.floor((me * P) / W);
+  const hi = Math.floor(((me + 1) * P) / W);
+  let sq = 0;
+  if (W === 2) {
+    const [a, b] = slots as [Float32Array, Float32Array];
+    const [wa, wb] = weight as [number, number];
+    for (let i = lo; i < hi; i++) {
+      const v = wa * a[i]! + wb * b[i]!;
+      avg[i] = v;
+      sq += v * v;
+    }
+  } else {
+    for (let i = lo; i < hi; i++) {
+      let v = 0;
+      for (let w = 0; w < W; w++) v += weight[w]! * slots[w]![i]!;
+      avg[i] = v;
+      sq += v * v;
+    }
+  }
+  info[base + INFO.normSq] = sq;
+  barrier(ctl, W);
+  // 3. The same decision and update in every worker.
+  let normSq = 0;
+  const loss = [0, 0, 0, 0];
+  for (let w = 0; w < W; w++) {
+    const b = w * INFO_STRIDE;
+    normSq += info[b + INFO.normSq]!;
+    loss[0] += weight[w]! * info[b + INFO.total]!;
+    loss[1] += weight[w]! * info[b + INFO.image]!;
+    loss[2] += weight[w]! * info[b + INFO.state]!;
+    loss[3] += weight[w]! * info[b + INFO.kl]!;
+  }
+  const gradNorm = Math.sqrt(normSq);
+  const skipped = !(Number.isFinite(loss[0]!) && Number.isFinite(gradNorm));
+  if (!skipped) {
+    const grads: Record<string, Float32Array> = {};
+    init.layout.forEach((l, i) => {
+      let any = false;
+      for (let w = 0; w < W; w++) any ||= present[w * nT + i] === 1;
+      if (any) grads[l.name] = avg.subarray(l.offset, l.offset + l.size);
+    });
+    const clip = init.config.gradClip;
+    adam.apply(grads, gradNorm > clip ? clip / (gradNorm + 1e-6) : 1);
+  }
+  return {
+    total: loss[0]!, image: loss[1]!, state: loss[2]!, kl: loss[3]!, gradNorm, skipped,
+    zDropped: info[INFO.zDropped]!, zDraws: info[INFO.zDraws]!,
+  };
+}
+
 async function main(): Promise<void> {
   await initFmBackend(init.backend, { training: true });
-  const slot = new Float32Array(init.shared, init.shard * init.total * 4, init.total);
-  const avg = new Float32Array(init.shared, init.workers * init.total * 4, init.total);
   const w0 = tensorsFrom(init.weights);
   const model = new ForwardModel(init.config, init.kind, variablesFrom(w0));
   for (const t of Object.values(w0)) t.dispose();
   const adam = new Adam(model.weights, { learningRate: init.config.learningRate });
   if (init.adam) {
-    const m = tensorsFrom(init.adam.m, 'm.');
-    const v = tensorsFrom(init.adam.v, 'v.');
-    adam.loadState({ ...m, ...v }, init.adam.t);
-    for (const t of [...Object.values(m), ...Object.values(v)]) t.dispose();
+    const state = { ...tensorsFrom(init.adam.m, 'm.'), ...tensorsFrom(init.adam.v, 'v.') };
+    adam.loadState(state, init.adam.t);
+    for (const t of Object.values(state)) t.dispose();
   }
   const reply = (r: DpReply) => port.postMessage(r);
   port.on('message', async (msg: DpRequest) => {
     try {
-      if (msg.type === 'grads') {
-        const g = lossAndGrads(model, msg.batch, FmNoise.forStep(init.seed, msg.step, true, undefined, init.shard));
-        const present: string[] = [];
-        for (const l of init.layout) {
-          const t = g.grads[l.name];
-          if (t) {
-            slot.set(t.dataSync() as Float32Array, l.offset);
-            present.push(l.name);
-          } else slot.fill(0, l.offset, l.offset + l.size);
-        }
-        const parts = Array.from(g.parts.dataSync());
-        disposeGradients(g);
-        reply({ type: 'grads', step: msg.step, shard: init.shard, rows: msg.batch.batch, parts, present, zDropped: g.zDropped, zDraws: g.zDraws });
-      } else if (msg.type === 'apply') {
-        const names = new Set(msg.names);
-        const grads: Record<string, tf.Tensor> = {};
-        for (const l of init.layout) if (names.has(l.name)) grads[l.name] = tf.tensor(avg.subarray(l.offset, l.offset + l.size), l.shape, 'float32');
-        adam.apply(grads, msg.scale);
-        for (const t of Object.values(grads)) t.dispose();
-        reply({ type: 'applied' });
-      } else if (msg.type === 'save') {
+      if (msg.type === 'step') reply({ type: 'step', step: msg.step, stats: stepOn(model, adam, msg.batch, msg.step) });
+      else if (msg.type === 'save') {
         await saveFm(msg.dir, model, msg.hparams, { adam, state: msg.state });
         reply({ type: 'saved' });
-      } else if (msg.type === 'close') {
-        adam.dispose();
-        model.dispose();
-        reply({ type: 'closed' });
       }
     } catch (e) {
       reply({ type: 'error', message: (e as Error).message, user: (e as Error).name === 'UserError' });
@@ -77,7 +136,4 @@ async function main(): Promise<void> {
   reply({ type: 'ready', backend: tf.getBackend() });
 }
 
-main().catch((e) => reportFatal(e));
-function reportFatal(e: unknown): void {
-  port.postMessage({ type: 'error', message: (e as Error).message ?? String(e), user: false });
-}
+main().catch((e: unknown) => port.postMessage({ type: 'error', message: (e as Error).message ?? String(e), user: false } satisfies DpReply));

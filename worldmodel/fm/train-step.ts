@@ -13,6 +13,7 @@ import type { ForwardModel, FmInput } from './model.js';
 import type { FmNoise } from './noise.js';
 import type { Adam } from './adam.js';
 import { fmLoss } from './losses.js';
+import { liveView, sumSquares } from './tensor-memory.js';
 import type { WindowBatch } from './windows.js';
 
 export interface BatchTensors {
@@ -92,23 +93,31 @@ export interface UpdateResult extends LossParts {
   skipped: boolean;
 }
 
-/** Global L2 norm of the gradients, as a scalar tensor. */
-export function gradNormTensor(grads: Record<string, tf.Tensor>): tf.Scalar {
-  return tf.tidy(() => {
-    const sq = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-    return tf.sqrt(sq.length === 1 ? sq[0]! : tf.addN(sq)) as tf.Scalar;
-  });
+/** Global L2 norm of the gradients (a loop over their memory where the backend allows, else tfjs ops). */
+export function gradNorm(grads: Record<string, tf.Tensor>): number {
+  let sq = 0;
+  const rest: tf.Tensor[] = [];
+  for (const g of Object.values(grads)) {
+    const view = liveView(g);
+    if (view) sq += sumSquares(view);
+    else rest.push(g);
+  }
+  if (rest.length > 0) {
+    const t = tf.tidy(() => tf.addN(rest.map((g) => tf.sum(tf.square(g)))));
+    sq += t.dataSync()[0]!;
+    t.dispose();
+  }
+  return Math.sqrt(sq);
 }
 
-/** Reads the loss parts and the gradient norm (one sync), then clips and applies unless not finite. */
+/** Reads the loss parts and the gradient norm, then clips and applies unless either is not finite. */
 export function clipAndApply(adam: Adam, grads: Record<string, tf.Tensor>, parts: tf.Tensor1D, clip: number): UpdateResult {
-  const both = tf.tidy(() => tf.concat([parts, tf.reshape(gradNormTensor(grads), [1])]));
-  const v = both.dataSync();
-  both.dispose();
-  const [total, image, state, kl, gradNorm] = [v[0]!, v[1]!, v[2]!, v[3]!, v[4]!];
-  const skipped = !(Number.isFinite(total) && Number.isFinite(gradNorm));
-  if (!skipped) adam.apply(grads, gradNorm > clip ? clip / (gradNorm + 1e-6) : 1);
-  return { total, image, state, kl, gradNorm, skipped };
+  const v = parts.dataSync();
+  const [total, image, state, kl] = [v[0]!, v[1]!, v[2]!, v[3]!];
+  const norm = gradNorm(grads);
+  const skipped = !(Number.isFinite(total) && Number.isFinite(norm));
+  if (!skipped) adam.apply(grads, norm > clip ? clip / (norm + 1e-6) : 1);
+  return { total, image, state, kl, gradNorm: norm, skipped };
 }
 
 export interface StepStats extends UpdateResult {
