@@ -2,10 +2,12 @@
  * The episodes a scenario expands to: one per ego car (listed ids, or every car of a split in
  * the scenario's time window) and per seed, in a fixed order (slot, vehicle id, seed), as
  * evaluation runs them. Splits come from an episode dataset's manifest when there is one, else
- * from data/dataset's seeded 80/10/10 rule applied to the vehicle ids.
+ * from the rule `ppuu data dump` applies to one store: data/dataset's seeded 80/10/10 split of
+ * the episode ids of the cars that have a valid frame (cars without one are in no split).
  */
 import { UserError } from '../common/errors.js';
 import { splitEpisodes } from '../data/dataset.js';
+import { validRange } from '../sim/episode.js';
 import type { Traffic } from './traffic.js';
 import { scenarioWhere } from './traffic.js';
 import type { ResolvedScenario } from './validate.js';
@@ -41,8 +43,16 @@ export function egoVehicles(s: ResolvedScenario, traffic: Traffic): Array<{ slot
     if (ego.split === 'all') ids = all;
     else if (t.split) ids = all.filter((id) => t.split!.get(id) === ego.split);
     else {
-      const split = splitEpisodes(all.map(String), ego.splitSeed ?? 0);
-      ids = all.filter((id) => split.get(String(id)) === ego.split);
+      // As `ppuu data dump` splits this store alone: over the cars with a valid frame, by episode id.
+      const withEpisode = t.data.cars.filter((c) => {
+        const [k0, k1] = validRange(t.data, c);
+        return k1 > k0;
+      });
+      const split = splitEpisodes(
+        withEpisode.map((c) => t.episodeIdOf(c.id)),
+        ego.splitSeed ?? 0,
+      );
+      ids = all.filter((id) => split.get(t.episodeIdOf(id)) === ego.split);
     }
     ids.sort((a, b) => a - b);
     return { slotIndex, ids };

@@ -41,7 +41,8 @@ export interface EgoVehicles {
 }
 /**
  * The bot drives every car of a split, one episode each. With an `episodes` dataset the split is
- * the dataset's own; otherwise the vehicle ids are split 80/10/10 with data/dataset's seeded rule.
+ * the dataset's own; otherwise it is the split `ppuu data dump --split-seed splitSeed` gives the
+ * store when dumped alone (80/10/10 of the cars with a valid frame, seeded).
  */
 export interface EgoSplit {
   kind: 'split';

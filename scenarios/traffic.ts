@@ -18,6 +18,7 @@ import { findMap } from '../sim/map.js';
 import type { RoadMap } from '../sim/map.js';
 import type { ImageVariant } from '../sim/raster/rasteriser.js';
 import { ReplayData } from '../sim/replay.js';
+import { episodeId } from '../sim/io/dump.js';
 import type { ResolvedScenario } from './validate.js';
 
 export interface TrafficSlot {
@@ -27,6 +28,8 @@ export interface TrafficSlot {
   split: Map<number, Split> | null;
   /** Episode id of each vehicle id (episode datasets), else null. */
   episodeIds: Map<number, string> | null;
+  /** The episode id `ppuu data dump` gives a car of this store (sim/io/dump.ts episodeId). */
+  episodeIdOf: (vehicleId: number) => string;
 }
 
 export interface Traffic {
@@ -44,7 +47,7 @@ export function synthCacheDir(): string {
 }
 
 /** Generates (or reuses) the synthetic track store of one seed, slot and length. */
-async function synthStore(seed: number, slot: I80Slot, minutes: number): Promise<TrackStore> {
+async function synthStore(seed: number, slot: I80Slot, minutes: number): Promise<{ store: TrackStore; dir: string }> {
   const { generateSynthetic } = await import('../data/synth/generate.js');
   const dir = join(synthCacheDir(), `seed${seed}-${slot}-${minutes}min`);
   const store = join(dir, slot);
@@ -52,7 +55,7 @@ async function synthStore(seed: number, slot: I80Slot, minutes: number): Promise
     mkdirSync(synthCacheDir(), { recursive: true });
     await generateSynthetic(dir, { slots: [slot], minutes, seed });
   }
-  return readTrackStore(store);
+  return { store: readTrackStore(store), dir: store };
 }
 
 const cache = new Map<string, Promise<Traffic>>();
@@ -89,7 +92,8 @@ async function load(s: ResolvedScenario): Promise<Traffic> {
     const path = pathOf(s, d.path);
     const store = await storeFromPath(s, path);
     const data = replay(map, store, s.slot ?? undefined);
-    return { map, slots: [{ slot: data.slot, data, split: null, episodeIds: null }], variant: null, source: `tracks ${path}` };
+    const ref = { dir: path, manifest: store.manifest };
+    return { map, slots: [{ slot: data.slot, data, split: null, episodeIds: null, episodeIdOf: (id) => episodeId(ref, id) }], variant: null, source: `tracks ${path}` };
   }
   if (d.kind === 'episodes') {
     const dir = pathOf(s, d.path);
@@ -106,16 +110,17 @@ async function load(s: ResolvedScenario): Promise<Traffic> {
         split.set(e.vehicleId, e.split);
         ids.set(e.vehicleId, e.id);
       }
-      slots.push({ slot: src.slot, data, split, episodeIds: ids });
+      const ref = { dir: tracks, manifest: store.manifest };
+      slots.push({ slot: src.slot, data, split, episodeIds: ids, episodeIdOf: (id) => ids.get(id) ?? episodeId(ref, id) });
     }
     return { map, slots, variant: ds.manifest.imageShape[2] === 4 ? 'offroad' : 'paper', source: `episodes ${dir}` };
   }
   const slot = s.slot ?? '0400-0415';
   if (!isI80Slot(slot)) throw new UserError(`${scenarioWhere(s, '.slot')}: synthetic traffic exists for the I-80 slots ${I80_SLOTS.join(', ')}, not '${slot}'`);
-  const store = await synthStore(d.seed, slot, d.minutes);
-  // Synthetic vehicle ids are not the real ones: no black list.
-  const data = replay(map, store, null);
-  return { map, slots: [{ slot, data, split: null, episodeIds: null }], variant: null, source: `synthetic ${slot} traffic, seed ${d.seed}, ${d.minutes} min` };
+  const { store, dir } = await synthStore(d.seed, slot, d.minutes);
+  const data = replay(map, store, slot);
+  const ref = { dir, manifest: store.manifest };
+  return { map, slots: [{ slot, data, split: null, episodeIds: null, episodeIdOf: (id) => episodeId(ref, id) }], variant: null, source: `synthetic ${slot} traffic, seed ${d.seed}, ${d.minutes} min` };
 }
 
 /** The observation variant a scenario's episodes use: its own, else its dataset's, else 'paper'. */

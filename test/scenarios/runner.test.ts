@@ -136,3 +136,31 @@ test('no-action keeps speed and heading; replay follows the log (ghost stays clo
     assert.ok(Math.abs(dx) < 2, `replayed car ${dx.toFixed(2)} px from its log at frame ${s.frame}`);
   }
 });
+
+test('a split ego picks the cars `ppuu data dump` puts in that split; an episodes dataset gives its own split', { timeout: 60_000 }, async () => {
+  const { dumpDataset } = await import('../../sim/io/dump.js');
+  const { openDataset } = await import('../../data/dataset.js');
+  const root = mkdtempSync(join(tmpdir(), 'ppuu-split-'));
+  const small = join(root, 'tracks');
+  await writeTrackStore(small, miniTraffic({ durationS: 12, headwayS: 4 }));
+  const ds = join(root, 'ds');
+  await dumpDataset({ trajectories: small, out: ds, workers: 1, splitSeed: 5 });
+  const manifest = openDataset(ds).manifest;
+  const fromTracks = (split: string) => ({ name: 's', map: 'i80', dataset: { kind: 'tracks', path: small }, ego: { kind: 'split', split, splitSeed: 5 }, controller: { kind: 'replay' } });
+  const fromEpisodes = (split: string) => ({ ...fromTracks(split), dataset: { kind: 'episodes', path: ds } });
+  assert.ok(manifest.episodes.some((e) => e.split === 'test'));
+  for (const split of ['train', 'val', 'test'] as const) {
+    const dumped = manifest.episodes.filter((e) => e.split === split).map((e) => e.vehicleId).sort((a, b) => a - b);
+    for (const doc of [fromTracks(split), fromEpisodes(split)]) {
+      const s = parseScenarioDocument(doc, 's.json').scenarios[0]!;
+      const traffic = await loadTraffic(s);
+      let ids: number[] = [];
+      try {
+        ids = planEpisodes(s, traffic).map((e) => e.vehicleId);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e; // an empty split
+      }
+      assert.deepEqual(ids, dumped, `${doc.dataset.kind} ${split}`);
+    }
+  }
+});
