@@ -10,6 +10,8 @@
  * size (px), speed (px/s), whether it is controlled, and its logged ("ghost") rear-centre position
  * at this frame (null once its log has ended); and per controlled car its observation (117 x 24 x
  * C uint8, HWC, front at row 0), its costs, its symbolic state and how it ended, if it has.
+ * Off-road and arrival are detected by step(); a collision (proximity > 0.99) when snapshot()
+ * renders the observation. Controlled cars that ended stay where they are.
  */
 import type { Costs } from './costs.js';
 import { clipAction, stepCar, type CarState } from './kinematics.js';
@@ -109,7 +111,7 @@ export class World {
   private buildScene(): Scene {
     const skip = new Set(this.controlled.keys());
     const scene = this.scene.fromReplay(this.data, this.frame, skip);
-    for (const [id, c] of this.controlled) if (c.status !== 'arrived') scene.add(id, c.state, c.car.lengthPx, c.car.widthPx);
+    for (const [id, c] of this.controlled) scene.add(id, c.state, c.car.lengthPx, c.car.widthPx);
     return scene;
   }
 

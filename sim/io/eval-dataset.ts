@@ -12,8 +12,7 @@ import type { Split } from '../../data/dataset-types.js';
 import type { Controller } from '../controllers/controller.js';
 import { evaluate, type EvalReport, type SlotEpisodes } from '../evaluate.js';
 import { findTrackStores, loadReplay, type StoreRef } from './replay-input.js';
-import { readTrackStoreManifest } from '../../data/track-store.js';
-import { isTrackStore } from '../../data/track-store.js';
+import { isTrackStore, readTrackStoreManifest } from '../../data/track-store.js';
 
 export interface DatasetEvalOptions {
   data: string;

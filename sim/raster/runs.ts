@@ -6,7 +6,8 @@
  * Overlapping shapes merge (a pixel is lit once), as when drawing them into one bitmap.
  */
 
-const MAX_RUNS = 24;
+// Disjoint runs a row can hold (lines, cars and road edges across a 96 px row stay well below).
+const MAX_RUNS = 32;
 
 export class RunLayer {
   readonly starts: Int32Array;
