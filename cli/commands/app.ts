@@ -49,7 +49,8 @@ export function registerApp(program: Command): void {
       const { loadScenarioFile } = await import('../../scenarios/validate.js');
       const { checkScenarioPaths } = await import('../../scenarios/paths.js');
       if (opts.scenario) checkScenarioPaths(loadScenarioFile(opts.scenario));
-      const scenarioDirs = [SHIPPED_SCENARIOS, ...(opts.scenario ? [dirname(resolve(opts.scenario))] : [])];
+      // The page lists the shipped scenarios and the one given here.
+      const scenarioDirs = [SHIPPED_SCENARIOS];
       const { electronBinary, prepareElectronFiles, spawnElectron } = await import('../../renderer/electron/launch.js');
       const electron = electronBinary();
       if (electron.available && !opts.browser) {

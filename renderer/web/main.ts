@@ -3,7 +3,7 @@
  * Electron and in a browser). Connects to the Node side, lists and loads scenarios, wires the
  * controls, and exposes `window.ppuuViewer` for tests and scripts.
  */
-import type { LoadRequest, ScenarioListing, SceneInfo, ViewerApi, ViewerFrame } from '../protocol/types.js';
+import type { LoadRequest, ScenarioListing, SceneInfo, ViewerFrame } from '../protocol/types.js';
 import { CAR_FOCUS } from '../protocol/types.js';
 import { connect } from './transport.js';
 import { Viewer } from './viewer.js';
@@ -293,4 +293,3 @@ void boot().catch((e: Error) => {
   }
 });
 
-export type { ViewerApi };

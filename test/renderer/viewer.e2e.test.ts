@@ -19,8 +19,8 @@ import { launchChromium, outputDir, SKIP_NO_CHROMIUM } from './helpers/browser.j
 import { colourStats } from './helpers/pixels.js';
 
 const DEMO = 'scenarios/demo.json';
-/** A frame of the demo's first episode at which the bot is being driven by its controller. */
-const K = 90;
+/** A frame of the demo's first episode at which the bot is being driven by its controller (set in before()). */
+let K = 0;
 
 let browser: Browser | null = null;
 let server: ViewerServer | null = null;
@@ -36,6 +36,12 @@ function focusOf(f: ViewerFrame) {
 
 before(async () => {
   if (SKIP_NO_CHROMIUM) return;
+  // 30 frames after the controller takes over (the runner says where that is).
+  const source = await createScenarioSource(loadScenarioFile(DEMO).scenarios[0]!, 0);
+  let takeover = 0;
+  while ((await source.frame(takeover))?.status.startsWith('replaying')) takeover++;
+  K = takeover + 30;
+  assert.ok(await source.frame(K + 1), `the demo's first episode is driven for at least 31 frames (takeover at ${takeover})`);
   const service = new ViewerService({ scenarioDirs: ['scenarios'], initialFile: DEMO, createSource: createScenarioSource });
   server = await startViewerServer(service, 0);
   browser = await launchChromium();
@@ -58,6 +64,7 @@ after(async () => {
  */
 async function canvasShot(name: string) {
   await page.screenshot({ path: join(outputDir(), name), timeout: 30_000 });
+  // Drawing buffer at device pixel ratio 1 (set on the page), so image px = CSS px.
   const url = await page.evaluate(() => window.ppuuViewer!.canvas().toDataURL('image/png'));
   return colourStats(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'));
 }
