@@ -8,7 +8,7 @@
  * k0 = (r + top) mod sh contribute, and dx[q*sh + r] = sum_j dy[q + c - j] * W[k0 + j*sh] with
  * c = (r + top - k0) / sh. That is a stride-1 correlation of dy with the spatially flipped,
  * channel-swapped sub-filter. Each of the sh*sw phases is one stock Conv2D (XNNPACK on wasm); the
- * phase outputs are interleaved by concatenation and reshape, then cropped to the input size.
+ * phase outputs are interleaved into the result in one pass (straight into the wasm heap).
  * The work equals one forward convolution (no multiplications with inserted zeros). The phase
  * filters are cached per filter tensor (derived-cache.ts), so a transposed convolution applied
  * again with the same weights costs no more than a forward one.
@@ -108,28 +108,40 @@ export function conv2dBackpropInputInfo(calls: KernelCalls, dy: Info, filter: In
     const hq = Math.ceil(h / sh);
     const wq = Math.ceil(w / sw);
     const subs = phaseFilters(calls, filter, [sh, sw], info.padInfo.top, info.padInfo.left);
-    const rows: Info[] = [];
+    const phases: Array<Info | null> = [];
     for (let rh = 0; rh < sh; rh++) {
       const th = phaseTaps(rh, sh, info.padInfo.top, kh);
-      const cols: Info[] = [];
       for (let rw = 0; rw < sw; rw++) {
         const tw = phaseTaps(rw, sw, info.padInfo.left, kw);
         const sub = subs[rh * sw + rw];
-        let phase: Info;
-        if (sub) {
-          const win = windowOf(calls, dys, th, hq, tw, wq);
-          phase = calls.conv2d(win.x, sub, [1, 1], [1, 1], win.pad);
-        } else {
-          phase = calls.zeros([b, hq, wq, ci]);
+        if (!sub) {
+          phases.push(null);
+          continue;
         }
-        cols.push(calls.reshape(phase, [b, hq, wq, 1, ci]));
+        const win = windowOf(calls, dys, th, hq, tw, wq);
+        phases.push(calls.conv2d(win.x, sub, [1, 1], [1, 1], win.pad));
       }
-      // [B, hq, wq, sw, Ci] -> [B, hq, wq*sw, Ci]: column phases interleave.
-      rows.push(calls.reshape(calls.concat(cols, 3), [b, hq, 1, wq * sw, ci]));
     }
-    // [B, hq, sh, wq*sw, Ci] -> [B, hq*sh, wq*sw, Ci]: row phases interleave.
-    const full = calls.reshape(calls.concat(rows, 2), [b, hq * sh, wq * sw, ci]);
-    const dx = calls.slice(full, [0, 0, 0, 0], [b, h, w, ci]);
+    // Interleave: dx[b, q*sh + rh, q'*sw + rw, :] = phase(rh, rw)[b, q, q', :], in one pass.
+    const dx = calls.produce([b, h, w, ci], (out) => {
+      const views = phases.map((ph) => (ph ? calls.view(ph) : null));
+      for (let rh = 0; rh < sh; rh++) {
+        for (let rw = 0; rw < sw; rw++) {
+          const src = views[rh * sw + rw];
+          for (let bb = 0; bb < b; bb++) {
+            for (let q = 0, row = rh; q < hq && row < h; q++, row += sh) {
+              let s = ((bb * hq + q) * wq) * ci;
+              for (let q2 = 0, col = rw; q2 < wq; q2++, col += sw, s += ci) {
+                if (col >= w) continue;
+                const d = ((bb * h + row) * w + col) * ci;
+                if (src) for (let c = 0; c < ci; c++) out[d + c] = src[s + c]!;
+                else out.fill(0, d, d + ci);
+              }
+            }
+          }
+        }
+      }
+    });
     return calls.keep(nchw ? calls.transpose(dx, [0, 3, 1, 2]) : dx);
   } finally {
     calls.dispose();

@@ -73,6 +73,36 @@ export class KernelCalls {
     return this.backend.readSync(info.dataId) as tf.TypedArray;
   }
 
+  /**
+   * Read-only values of `info` without a copy where the backend allows (a view of the wasm heap,
+   * cpu's own array). Valid only until the next allocation on the backend.
+   */
+  view(info: Info): tf.TypedArray {
+    const wasm = this.backend as unknown as { typedArrayFromHeap?: (i: Info) => tf.TypedArray };
+    return wasm.typedArrayFromHeap ? wasm.typedArrayFromHeap(info) : this.read(info);
+  }
+
+  /**
+   * A new float32 tensor filled in place by `fill` (written straight into the wasm heap there;
+   * `fill` must not allocate on the backend, which could move the heap).
+   */
+  produce(shape: number[], fill: (out: Float32Array) => void): Info {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const wasm = this.backend as unknown as { makeOutput?: (s: number[], d: string) => Info; typedArrayFromHeap?: (i: Info) => tf.TypedArray };
+    let info: Info;
+    if (wasm.makeOutput && wasm.typedArrayFromHeap) {
+      info = wasm.makeOutput(shape, 'float32');
+      this.temps.push(info);
+      fill(wasm.typedArrayFromHeap(info) as Float32Array);
+    } else {
+      const values = new Float32Array(n);
+      fill(values);
+      info = { dataId: this.backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
+      this.temps.push(info);
+    }
+    return info;
+  }
+
   /** A new float32 tensor holding `values` (an intermediate until kept). */
   fromValues(shape: number[], values: Float32Array): Info {
     const info: Info = { dataId: this.backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
