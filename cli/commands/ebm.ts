@@ -41,7 +41,7 @@ export function registerEbm(program: Command): void {
   const ebm = group(program, 'ebm', 'energy-based and sparse-coding models on state images (PCA, K-means, sparse coding, LISTA, PSD, conv sparse AE)');
   ebm
     .command('train')
-    .description('train an energy-based model on a dataset\'s state images and save it (a folder of .npy + model.json)')
+    .description('train an energy-based model on a dataset\'s state images and save it (a tfjs weight-map folder with an ebm.json sidecar)')
     .requiredOption('--kind <kind>', 'kmeans | pca | sparse | lista | psd | conv-sparse')
     .requiredOption('--data <dir>', 'episode dataset folder (ppuu data dump)')
     .requiredOption('--out <dir>', 'model folder to write (replaced as a whole, atomically)')
@@ -124,7 +124,7 @@ export function registerEbm(program: Command): void {
       const { meanLocalisation } = await import('../../worldmodel/ebm/localisation.js');
       const { writeFileAtomic } = await import('../../common/atomic.js');
       const { UserError } = await import('../../common/errors.js');
-      const { file, arrays } = loadEbmModel(opts.model);
+      const { file, arrays } = await loadEbmModel(opts.model);
       let name = file.atoms.array;
       if (opts.which === 'encoder') {
         if (!file.encoder) throw new UserError(`${opts.model}: model of kind '${file.kind}' has no convolutional encoder`);

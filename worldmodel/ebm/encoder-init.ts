@@ -34,8 +34,8 @@ export interface EncoderInit {
 }
 
 /** Reads the encoder of a model folder written by `ppuu ebm train`. The caller disposes the tensors. */
-export function loadEncoderInit(dir: string): EncoderInit {
-  const { file, arrays } = loadEbmModel(dir);
+export async function loadEncoderInit(dir: string): Promise<EncoderInit> {
+  const { file, arrays } = await loadEbmModel(dir);
   if (!file.encoder) {
     throw new UserError(`${dir}: model of kind '${file.kind}' has no convolutional encoder (train --kind conv-sparse, or --kind psd --patch 4)`);
   }

@@ -1,9 +1,12 @@
 /**
- * On-disk format of a trained energy-based model (what `ppuu ebm train` writes): a folder
+ * On-disk format of a trained energy-based model (what `ppuu ebm train` writes): a checkpoint
+ * folder in the standard TensorFlow.js format (worldmodel/checkpoint.ts), so tfjs in Node or a
+ * browser reads the weights directly:
  *
- *   model.json     EbmModelFile (ajv-validated): kind, hyper-parameters, the arrays and how to
- *                  read them, the training summary
- *   NAME.npy       float32 arrays, numpy-readable
+ *   model.json     tfjs weight map (no topology): weightsManifest naming every array, float32
+ *   weights.bin    the values
+ *   ebm.json       EbmModelFile sidecar (ajv-validated): kind, hyper-parameters, array shapes and
+ *                  roles, the training summary
  *
  * Two array roles matter outside this folder:
  *   atoms   [h * w * c, K] matrix whose column j is atom/filter j in (row, col, channel) order;
@@ -12,19 +15,20 @@
  *           model's first convolution (see encoder-init.ts).
  * The whole folder is written atomically.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDirAtomic, writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
-import { encodeNpy, readNpy } from '../../common/npy.js';
-import { schemaValidator, parseJsonText } from '../../data/json-schema.js';
+import { schemaValidator } from '../../data/json-schema.js';
 import { ppuuVersion } from '../../data/version.js';
+import { saveWeights, loadWeights, readSidecar, checkWeightShapes } from '../checkpoint.js';
+
+export const EBM_SIDECAR = 'ebm.json';
 
 export const EBM_KINDS = ['kmeans', 'pca', 'sparse', 'lista', 'psd', 'conv-sparse'] as const;
 export type EbmKind = (typeof EBM_KINDS)[number];
 
 export interface ArrayRef {
-  file: string;
   shape: number[];
 }
 
@@ -42,9 +46,9 @@ export interface EbmModelFile {
 
 const arrayRefSchema = {
   type: 'object',
-  required: ['file', 'shape'],
+  required: ['shape'],
   additionalProperties: false,
-  properties: { file: { type: 'string', pattern: '^[A-Za-z0-9_.-]+\\.npy$' }, shape: { type: 'array', items: { type: 'integer', minimum: 0 } } },
+  properties: { shape: { type: 'array', items: { type: 'integer', minimum: 0 } } },
 };
 
 const schema = {
@@ -95,19 +99,19 @@ export interface EbmModelToSave {
   training: Record<string, unknown>;
 }
 
-/** Writes the model folder atomically (arrays as float32 .npy). */
+/** Writes the model folder atomically (a tfjs weight map of float32 arrays plus the ebm.json sidecar). */
 export async function saveEbmModel(dir: string, m: EbmModelToSave): Promise<void> {
   const arrays: Record<string, ArrayRef> = {};
-  for (const name of Object.keys(m.arrays)) arrays[name] = { file: `${name}.npy`, shape: m.arrays[name]!.shape };
+  for (const name of Object.keys(m.arrays)) arrays[name] = { shape: m.arrays[name]!.shape };
   const file: EbmModelFile = { format: 'ppuu-ebm', version: 1, kind: m.kind, hyper: m.hyper, arrays, atoms: m.atoms, encoder: m.encoder, training: m.training, writtenBy: ppuuVersion() };
-  checkReferences(file, 'model.json');
-  await writeDirAtomic(dir, (tmp) => {
-    for (const [name, a] of Object.entries(m.arrays)) {
-      const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data);
-      writeFileAtomic(join(tmp, `${name}.npy`), encodeNpy(data, a.shape));
-    }
-    writeFileAtomic(join(tmp, 'model.json'), JSON.stringify(file, null, 1) + '\n');
-  });
+  checkReferences(file, EBM_SIDECAR);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, a] of Object.entries(m.arrays)) tensors[name] = tf.tensor(a.data instanceof Float32Array ? a.data : Float32Array.from(a.data), a.shape, 'float32');
+  try {
+    await saveWeights(dir, tensors, { sidecars: { [EBM_SIDECAR]: file } });
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
 }
 
 function checkReferences(m: EbmModelFile, file: string): void {
@@ -125,30 +129,31 @@ function checkReferences(m: EbmModelFile, file: string): void {
   }
 }
 
-/** Reads model.json (validated) and every array it lists. */
-export function loadEbmModel(dir: string): { file: EbmModelFile; arrays: Record<string, { data: Float32Array; shape: number[] }> } {
-  const path = join(dir, 'model.json');
-  if (!existsSync(path)) throw new UserError(`${dir}: not an ebm model folder (no model.json)`);
-  const file = validate(parseJsonText(readFileSync(path, 'utf8'), path), path);
+/** Reads ebm.json (validated) and every array it lists, checked against the weight map. */
+export async function loadEbmModel(dir: string): Promise<{ file: EbmModelFile; arrays: Record<string, { data: Float32Array; shape: number[] }> }> {
+  if (!existsSync(join(dir, EBM_SIDECAR))) throw new UserError(`${dir}: not an ebm model folder (no ${EBM_SIDECAR})`);
+  const path = join(dir, EBM_SIDECAR);
+  const file = readSidecar(dir, EBM_SIDECAR, validate);
   checkReferences(file, path);
-  const arrays: Record<string, { data: Float32Array; shape: number[] }> = {};
-  for (const [name, ref] of Object.entries(file.arrays)) {
-    const npyPath = join(dir, ref.file);
-    const { data, shape } = readNpy(npyPath);
-    if (!(data instanceof Float32Array)) throw new UserError(`${npyPath}: expected float32 values`);
-    if (shape.length !== ref.shape.length || shape.some((s, i) => s !== ref.shape[i])) {
-      throw new UserError(`${npyPath}: shape [${shape}] does not match model.json's [${ref.shape}]`);
+  const { weights } = await loadWeights(dir);
+  try {
+    checkWeightShapes(join(dir, 'model.json'), weights, Object.fromEntries(Object.entries(file.arrays).map(([n, r]) => [n, r.shape])));
+    const arrays: Record<string, { data: Float32Array; shape: number[] }> = {};
+    for (const [name, t] of Object.entries(weights)) {
+      if (t.dtype !== 'float32') throw new UserError(`${join(dir, 'model.json')}: weight ${name}: expected float32, found ${t.dtype}`);
+      arrays[name] = { data: Float32Array.from(t.dataSync() as Float32Array), shape: t.shape };
     }
-    arrays[name] = { data, shape };
+    return { file, arrays };
+  } finally {
+    for (const t of Object.values(weights)) t.dispose();
   }
-  return { file, arrays };
 }
 
 /** Refuses to replace an existing non-empty folder that is not an ebm model (a typo in --out). */
 export function assertReplaceableModelDir(dir: string): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a folder`);
-  if (readdirSync(dir).length > 0 && !existsSync(join(dir, 'model.json'))) {
-    throw new UserError(`${dir}: exists and is not an ebm model folder (no model.json); choose another --out`);
+  if (readdirSync(dir).length > 0 && !existsSync(join(dir, EBM_SIDECAR))) {
+    throw new UserError(`${dir}: exists and is not an ebm model folder (no ${EBM_SIDECAR}); choose another --out`);
   }
 }

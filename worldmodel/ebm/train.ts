@@ -226,7 +226,7 @@ export async function trainEbm(images: ImageSet, opts: EbmTrainOptions): Promise
   return { model, summary };
 }
 
-/** At most n evenly spaced values (keeps model.json small for long runs). */
+/** At most n evenly spaced values (keeps ebm.json small for long runs). */
 function downsample(h: number[], n: number): number[] {
   if (h.length <= n) return h;
   return Array.from({ length: n }, (_, i) => h[Math.round((i * (h.length - 1)) / (n - 1))]!);

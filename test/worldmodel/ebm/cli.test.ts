@@ -22,7 +22,7 @@ test('ppuu ebm train --json trains and saves a model; ppuu ebm filters draws it'
   assert.equal(res.samples, 200);
   assert.ok(res.heldOutEnergy > 0 && Number.isFinite(res.heldOutEnergy));
   assert.equal(res.encoder, false);
-  assert.ok(existsSync(join(out, 'model.json')) && existsSync(join(out, 'W.npy')));
+  assert.ok(existsSync(join(out, 'model.json')) && existsSync(join(out, 'weights.bin')) && existsSync(join(out, 'ebm.json')));
   const png = join(work, 'filters.png');
   const f = ppuu(['ebm', 'filters', '--model', out, '--out', png, '--json']);
   assert.equal(f.status, 0, f.stderr);

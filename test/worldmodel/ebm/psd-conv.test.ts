@@ -112,7 +112,7 @@ test('a trained conv-sparse encoder loads as a [4, 4, 3, F] kernel and tiles ove
   const dir = mkdtempSync(join(tmpdir(), 'ppuu-ebm-enc-'));
   try {
     await saveEbmModel(join(dir, 'm'), model);
-    const enc = loadEncoderInit(join(dir, 'm'));
+    const enc = await loadEncoderInit(join(dir, 'm'));
     assert.deepEqual(enc.kernel.shape, [4, 4, 3, 4]);
     assert.deepEqual(enc.bias!.shape, [4]);
     assert.equal(enc.stride, 2);
@@ -139,7 +139,7 @@ test('a trained conv-sparse encoder loads as a [4, 4, 3, F] kernel and tiles ove
     // A model without a conv encoder says so.
     const pca = await trainEbm(img, { kind: 'pca', ...defaultTrainOptions('pca'), atoms: 4, patch: 4, samples: 100 });
     await saveEbmModel(join(dir, 'pca'), pca.model);
-    assert.throws(() => loadEncoderInit(join(dir, 'pca')), /has no convolutional encoder/);
+    await assert.rejects(loadEncoderInit(join(dir, 'pca')), /has no convolutional encoder/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

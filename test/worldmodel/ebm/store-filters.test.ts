@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -16,7 +16,7 @@ test('model folders round-trip and bad ones are refused with the file and field 
       kind: 'sparse', hyper: { atoms: 3, lambda: 0.1 }, arrays: { W: { data: W, shape: [12, 3] } },
       atoms: { array: 'W', patch: [2, 2, 3] }, encoder: null, training: { note: 'x' },
     });
-    const { file, arrays } = loadEbmModel(join(dir, 'm'));
+    const { file, arrays } = await loadEbmModel(join(dir, 'm'));
     assert.equal(file.kind, 'sparse');
     assert.deepEqual(Array.from(arrays.W!.data), Array.from(W));
     assert.deepEqual(arrays.W!.shape, [12, 3]);
@@ -25,10 +25,15 @@ test('model folders round-trip and bad ones are refused with the file and field 
       saveEbmModel(join(dir, 'bad'), { kind: 'sparse', hyper: {}, arrays: { W: { data: W, shape: [12, 3] } }, atoms: { array: 'W', patch: [3, 3, 3] }, encoder: null, training: {} }),
       /field atoms.patch/,
     );
-    // A hand-edited model.json with an unknown kind.
-    mkdirSync(join(dir, 'edited'));
-    writeFileSync(join(dir, 'edited', 'model.json'), JSON.stringify({ ...file, kind: 'gan' }));
-    assert.throws(() => loadEbmModel(join(dir, 'edited')), /model\.json: field kind: must be one of/);
+    // The weights are a standard tfjs weight map.
+    const manifest = JSON.parse(readFileSync(join(dir, 'm', 'model.json'), 'utf8'));
+    assert.deepEqual(manifest.weightsManifest[0].weights.map((w: { name: string }) => w.name), ['W']);
+    // A hand-edited ebm.json with an unknown kind, or a shape that the weights do not have.
+    cpSync(join(dir, 'm'), join(dir, 'edited'), { recursive: true });
+    writeFileSync(join(dir, 'edited', 'ebm.json'), JSON.stringify({ ...file, kind: 'gan' }));
+    await assert.rejects(loadEbmModel(join(dir, 'edited')), /ebm\.json: field kind: must be one of/);
+    writeFileSync(join(dir, 'edited', 'ebm.json'), JSON.stringify({ ...file, arrays: { W: { shape: [6, 6] } }, atoms: { array: 'W', patch: [1, 2, 3] } }));
+    await assert.rejects(loadEbmModel(join(dir, 'edited')), /weight W: shape \[12,3\] where \[6,6\] is expected/);
     // --out guard: a non-empty folder that is not a model is not replaced.
     mkdirSync(join(dir, 'other'));
     writeFileSync(join(dir, 'other', 'notes.txt'), 'keep me');
