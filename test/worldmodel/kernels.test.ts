@@ -42,6 +42,7 @@ const CASES: ConvCase[] = [
   { name: '1x1 stride 2 on odd sizes (phases without taps)', x: [2, 7, 5, 3], f: [1, 1, 3, 4], strides: 2, pad: 'valid' },
   { name: 'numeric pad 2, ceil rounding, 5x5 stride 3', x: [2, 13, 11, 3], f: [5, 5, 3, 4], strides: 3, pad: 2, round: 'ceil' },
   { name: '2x2 stride 2 valid (even split)', x: [3, 8, 6, 5], f: [2, 2, 5, 7], strides: 2, pad: 'valid' },
+  { name: 'batch 50 (the large-batch transpose path), 3x3 s2 same', x: [50, 9, 7, 3], f: [3, 3, 3, 4], strides: 2, pad: 'same' },
 ];
 
 CASES.forEach((c, i) => {
