@@ -19,6 +19,7 @@ import { InvalidFlag, parseNumber, printJson, say } from '../output.js';
 
 interface EvalFlags {
   data?: string;
+  scenarios?: string;
   split: string;
   policy?: string;
   seeds: number;
@@ -33,6 +34,8 @@ interface EvalFlags {
 
 const HELP = `
 Evaluate a driving policy (when no sub-command is given):
+  --scenarios <file>    evaluate a scenario or suite file instead (its own traffic, egos,
+                        controller and seeds); one report per scenario
   --data <dir>          episode dataset folder (ppuu data dump)            [required]
   --policy <name|dir>   replay | no-action | idm, or a trained policy folder [required]
   --split <name>        train | val | test                                   (default: test)
@@ -51,6 +54,7 @@ function evalParser(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .option('--data <dir>')
+    .option('--scenarios <file>')
     .option('--policy <name>')
     .option('--split <name>', '', 'test')
     .option('--seeds <n>', '', parseNumber('--seeds', true, 1), 1)
@@ -68,6 +72,30 @@ async function loadPolicyPlugins(): Promise<void> {
   if (existsSync(fileURLToPath(plugin))) await import(new URL('../../policy/register-controllers.js', import.meta.url).href);
 }
 
+/** `ppuu eval --scenarios FILE`: every scenario of a scenario or suite file, one report each. */
+async function evalScenarios(file: string, opts: EvalFlags): Promise<void> {
+  const { loadScenarioFile } = await import('../../scenarios/validate.js');
+  const { evaluateScenarioFile } = await import('../../scenarios/evaluate.js');
+  await loadPolicyPlugins();
+  const scenarioFile = loadScenarioFile(file);
+  const bar = createProgress('eval', 1, { json: opts.json, unit: 'episodes' });
+  const reports = await evaluateScenarioFile(scenarioFile, {
+    onProgress: (done, total) => {
+      bar.setTotal(total);
+      bar.update(done);
+    },
+  });
+  bar.stop();
+  const out = { file, kind: scenarioFile.kind, name: scenarioFile.name, reports };
+  if (opts.out) writeFileAtomic(opts.out, JSON.stringify(out, null, 1) + '\n');
+  if (opts.json) return printJson(opts.records ? out : { ...out, reports: reports.map((r) => ({ ...r, records: undefined })) });
+  const pct = (m: { mean: number; std: number }) => `${(100 * m.mean).toFixed(1)} +- ${(100 * m.std).toFixed(1)} %`;
+  for (const r of reports) {
+    say(`${r.scenario} (${r.controller}, ${r.episodes} episodes): success ${pct(r.successRate)}, distance ${r.meanDistanceM.mean.toFixed(1)} +- ${r.meanDistanceM.std.toFixed(1)} m, collisions ${pct(r.collisionRate)}, off-road ${pct(r.offRoadRate)}`);
+  }
+  if (opts.out) say(`report written to ${opts.out}`);
+}
+
 export function registerEval(program: Command): void {
   group(program, 'eval', 'evaluate models')
     .usage('--data <dir> --policy <name|dir> [options]  |  <command> [options]')
@@ -76,7 +104,8 @@ export function registerEval(program: Command): void {
     .addHelpText('after', HELP)
     .action(async (_o: unknown, cmd: Command) => {
       const opts = evalParser().parse(cmd.args, { from: 'user' }).opts<EvalFlags>();
-      if (!opts.data) throw new InvalidFlag('ppuu eval needs --data <dir> (or a sub-command; see ppuu eval --help)');
+      if (opts.scenarios) return evalScenarios(opts.scenarios, opts);
+      if (!opts.data) throw new InvalidFlag('ppuu eval needs --data <dir> or --scenarios <file> (or a sub-command; see ppuu eval --help)');
       if (!opts.policy) throw new InvalidFlag('ppuu eval needs --policy <replay|no-action|idm|dir>');
       if (!['train', 'val', 'test'].includes(opts.split)) throw new InvalidFlag(`--split must be train, val or test, got '${opts.split}'`);
       const { resolveController, controllerNames } = await import('../../sim/controllers/registry.js');

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...args], { encoding: 'utf8' });
+
+test('ppuu eval --scenarios runs the demo scenario and reports rates as fractions', () => {
+  const r = ppuu(['eval', '--scenarios', 'scenarios/demo.json', '--json', '--no-records']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.reports.length, 1);
+  const rep = out.reports[0];
+  assert.ok(rep.episodes > 0);
+  for (const k of ['successRate', 'collisionRate', 'offRoadRate']) {
+    assert.ok(rep[k].mean >= 0 && rep[k].mean <= 1, k);
+  }
+  assert.ok(rep.meanDistanceM.mean > 0);
+});
+
+test('ppuu eval --scenarios with an invalid scenario is a one-line error with exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppuu-scen-'));
+  try {
+    const f = join(dir, 'bad.json');
+    writeFileSync(f, JSON.stringify({ name: 'x', map: 'i80', controller: { kind: 'teleport' } }, null, 2));
+    const r = ppuu(['eval', '--scenarios', f]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /bad\.json/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
