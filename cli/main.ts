@@ -8,6 +8,8 @@ import { UserError } from '../common/errors.js';
 import { InvalidFlag } from './output.js';
 import { registerInfo } from './commands/info.js';
 import { registerDataImport } from './commands/data-import.js';
+import { registerDataSynth } from './commands/data-synth.js';
+import { registerDataRealism } from './commands/data-realism.js';
 import { registerEbm } from './commands/ebm.js';
 import { registerApp } from './commands/app.js';
 import { registerTrainFm } from './commands/train-fm.js';
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerInfo(program);
   registerDataImport(program);
+  registerDataSynth(program);
+  registerDataRealism(program);
   registerEbm(program);
   registerApp(program);
   registerTrainFm(program);

@@ -39,6 +39,8 @@ export interface DriverMix {
   v0MedianMps: number;
   /** Median desired time gap, s. */
   timeGapMedianS: number;
+  /** Median maximum acceleration of cars, m/s^2 (lower values make congested traffic less stable). */
+  accMedianMps2: number;
   /** Typical acceleration-noise level, m/s^2. */
   noiseMps2: number;
 }
@@ -69,7 +71,7 @@ export function drawDriver(rng: Rng, mix: DriverMix): Driver {
     widthM,
     v0Mps: clamp(rng.normal(mix.v0MedianMps, 3), 20, 36) * (truck ? 0.88 : 1),
     timeGapS,
-    accMps2: truck ? clamp(rng.normal(0.9, 0.15), 0.5, 1.3) : clamp(rng.normal(1.8, 0.35), 0.9, 2.8),
+    accMps2: truck ? clamp(rng.normal(mix.accMedianMps2 / 2, 0.15), 0.4, 1.3) : clamp(rng.normal(mix.accMedianMps2, 0.35), 0.7, 2.8),
     decMps2: truck ? clamp(rng.normal(1.5, 0.2), 1.0, 2.0) : clamp(rng.normal(2.0, 0.35), 1.2, 3.0),
     jamGapM: clamp(rng.normal(1.1, 0.3), 0.5, 2.0),
     politeness: rng.uniform(0, 0.5),

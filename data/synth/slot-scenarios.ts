@@ -33,6 +33,8 @@ export interface StopAndGo {
   /** Speed limit at the bottom of a dip, m/s, and the dip's length, s. */
   dipMps: number;
   dipS: number;
+  /** Whether the middle of each dip is a full stop (a standing queue front), as in stop-and-go traffic. */
+  stop: boolean;
 }
 
 export interface SlotScenario {
@@ -68,8 +70,12 @@ const MIX: DriverMix = {
   hovShare: 0.18,
   v0MedianMps: 28,
   timeGapMedianS: 1.35,
+  accMedianMps2: 1.8,
   noiseMps2: 0.6,
 };
+
+/** The 5:15 drivers: the same, with the weaker acceleration that lets stop-and-go waves grow. */
+const MIX_JAM: DriverMix = { ...MIX, accMedianMps2: 1.1 };
 
 export const SLOT_SCENARIOS: Record<I80Slot, SlotScenario> = {
   '0400-0415': {
@@ -84,41 +90,41 @@ export const SLOT_SCENARIOS: Record<I80Slot, SlotScenario> = {
     wavePeriodS: 150,
     fluctuationMps: 1.2,
     fluctuationTauS: 30,
-    stopAndGo: { intervalS: [90, 180], dipMps: 3, dipS: 20 },
+    stopAndGo: { intervalS: [90, 180], dipMps: 3, dipS: 20, stop: false },
     initialSpeedMps: 11,
     mix: MIX,
   },
   '0500-0515': {
     slot: '0500-0515',
     startMs: pdt(17, 0),
-    hovVehPerH: [[0, 1100], [15, 1100]],
-    mainVehPerH: [[0, 1600], [15, 1600]],
-    rampVehPerH: [[0, 500], [15, 500]],
-    hovLimitMps: [[0, 12], [15, 10]],
-    mainLimitMps: [[0, 8], [15, 6]],
+    hovVehPerH: [[0, 2200], [15, 2200]],
+    mainVehPerH: [[0, 2200], [15, 2200]],
+    rampVehPerH: [[0, 350], [15, 350]],
+    hovLimitMps: [[0, 19], [15, 17]],
+    mainLimitMps: [[0, 14], [15, 12.5]],
     waveMps: 2.5,
     wavePeriodS: 150,
-    fluctuationMps: 1.5,
+    fluctuationMps: 1.2,
     fluctuationTauS: 30,
-    stopAndGo: { intervalS: [180, 300], dipMps: 2, dipS: 15 },
+    stopAndGo: { intervalS: [120, 240], dipMps: 1.5, dipS: 20, stop: false },
     initialSpeedMps: 8,
     mix: MIX,
   },
   '0515-0530': {
     slot: '0515-0530',
     startMs: pdt(17, 15),
-    hovVehPerH: [[0, 1050], [15, 1050]],
-    mainVehPerH: [[0, 1650], [15, 1650]],
-    rampVehPerH: [[0, 500], [15, 500]],
-    hovLimitMps: [[0, 9], [15, 8]],
-    mainLimitMps: [[0, 6], [15, 5]],
-    waveMps: 1.5,
+    hovVehPerH: [[0, 2200], [15, 2200]],
+    mainVehPerH: [[0, 2200], [15, 2200]],
+    rampVehPerH: [[0, 350], [15, 350]],
+    hovLimitMps: [[0, 15], [15, 14]],
+    mainLimitMps: [[0, 12], [15, 11.5]],
+    waveMps: 2,
     wavePeriodS: 120,
     fluctuationMps: 1,
     fluctuationTauS: 30,
-    stopAndGo: { intervalS: [90, 180], dipMps: 0.3, dipS: 20 },
-    initialSpeedMps: 5,
-    mix: MIX,
+    stopAndGo: { intervalS: [100, 160], dipMps: 0.3, dipS: 40, stop: true },
+    initialSpeedMps: 6,
+    mix: MIX_JAM,
   },
 };
 
@@ -161,6 +167,14 @@ export class DownstreamLimit {
       this.dipStartS = this.nextDipS;
       this.nextDipS += this.rng.uniform(sg.intervalS[0], sg.intervalS[1]);
     }
+  }
+
+  /** Whether the downstream queue front stands still at time tS (the middle half of a stopping dip). */
+  stoppedAt(tS: number): boolean {
+    const sg = this.sc.stopAndGo;
+    if (!sg || !sg.stop) return false;
+    const u = (tS - this.dipStartS) / sg.dipS;
+    return u >= 0.25 && u <= 0.75;
   }
 
   /** Speed limit (m/s) of `lane` at time tS (minutes since the slot's start = tS / 60). */

@@ -25,6 +25,8 @@ export const ROAD_START_M = -200;
 const LIMIT_FROM_M = STUDY_LENGTH_M + 60;
 const LIMIT_FULL_M = STUDY_LENGTH_M + 140;
 export const ROAD_END_M = STUDY_LENGTH_M + 340;
+/** Where the queue front stands during the stops of stop-and-go traffic (mainline lanes). */
+const STOP_LINE_M = STUDY_LENGTH_M + 100;
 /** Smallest bumper-to-bumper gap the final pass allows, m. */
 export const MIN_GAP_M = 0.3;
 const MAX_DEC_MPS2 = 8;
@@ -160,9 +162,14 @@ export class TrafficSim {
     return idmAccMps2(f.v, f.v0Here, lead.y - lead.d.lengthM - fY, f.v - lead.v, f.d);
   }
 
-  /** Acceleration of `v` in its lane(s), with the ramp's end as a standing obstacle. */
-  private laneAcc(v: SimVehicle): number {
+  /** Acceleration of `v` in its lane(s), with the ramp's end (and a stopped queue front) as standing obstacles. */
+  private laneAcc(v: SimVehicle, stopped: boolean): number {
     let a = this.accBehind(v, this.leaderIn(v, v.lane));
+    if (stopped && v.lane !== HOV_LANE && v.lane !== RAMP_LANE) {
+      // Only drivers who can still stop without hard braking heed it.
+      const gap = STOP_LINE_M - v.y;
+      if (gap > (v.v * v.v) / (2 * 4) + 1) a = Math.min(a, idmAccMps2(v.v, v.v0Here, gap, v.v, v.d));
+    }
     if (v.fromLane) a = Math.min(a, this.accBehind(v, this.leaderIn(v, v.fromLane)));
     if (v.lane === RAMP_LANE) {
       // The ramp's end is a standing obstacle, heeded only in its last 60 m (drivers keep their
@@ -306,7 +313,8 @@ export class TrafficSim {
       }
       v.v0Here = v0;
     }
-    for (const v of this.vehicles) v.accIdm = this.laneAcc(v);
+    const stopped = this.limit.stoppedAt(t);
+    for (const v of this.vehicles) v.accIdm = this.laneAcc(v, stopped);
     this.yieldToMerging();
 
     const pending: Array<[number, SimVehicle]> = [];
