@@ -7,8 +7,8 @@ import { group } from '../main.js';
 interface Flags {
   data: string;
   out: string;
-  preset: string;
-  model: string;
+  preset?: string;
+  model?: string;
   init?: string;
   steps: number;
   batch?: number;
@@ -28,34 +28,34 @@ export function registerTrainFm(program: Command): void {
     .description('train the forward model (deterministic or VAE + dropout) on random windows of an episode dataset')
     .requiredOption('--data <dir>', 'episode dataset folder (ppuu data dump)')
     .requiredOption('--out <dir>', 'output folder: checkpoint/ (model.json, weights.bin, hparams.json, optimizer state) and log.jsonl')
-    .option('--preset <name>', 'tiny | small | paper', 'small')
-    .option('--model <kind>', 'deterministic | vae', 'vae')
+    .option('--preset <name>', 'tiny | small | paper (default small; a resumed run keeps its own)')
+    .option('--model <kind>', 'deterministic | vae (default vae; a resumed run keeps its own)')
     .option('--init <dir>', 'warm start from this checkpoint (a deterministic model, for the VAE)')
     .option('--steps <n>', 'total updates (a resumed run continues up to this number)', parseNumber('--steps', true, 0), 1000)
     .option('--batch <n>', 'windows per update (default: the preset\'s)', parseNumber('--batch', true, 1))
     .option('--npred <n>', 'predicted steps per window (default: the preset\'s)', parseNumber('--npred', true, 1))
     .option('--lr <x>', 'Adam learning rate (default 1e-4)', parseNumber('--lr', false, 0))
     .option('--seed <n>', 'random seed (default 1)', parseNumber('--seed', true, 0))
-    .option('--resume', 'continue the run in --out from its checkpoint')
+    .option('--resume', 'continue the run in --out from its checkpoint (with its own preset, model, batch, npred, lr, seed)')
     .option('--checkpoint-every <n>', 'steps between checkpoints', parseNumber('--checkpoint-every', true, 1), 1000)
     .option('--workers <n>', 'data-parallel compute threads (1 or 2)', parseNumber('--workers', true, 1), 1)
     .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
     .option('--json', 'print the training summary as one JSON object')
     .action(async (opts: Flags) => {
-      if (opts.model !== 'deterministic' && opts.model !== 'vae') throw new InvalidFlag(`--model must be deterministic or vae, got '${opts.model}'`);
+      if (opts.model !== undefined && opts.model !== 'deterministic' && opts.model !== 'vae') throw new InvalidFlag(`--model must be deterministic or vae, got '${opts.model}'`);
       if (opts.workers > 2) throw new InvalidFlag(`--workers must be 1 or 2, got ${opts.workers}`);
       const { fmConfig } = await import('../../worldmodel/fm/config.js');
-      fmConfig(opts.preset); // checks the preset name before any work
+      if (opts.preset !== undefined) fmConfig(opts.preset); // checks the preset name before any work
       const { initFmBackend } = await import('../../worldmodel/fm/setup.js');
       const backend = await initFmBackend(opts.backend, { training: true });
       const { trainForwardModel } = await import('../../worldmodel/fm/train.js');
-      const bar = createProgress(`train fm ${opts.preset} ${opts.model}`, opts.steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
+      const bar = createProgress('train fm', opts.steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
       const log = (line: string) => {
         if (!opts.json) say(line);
       };
       log(`backend: ${backend.name} (${backend.reason})`);
       const summary = await trainForwardModel({
-        dataset: opts.data, out: opts.out, preset: opts.preset, kind: opts.model, init: opts.init, steps: opts.steps,
+        dataset: opts.data, out: opts.out, preset: opts.preset, kind: opts.model as 'vae' | 'deterministic' | undefined, init: opts.init, steps: opts.steps,
         batch: opts.batch, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery, workers: opts.workers, backend: opts.backend,
         overrides: { npred: opts.npred, learningRate: opts.lr },
         say: log,

@@ -96,6 +96,10 @@ function truncateLog(file: string, step: number): void {
   writeFileAtomic(file, keep.map((l) => l + '\n').join(''));
 }
 
+function seedOf(ckDir: string): number {
+  return (JSON.parse(readFileSync(join(ckDir, 'train-state.json'), 'utf8')) as TrainState).seed;
+}
+
 export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummary> {
   const say = opts.say ?? (() => {});
   const ds = openDataset(opts.dataset);
@@ -117,6 +121,23 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
     const hp = readHparams(ckDir);
     if (opts.kind && opts.kind !== hp.kind) throw new UserError(`field model: the checkpoint in ${ckDir} is a ${hp.kind} model, not ${opts.kind}`);
     ({ model } = loadFm(ckDir));
+    // A resumed run keeps its settings; a flag that asks for others is a mistake, not a silent no-op.
+    const asked: Array<[string, number | undefined, number]> = [
+      ['batch', opts.batch ?? opts.overrides?.batch, model.cfg.batch],
+      ['npred', opts.overrides?.npred, model.cfg.npred],
+      ['lr', opts.overrides?.learningRate, model.cfg.learningRate],
+      ['seed', opts.seed, seedOf(ckDir)],
+    ];
+    for (const [flag, want, have] of asked) {
+      if (want !== undefined && want !== have) {
+        model.dispose();
+        throw new UserError(`field ${flag}: the run in ${opts.out} uses ${flag} ${have}; drop --${flag} (or give ${have}) to resume it`);
+      }
+    }
+    if (opts.preset && opts.preset !== hp.preset) {
+      model.dispose();
+      throw new UserError(`field preset: the run in ${opts.out} uses preset ${hp.preset}; drop --preset to resume it`);
+    }
     preset = hp.preset;
     adam = new Adam(model.weights, { learningRate: model.cfg.learningRate });
     state = loadTraining(ckDir, adam);

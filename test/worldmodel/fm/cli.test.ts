@@ -47,3 +47,18 @@ test('bad input to train fm / eval fm is one line on stderr with exit code 2', (
     assert.match(r.stderr, re);
   }
 });
+
+test('--resume continues a run with its own settings and refuses conflicting ones', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'ppuu-fm-cli-')), 'run');
+  const base = ['train', 'fm', '--data', tinyDataset(), '--out', out];
+  assert.equal(ppuu([...base, '--preset', 'tiny', '--model', 'deterministic', '--steps', '1', '--npred', '1']).status, 0);
+  const bad = ppuu([...base, '--resume', '--steps', '2', '--npred', '3']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /npred 1/);
+  const ok = ppuu([...base, '--resume', '--steps', '2', '--json']);
+  assert.equal(ok.status, 0, ok.stderr);
+  const s = JSON.parse(ok.stdout);
+  assert.equal(s.startStep, 1);
+  assert.equal(s.preset, 'tiny');
+  assert.equal(s.kind, 'deterministic');
+});
