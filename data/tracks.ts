@@ -47,7 +47,11 @@ export interface TrackStoreManifest {
   map: MapName;
   /** I-80 time slot such as '0400-0415' where known (selects the black list), else null. */
   slot: string | null;
-  /** Source files (as given), their format, and the import summary. */
+  /**
+   * Source files (as given), their format, and the import summary (ImportSummary in
+   * data/import/importer.ts: rowsRead, rowsKept, badRows, vehicles, frames, lanes, timeSpanS, ...;
+   * stores written by `ppuu data synth` add `synthetic: { seed, slot, minutes }`).
+   */
   sources: Array<{ file: string; format: string }>;
   summary: Record<string, unknown>;
   /** ppuu version that wrote the store. */
