@@ -178,6 +178,7 @@ export async function importTrajectories(files: string[], opts: ImportOptions = 
     for (const l of v.lane) laneSet.add(l);
   }
   const fps = mapping?.frameRateHz ?? 10;
+  if (fps !== 10) warnings.push(`frames are at ${fps} Hz; track stores are read as 10 Hz (one frame = 0.1 s)`);
   const summary: ImportSummary = {
     files,
     formats,
