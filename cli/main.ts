@@ -18,6 +18,7 @@ import { registerDataDump } from './commands/data-dump.js';
 import { registerDataStats } from './commands/data-stats.js';
 import { registerEval } from './commands/eval.js';
 import { registerSimFidelity } from './commands/sim-fidelity.js';
+import { registerPipeline } from './commands/pipeline.js';
 
 /** Returns the sub-command `name` of `parent`, creating it on first use (shared command groups). */
 export function group(parent: Command, name: string, description: string): Command {
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerDataStats(program);
   registerEval(program);
   registerSimFidelity(program);
+  registerPipeline(program);
   return program;
 }
 

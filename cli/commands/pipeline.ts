@@ -1,0 +1,150 @@
+/**
+ * `ppuu pipeline --preset tiny|small|paper`: the main job end to end on the built-in synthetic
+ * traffic: generate traffic, dump the episode dataset, train the deterministic forward model,
+ * warm-start and train the VAE + dropout model from it, score the model against its baselines,
+ * and evaluate the built-in driving controllers. Each step is the documented `ppuu` command run as
+ * a child process (so a step here behaves exactly as when typed by hand, and prints the same
+ * progress); finished steps are skipped on a re-run, so an interrupted pipeline resumes.
+ * The last step writes OUT/report.json with every step's JSON result.
+ */
+import type { Command } from 'commander';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../../common/atomic.js';
+import { UserError } from '../../common/errors.js';
+import { InvalidFlag, parseNumber, printJson, say } from '../output.js';
+
+export interface PipelinePreset {
+  /** Synthetic slots and recorded minutes per slot. */
+  slot: '0400-0415' | 'all';
+  minutes: number;
+  fmPreset: 'tiny' | 'small' | 'paper';
+  /** Updates of the deterministic model, then of the VAE warm-started from it (SPEC 5: 200k + 200k). */
+  deterministicSteps: number;
+  vaeSteps: number;
+  /** Windows scored by eval fm; seeds of the controller evaluation. */
+  evalWindows: number;
+  evalSeeds: number;
+}
+
+export const PIPELINE_PRESETS: Record<'tiny' | 'small' | 'paper', PipelinePreset> = {
+  // A few minutes on a 2-core CPU: shows every stage working, not a useful model.
+  tiny: { slot: '0400-0415', minutes: 3, fmPreset: 'tiny', deterministicSteps: 150, vaeSteps: 150, evalWindows: 32, evalSeeds: 1 },
+  // About an hour or two on a 2-core CPU: a model that beats the copy-last baseline.
+  small: { slot: '0400-0415', minutes: 15, fmPreset: 'small', deterministicSteps: 3000, vaeSteps: 3000, evalWindows: 128, evalSeeds: 3 },
+  // The paper's schedule on all three slots: days on a CPU, meant for a GPU (tensorflow-gpu backend).
+  paper: { slot: 'all', minutes: 15, fmPreset: 'paper', deterministicSteps: 200_000, vaeSteps: 200_000, evalWindows: 512, evalSeeds: 3 },
+};
+
+interface PipelineFlags {
+  preset: string;
+  out: string;
+  seed: number;
+  workers: number;
+  backend?: string;
+  json?: boolean;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/ppuu.js', import.meta.url));
+
+/** Runs `ppuu ARGS --json` as a child process; stderr (progress, logs) passes through; returns its JSON. */
+function runStep(args: string[], quiet: boolean): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'] });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        const line = err.trim().split('\n').filter((l) => l.startsWith('ppuu:')).pop() ?? `exit code ${code}`;
+        reject(new UserError(`pipeline step 'ppuu ${args.join(' ')}' failed: ${line.replace(/^ppuu: /, '')}`, code === 2 ? 2 : 1));
+        return;
+      }
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`pipeline step 'ppuu ${args.join(' ')}' printed no JSON`));
+      }
+    });
+  });
+}
+
+export function registerPipeline(program: Command): void {
+  program
+    .command('pipeline')
+    .description('run the main job end to end on synthetic I-80 traffic: synth, dump, train fm (deterministic, then VAE), eval fm, eval controllers')
+    .option('--preset <name>', 'tiny (minutes) | small (an hour or two) | paper (GPU)', 'tiny')
+    .option('--out <dir>', 'working folder: synth/, dataset/, fm-det/, fm-vae/, report.json (re-running resumes)', 'runs/pipeline')
+    .option('--seed <n>', 'seed of the traffic, the split and the training', parseNumber('--seed', true, 0), 1)
+    .option('--workers <n>', 'worker threads for the dump and data-parallel training (1 or 2)', parseNumber('--workers', true, 1), 2)
+    .option('--backend <name>', 'tfjs backend for training and model evaluation')
+    .option('--json', 'print the final report as one JSON object')
+    .action(async (opts: PipelineFlags) => {
+      const preset = PIPELINE_PRESETS[opts.preset as keyof typeof PIPELINE_PRESETS];
+      if (!preset) throw new InvalidFlag(`--preset must be tiny, small or paper, got '${opts.preset}'`);
+      const dir = (p: string) => join(opts.out, p);
+      const backend = opts.backend ? ['--backend', opts.backend] : [];
+      const quiet = Boolean(opts.json) || !process.stderr.isTTY;
+      const log = (line: string) => (opts.json ? process.stderr.write(line + '\n') : say(line));
+      const steps: Record<string, unknown> = {};
+      const started = Date.now();
+      const step = async (name: string, args: string[], done?: string) => {
+        if (done && existsSync(done)) {
+          log(`[${name}] already done (${done}); skipped`);
+          steps[name] = { skipped: true };
+          return;
+        }
+        log(`[${name}] ppuu ${args.join(' ')}`);
+        const t0 = Date.now();
+        const result = await runStep(args, quiet);
+        steps[name] = result;
+        log(`[${name}] done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      };
+
+      await step('synth', ['data', 'synth', '--slot', preset.slot, '--minutes', String(preset.minutes), '--seed', String(opts.seed), '--out', dir('synth')], dir('synth/synth.json'));
+      await step('dump', ['data', 'dump', '--trajectories', dir('synth'), '--out', dir('dataset'), '--workers', String(opts.workers), '--split-seed', String(opts.seed)], dir('dataset/manifest.json'));
+      const train = (kind: string, out: string, steps: number, extra: string[]) => {
+        const resume = existsSync(join(out, 'checkpoint')) ? ['--resume'] : [];
+        return ['train', 'fm', '--data', dir('dataset'), '--out', out, '--preset', preset.fmPreset, '--model', kind, '--steps', String(steps), '--seed', String(opts.seed), '--workers', String(opts.workers), ...backend, ...extra, ...resume];
+      };
+      await step('train-deterministic', train('deterministic', dir('fm-det'), preset.deterministicSteps, []));
+      await step('train-vae', train('vae', dir('fm-vae'), preset.vaeSteps, existsSync(join(dir('fm-vae'), 'checkpoint')) ? [] : ['--init', dir('fm-det')]));
+      await step('eval-fm', ['eval', 'fm', '--model', dir('fm-vae'), '--data', dir('dataset'), '--split', 'val', '--windows', String(preset.evalWindows), '--frames', dir('fm-vae/frames.png'), ...backend]);
+      for (const policy of ['replay', 'no-action', 'idm']) {
+        await step(`eval-${policy}`, ['eval', '--data', dir('dataset'), '--policy', policy, '--seeds', String(preset.evalSeeds), '--no-records']);
+      }
+
+      const report = { preset: opts.preset, settings: preset, out: opts.out, seconds: (Date.now() - started) / 1000, steps };
+      writeFileAtomic(dir('report.json'), JSON.stringify(report, null, 1) + '\n');
+      if (opts.json) return printJson(report);
+      say(`pipeline '${opts.preset}' finished in ${report.seconds.toFixed(0)} s; report: ${dir('report.json')}`);
+      say(summaryLines(steps).join('\n'));
+    });
+}
+
+/** A few readable lines from the steps' JSON (the full results are in report.json). */
+function summaryLines(steps: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  type Horizon = { horizon: number; image: { model: number; copyLast: number }; state: { model: number; constVelocity: number } };
+  const fm = steps['eval-fm'] as { horizons?: Horizon[] } | undefined;
+  for (const h of fm?.horizons ?? []) {
+    lines.push(
+      `world model, ${String(h.horizon).padStart(2)} steps ahead: image MSE ${h.image.model.toFixed(4)} (copy-last ${h.image.copyLast.toFixed(4)}), ` +
+        `state MSE ${h.state.model.toFixed(4)} (constant velocity ${h.state.constVelocity.toFixed(4)})`,
+    );
+  }
+  for (const policy of ['replay', 'no-action', 'idm']) {
+    const r = steps[`eval-${policy}`] as { successRate?: { mean: number }; meanDistanceM?: { mean: number } } | undefined;
+    if (r?.successRate && r.meanDistanceM) lines.push(`${policy}: success ${(100 * r.successRate.mean).toFixed(1)} %, mean distance ${r.meanDistanceM.mean.toFixed(1)} m`);
+  }
+  return lines;
+}
+
+/** Reads a finished pipeline's report (for tests and scripts). */
+export function readPipelineReport(out: string): unknown {
+  return JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+}
