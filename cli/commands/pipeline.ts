@@ -44,6 +44,8 @@ interface PipelineFlags {
   seed: number;
   workers: number;
   backend?: string;
+  minutes?: number;
+  steps?: number;
   json?: boolean;
 }
 
@@ -82,10 +84,18 @@ export function registerPipeline(program: Command): void {
     .option('--seed <n>', 'seed of the traffic, the split and the training', parseNumber('--seed', true, 0), 1)
     .option('--workers <n>', 'worker threads for the dump and data-parallel training (1 or 2)', parseNumber('--workers', true, 1), 2)
     .option('--backend <name>', 'tfjs backend for training and model evaluation')
+    .option('--minutes <m>', "recorded minutes of traffic per slot (overrides the preset's)", parseNumber('--minutes', false, 0.1))
+    .option('--steps <n>', "training updates of each model (overrides the preset's)", parseNumber('--steps', true, 1))
     .option('--json', 'print the final report as one JSON object')
     .action(async (opts: PipelineFlags) => {
-      const preset = PIPELINE_PRESETS[opts.preset as keyof typeof PIPELINE_PRESETS];
-      if (!preset) throw new InvalidFlag(`--preset must be tiny, small or paper, got '${opts.preset}'`);
+      const base = PIPELINE_PRESETS[opts.preset as keyof typeof PIPELINE_PRESETS];
+      if (!base) throw new InvalidFlag(`--preset must be tiny, small or paper, got '${opts.preset}'`);
+      const preset: PipelinePreset = {
+        ...base,
+        minutes: opts.minutes ?? base.minutes,
+        deterministicSteps: opts.steps ?? base.deterministicSteps,
+        vaeSteps: opts.steps ?? base.vaeSteps,
+      };
       const dir = (p: string) => join(opts.out, p);
       const backend = opts.backend ? ['--backend', opts.backend] : [];
       const quiet = Boolean(opts.json) || !process.stderr.isTTY;
