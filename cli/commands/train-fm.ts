@@ -10,6 +10,8 @@ interface Flags {
   preset?: string;
   model?: string;
   init?: string;
+  encoderInit?: string;
+  encoderTile?: string;
   steps: number;
   batch?: number;
   npred?: number;
@@ -31,6 +33,8 @@ export function registerTrainFm(program: Command): void {
     .option('--preset <name>', 'tiny | small | paper (default small; a resumed run keeps its own)')
     .option('--model <kind>', 'deterministic | vae (default vae; a resumed run keeps its own)')
     .option('--init <dir>', 'warm start from this checkpoint (a deterministic model, for the VAE)')
+    .option('--encoder-init <dir>', 'initialise the first convolutions from an EBM conv encoder (ppuu ebm train --kind conv-sparse, --atoms nfeature/4)')
+    .option('--encoder-tile <mode>', 'how --encoder-init spreads its one-frame kernel over the context frames: mean | last | repeat (default mean)')
     .option('--steps <n>', 'total updates (a resumed run continues up to this number)', parseNumber('--steps', true, 0), 1000)
     .option('--batch <n>', 'windows per update (default: the preset\'s)', parseNumber('--batch', true, 1))
     .option('--npred <n>', 'predicted steps per window (default: the preset\'s)', parseNumber('--npred', true, 1))
@@ -44,6 +48,8 @@ export function registerTrainFm(program: Command): void {
     .action(async (opts: Flags) => {
       if (opts.model !== undefined && opts.model !== 'deterministic' && opts.model !== 'vae') throw new InvalidFlag(`--model must be deterministic or vae, got '${opts.model}'`);
       if (opts.workers > 2) throw new InvalidFlag(`--workers must be 1 or 2, got ${opts.workers}`);
+      if (opts.encoderTile !== undefined && !['mean', 'last', 'repeat'].includes(opts.encoderTile)) throw new InvalidFlag(`--encoder-tile must be mean, last or repeat, got '${opts.encoderTile}'`);
+      if (opts.encoderTile !== undefined && opts.encoderInit === undefined) throw new InvalidFlag('--encoder-tile needs --encoder-init');
       const { fmConfig } = await import('../../worldmodel/fm/config.js');
       if (opts.preset !== undefined) fmConfig(opts.preset); // checks the preset name before any work
       const { initFmBackend } = await import('../../worldmodel/fm/setup.js');
@@ -56,6 +62,7 @@ export function registerTrainFm(program: Command): void {
       log(`backend: ${backend.name} (${backend.reason})`);
       const summary = await trainForwardModel({
         dataset: opts.data, out: opts.out, preset: opts.preset, kind: opts.model as 'vae' | 'deterministic' | undefined, init: opts.init, steps: opts.steps,
+        encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined,
         batch: opts.batch, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery, workers: opts.workers, backend: opts.backend,
         overrides: { npred: opts.npred, learningRate: opts.lr },
         say: log,

@@ -17,6 +17,7 @@ import { ForwardModel } from './model.js';
 import { variablesFrom, type ParamCount } from './params.js';
 import { loadTensorMap, saveTensorMap } from './store.js';
 import { assignCopy, type Adam } from './adam.js';
+import type { EncoderInitRecord } from './ebm-init.js';
 
 export interface FmHparams {
   format: 'ppuu-fm';
@@ -32,6 +33,8 @@ export interface FmHparams {
   steps: number;
   paramCount: ParamCount;
   writtenBy: string;
+  /** Where the first convolutions' starting values came from (`--encoder-init`); absent or null: seeded default. */
+  encoderInit?: EncoderInitRecord | null;
 }
 
 export interface TrainState {
@@ -44,6 +47,8 @@ export interface TrainState {
   /** Dataset folder and the warm-start folder the run began from. */
   dataset: string;
   init: string | null;
+  /** The `--encoder-init` folder the run began from (absent in older checkpoints). */
+  encoderInit?: string | null;
   workers: number;
 }
 

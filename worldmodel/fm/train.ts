@@ -24,6 +24,7 @@ import { SyncBatches, type BatchLoader, type BatchSpec } from './batches.js';
 import { Prefetcher } from './prefetch.js';
 import { EpisodeCache } from './episode-cache.js';
 import { checkpointDir, copySharedWeights, loadFm, loadTraining, readHparams, saveFm, type FmHparams, type TrainState } from './checkpoint.js';
+import { applyEncoderInit, type EncoderInitRecord, type TileMode } from './ebm-init.js';
 
 export interface TrainOptions {
   dataset: string;
@@ -32,6 +33,10 @@ export interface TrainOptions {
   kind?: FmKind;
   /** Warm start: copy matching weights from this checkpoint (a deterministic model for the VAE). */
   init?: string;
+  /** EBM model folder whose conv encoder initialises the first convolutions (ebm-init.ts). */
+  encoderInit?: string;
+  /** How the one-frame kernel is tiled over the ncond context frames (default 'mean'). */
+  encoderTile?: TileMode;
   /** Total updates (a resumed run continues up to this number). */
   steps: number;
   batch?: number;
@@ -77,6 +82,8 @@ export interface TrainSummary {
   meanLossTail: number | null;
   secondsPerStep: number;
   warmStartCopied: number;
+  /** The EBM init of the first convolutions (a resumed run reports its own), or null. */
+  encoderInit: EncoderInitRecord | null;
   workers: number;
 }
 
@@ -108,6 +115,7 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
   const hasCheckpoint = existsSync(join(ckDir, 'hparams.json'));
   if (hasCheckpoint && !opts.resume) throw new UserError(`${opts.out}: already holds a checkpoint; pass --resume to continue it or choose another --out`);
   if (opts.resume && opts.init) throw new UserError('field init: --init and --resume cannot be combined (a resumed run already has its weights)');
+  if (opts.resume && opts.encoderInit) throw new UserError('field encoder-init: --encoder-init and --resume cannot be combined (a resumed run already has its weights)');
 
   let model: ForwardModel;
   let adam: Adam;
@@ -116,6 +124,7 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
   let skipped = 0;
   let seed = opts.seed ?? 1;
   let warmStartCopied = 0;
+  let encoderInit: EncoderInitRecord | null = null;
   let state: TrainState;
   if (opts.resume && hasCheckpoint) {
     const hp = readHparams(ckDir);
@@ -139,6 +148,7 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
       throw new UserError(`field preset: the run in ${opts.out} uses preset ${hp.preset}; drop --preset to resume it`);
     }
     preset = hp.preset;
+    encoderInit = hp.encoderInit ?? null;
     adam = new Adam(model.weights, { learningRate: model.cfg.learningRate });
     state = loadTraining(ckDir, adam);
     startStep = state.step;
@@ -152,20 +162,38 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
     const kind = opts.kind ?? 'vae';
     const cfg = fmConfig(preset, { ...opts.overrides, batch: opts.batch ?? opts.overrides?.batch, channels: ds.channels });
     model = ForwardModel.create(cfg, kind, seed);
+    if (opts.encoderInit) {
+      try {
+        encoderInit = await applyEncoderInit(model, opts.encoderInit, opts.encoderTile ?? 'mean');
+      } catch (e) {
+        model.dispose();
+        throw e;
+      }
+    }
     if (opts.init) {
       const src = loadFm(opts.init);
       if (src.model.cfg.nfeature !== cfg.nfeature || src.model.cfg.ncond !== cfg.ncond || src.model.cfg.channels !== cfg.channels) {
         src.model.dispose();
         throw new UserError(`field init: ${opts.init} has nfeature ${src.model.cfg.nfeature}, ncond ${src.model.cfg.ncond}, channels ${src.model.cfg.channels}; the ${preset} model needs ${cfg.nfeature}, ${cfg.ncond}, ${cfg.channels}`);
       }
-      warmStartCopied = copySharedWeights(src.model, model).length;
+      const copied = copySharedWeights(src.model, model);
+      warmStartCopied = copied.length;
       say(`warm start: ${warmStartCopied} of ${model.specs.length} weight tensors copied from ${opts.init} (${src.hparams.kind})`);
       src.model.dispose();
+      // The warm start wins where both give a tensor (the VAE keeps the EBM init in its posterior).
+      if (encoderInit) encoderInit = { ...encoderInit, tensors: encoderInit.tensors.filter((n) => !copied.includes(n)) };
+    }
+    if (encoderInit) {
+      if (encoderInit.tensors.length === 0) {
+        model.dispose();
+        throw new UserError(`field encoder-init: every first convolution comes from --init ${opts.init}; --encoder-init ${opts.encoderInit} would change nothing`);
+      }
+      say(`encoder init: ${encoderInit.tensors.join(', ')} from ${encoderInit.source} (${encoderInit.kind}, ${encoderInit.filters} filters over ${encoderInit.channels} channels, tiled '${encoderInit.tile}')`);
     }
     adam = new Adam(model.weights, { learningRate: model.cfg.learningRate });
     mkdirSync(opts.out, { recursive: true });
     writeFileAtomic(logFile, '');
-    state = { step: 0, seed, batch: cfg.batch, split: 'train', skipped: 0, dataset: opts.dataset, init: opts.init ?? null, workers: 1 };
+    state = { step: 0, seed, batch: cfg.batch, split: 'train', skipped: 0, dataset: opts.dataset, init: opts.init ?? null, encoderInit: encoderInit?.source ?? null, workers: 1 };
   }
   const cfg = model.cfg;
   const workers = opts.workers ?? 1;
@@ -174,7 +202,7 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
   const kind = model.kind;
   const hparams = (steps: number): FmHparams => ({
     format: 'ppuu-fm', version: 1, kind, preset, config: cfg, stats: ds.manifest.stats, dataset: opts.dataset,
-    steps, paramCount, writtenBy: `ppuu ${opts.version ?? ''}`.trim(),
+    steps, paramCount, writtenBy: `ppuu ${opts.version ?? ''}`.trim(), encoderInit,
   });
   if (ds.episodes('train').every((e) => e.length < cfg.ncond + cfg.npred)) {
     throw new UserError(`${opts.dataset}: no training episode has the ${cfg.ncond + cfg.npred} frames a window needs (ncond ${cfg.ncond} + npred ${cfg.npred})`);
@@ -230,7 +258,7 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
     startStep, steps: Math.max(opts.steps, startStep), skipped,
     firstLoss: losses[0] ?? null, lastLoss: losses[losses.length - 1] ?? null,
     meanLossTail: tail.length > 0 ? tail.reduce((a, b) => a + b, 0) / tail.length : null,
-    secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, warmStartCopied,
+    secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, warmStartCopied, encoderInit,
   };
   if (!dp) {
     adam.dispose();
