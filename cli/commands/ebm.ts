@@ -34,6 +34,7 @@ interface FiltersFlags {
   which: string;
   scale?: number;
   columns?: number;
+  backend?: string;
   json?: boolean;
 }
 
@@ -116,9 +117,13 @@ export function registerEbm(program: Command): void {
     .option('--which <what>', 'atoms (the dictionary / decoder) or encoder (its conv kernel)', 'atoms')
     .option('--scale <n>', 'screen pixels per filter pixel (default: tiles of about 32 px)', parseNumber('--scale', true, 1))
     .option('--columns <n>', 'atoms per grid row', parseNumber('--columns', true, 1))
+    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
     .option('--json', 'print a JSON summary')
     .action(async (opts: FiltersFlags) => {
       if (opts.which !== 'atoms' && opts.which !== 'encoder') throw new InvalidFlag(`--which must be atoms or encoder, got '${opts.which}'`);
+      // Chosen here like every other command (loading weights would otherwise let tfjs pick one and print its banner).
+      const { initBackend } = await import('../../worldmodel/backend.js');
+      await initBackend({ requested: opts.backend });
       const { loadEbmModel } = await import('../../worldmodel/ebm/store.js');
       const { renderFilterGrid } = await import('../../worldmodel/ebm/filters-png.js');
       const { meanLocalisation } = await import('../../worldmodel/ebm/localisation.js');
