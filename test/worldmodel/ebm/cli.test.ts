@@ -46,3 +46,14 @@ test('ppuu ebm train rejects a bad kind and a missing dataset on one line with e
   assert.match(missing.stderr, /dataset folder not found/);
   assert.ok(!existsSync(join(work, 'y')));
 });
+
+test('ppuu ebm filters picks its backend like the other commands (nothing from tfjs on stderr)', () => {
+  const out = join(work, 'pca-banner');
+  const t = ppuu(['ebm', 'train', '--kind', 'pca', '--data', data, '--out', out, '--atoms', '4', '--patch', '4', '--samples', '100', '--json']);
+  assert.equal(t.status, 0, t.stderr);
+  const env = { ...process.env };
+  delete env.TFJS_BACKEND;
+  const f = spawnSync(process.execPath, [bin, 'ebm', 'filters', '--model', out, '--out', join(work, 'pca.png')], { encoding: 'utf8', env });
+  assert.equal(f.status, 0, f.stderr);
+  assert.equal(f.stderr, '');
+});
