@@ -1,0 +1,100 @@
+/** `ppuu train policy`: trains a driving policy through a frozen forward model (MPUR) or a baseline (policy/mpur.ts). */
+import type { Command } from 'commander';
+import { createProgress } from '../../common/progress.js';
+import { InvalidFlag, parseNumber, printJson, say } from '../output.js';
+import { group } from '../main.js';
+
+interface Flags {
+  model?: string;
+  data: string;
+  out: string;
+  method?: string;
+  preset?: string;
+  stochastic?: boolean;
+  npred?: number;
+  lambdaU?: number;
+  lambdaL?: number;
+  lambdaO?: number;
+  k?: number;
+  uBatches?: number;
+  steps: number;
+  batch?: number;
+  lr?: number;
+  seed?: number;
+  resume?: boolean;
+  checkpointEvery: number;
+  backend?: string;
+  json?: boolean;
+}
+
+export function registerTrainPolicy(program: Command): void {
+  group(program, 'train', 'train models (forward model, policy)')
+    .command('policy')
+    .description('train a driving policy by back-propagating costs through imagined rollouts of a frozen forward model (MPUR), or a baseline (vg, svg, il, mper)')
+    .option('--model <dir>', 'forward-model checkpoint or training folder (ppuu train fm); optional for --method il')
+    .requiredOption('--data <dir>', 'episode dataset folder (ppuu data dump): real context windows')
+    .requiredOption('--out <dir>', 'output folder: checkpoint/policy (the policy), checkpoint/optimizer, log.jsonl')
+    .option('--method <name>', 'mpur | vg (deterministic model, no uncertainty) | svg (stochastic model, no uncertainty) | il (1-step imitation) | mper (match the expert trajectory) (default mpur)')
+    .option('--preset <name>', 'tiny | small | paper (default: the forward model\'s preset)')
+    .option('--stochastic', 'policy outputs a mean and a log-variance (sampled in training, its mean drives)')
+    .option('--npred <n>', 'steps the model is unrolled (default: the preset\'s: 4 / 10 / 20)', parseNumber('--npred', true, 1))
+    .option('--lambda-u <x>', 'weight of the uncertainty term (default 0.5; 0 for vg and svg)', parseNumber('--lambda-u', false, 0))
+    .option('--lambda-l <x>', 'weight of the lane cost (default 0.2)', parseNumber('--lambda-l', false, 0))
+    .option('--lambda-o <x>', 'weight of the off-road cost (default 0; needs 4-channel images)', parseNumber('--lambda-o', false, 0))
+    .option('--k <n>', 'dropout copies for the uncertainty (default: the preset\'s: 4 / 10 / 10)', parseNumber('--k', true, 2))
+    .option('--u-batches <n>', 'batches measuring the uncertainty statistics (default: 4 / 20 / 50)', parseNumber('--u-batches', true, 1))
+    .option('--steps <n>', 'total updates (a resumed run continues up to this number)', parseNumber('--steps', true, 0), 1000)
+    .option('--batch <n>', 'windows per update (default: the preset\'s: 4 / 6 / 6)', parseNumber('--batch', true, 1))
+    .option('--lr <x>', 'Adam learning rate (default 1e-4)', parseNumber('--lr', false, 0))
+    .option('--seed <n>', 'random seed (default 1)', parseNumber('--seed', true, 0))
+    .option('--resume', 'continue the run in --out from its checkpoint (with its own settings)')
+    .option('--checkpoint-every <n>', 'steps between checkpoints', parseNumber('--checkpoint-every', true, 1), 1000)
+    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--json', 'print the training summary as one JSON object')
+    .action(async (opts: Flags) => {
+      const { checkMethod, checkPreset } = await import('../../policy/config.js');
+      const { UserError } = await import('../../common/errors.js');
+      const check = (f: () => unknown) => {
+        try {
+          f();
+        } catch (e) {
+          if (e instanceof UserError) throw new InvalidFlag(e.message.replace(/^field (\w+)/, '--$1'));
+          throw e;
+        }
+      };
+      if (opts.method !== undefined) check(() => checkMethod(opts.method!));
+      if (opts.preset !== undefined) check(() => checkPreset(opts.preset!));
+      if (opts.lr === 0) throw new InvalidFlag('--lr must be > 0');
+      const { initFmBackend } = await import('../../worldmodel/fm/setup.js');
+      const backend = await initFmBackend(opts.backend, { training: true });
+      const { trainPolicy } = await import('../../policy/mpur.js');
+      const log = (line: string) => {
+        if (!opts.json) say(line);
+      };
+      log(`backend: ${backend.name} (${backend.reason})`);
+      const uBar = { bar: null as ReturnType<typeof createProgress> | null };
+      const bar = { bar: null as ReturnType<typeof createProgress> | null };
+      const summary = await trainPolicy({
+        model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
+        stochastic: opts.stochastic, steps: opts.steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
+        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, k: opts.k, uBatches: opts.uBatches },
+        say: log,
+        onUStats: (done, total) => {
+          uBar.bar ??= createProgress('uncertainty stats', total, { json: opts.json, unit: 'batches' });
+          uBar.bar.update(done);
+          if (done === total) uBar.bar.stop();
+        },
+        onStart: (info) => {
+          log(`${info.method} policy, preset ${info.preset}: ${info.paramCount.toLocaleString('en')} parameters; npred ${info.train.npred}, batch ${info.train.batch}, lambda_u ${info.train.lambdaU}, lambda_l ${info.train.lambdaL}, lambda_o ${info.train.lambdaO}`);
+          bar.bar = createProgress('train policy', opts.steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
+          bar.bar.update(info.startStep, { loss: '-', stepsPerS: '-' });
+        },
+        onStep: (s) => bar.bar?.update(s.step, { loss: s.total.toFixed(4), stepsPerS: s.stepsPerS.toFixed(2) }),
+      });
+      bar.bar?.stop();
+      if (opts.json) return printJson({ backend: backend.name, ...summary });
+      const fmt = (v: number | null) => (v === null ? '-' : v.toFixed(4));
+      say(`trained steps ${summary.startStep}..${summary.steps} (${summary.secondsPerStep.toFixed(3)} s/step, ${summary.skipped} skipped); loss ${fmt(summary.meanLossHead)} (first 10 %) -> ${fmt(summary.meanLossTail)} (last 10 %)`);
+      say(`policy: ${summary.policy} (evaluate with: ppuu eval --data ${opts.data} --policy ${opts.out})`);
+    });
+}

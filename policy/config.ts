@@ -1,0 +1,158 @@
+/**
+ * Policy hyper-parameters, presets and training methods (SPEC.md section 6).
+ *
+ * The policy network's encoder has the forward model's shape (three 4x4 stride-2 convolutions to
+ * nfeature x 14 x 3, plus a state MLP added to the code); ncond and the image channels always
+ * come from the forward model (the policy reads the model's predictions). `paper` is the
+ * published network (256 hidden units, 20-step unrolls, K = 10 dropout copies, batch 6 as in
+ * the later reference scripts); `small` and `tiny` match the forward model's presets of the same
+ * name and are sized to train on a CPU.
+ */
+import { UserError } from '../common/errors.js';
+
+export type PolicyPresetName = 'tiny' | 'small' | 'paper';
+export const POLICY_PRESETS: readonly PolicyPresetName[] = ['tiny', 'small', 'paper'];
+
+/**
+ * Training methods: mpur (proximity + lane + uncertainty through the model), vg / svg (the same
+ * without the uncertainty term, on a deterministic / stochastic model), il (1-step imitation of
+ * the expert's action), mper (match the expert's trajectory through the model).
+ */
+export type PolicyMethod = 'mpur' | 'vg' | 'svg' | 'il' | 'mper';
+export const POLICY_METHODS: readonly PolicyMethod[] = ['mpur', 'vg', 'svg', 'il', 'mper'];
+
+export interface PolicyNetConfig {
+  /** Feature maps of the encoder's last convolution (a multiple of 4). */
+  nfeature: number;
+  /** Context frames (the forward model's ncond). */
+  ncond: number;
+  /** Image channels (the forward model's). */
+  channels: number;
+  /** Width of the projection and hidden layers (256 in the paper). */
+  hidden: number;
+  /** Outputs a mean and a log-variance per action component instead of one action. */
+  stochastic: boolean;
+}
+
+export interface PolicyTrainConfig {
+  method: PolicyMethod;
+  /** Steps the forward model is unrolled (1 for il). */
+  npred: number;
+  batch: number;
+  learningRate: number;
+  /** Gradient-norm clip. */
+  gradClip: number;
+  /** Weights of the lane, uncertainty and off-road terms (proximity has weight 1). */
+  lambdaL: number;
+  lambdaU: number;
+  lambdaO: number;
+  /** Dropout copies for the uncertainty term. */
+  k: number;
+  /** Batches (expert actions) measuring the per-step mean and std of the uncertainty. */
+  uBatches: number;
+  /** Hinge on the normalised uncertainty: U = sum of mean(relu(normalised - uHinge)). */
+  uHinge: number;
+  /** Per-step discount of the costs: weight gamma^t. */
+  gamma: number;
+}
+
+interface Preset {
+  nfeature: number;
+  hidden: number;
+  npred: number;
+  batch: number;
+  k: number;
+  uBatches: number;
+}
+
+export const PRESETS: Record<PolicyPresetName, Preset> = {
+  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50 },
+  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20 },
+  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4 },
+};
+
+/** Paper defaults: lambda_u = 0.5, lambda_l = 0.2, no off-road term; Adam 1e-4, clip 50. */
+export const DEFAULT_LAMBDAS = { lambdaL: 0.2, lambdaU: 0.5, lambdaO: 0 } as const;
+
+export function checkPreset(name: string): PolicyPresetName {
+  if (!(POLICY_PRESETS as readonly string[]).includes(name)) {
+    throw new UserError(`field preset: unknown policy preset '${name}' (choose one of ${POLICY_PRESETS.join(', ')})`);
+  }
+  return name as PolicyPresetName;
+}
+
+export function checkMethod(name: string): PolicyMethod {
+  if (!(POLICY_METHODS as readonly string[]).includes(name)) {
+    throw new UserError(`field method: unknown policy training method '${name}' (choose one of ${POLICY_METHODS.join(', ')})`);
+  }
+  return name as PolicyMethod;
+}
+
+/** The network of a preset for a forward model with `ncond` frames of `channels` channels. */
+export function policyNetConfig(preset: string, ncond: number, channels: number, stochastic = false): PolicyNetConfig {
+  const p = PRESETS[checkPreset(preset)];
+  const cfg = { nfeature: p.nfeature, ncond, channels, hidden: p.hidden, stochastic };
+  checkNetConfig(cfg);
+  return cfg;
+}
+
+export type TrainOverrides = Partial<Omit<PolicyTrainConfig, 'method'>>;
+
+/** Training settings of a preset and method with overrides; vg / svg have no uncertainty term, il one step. */
+export function policyTrainConfig(preset: string, method: PolicyMethod, o: TrainOverrides = {}): PolicyTrainConfig {
+  const p = PRESETS[checkPreset(preset)];
+  const def = (v: number | undefined, d: number) => (v === undefined ? d : v);
+  // Which weights a method has: the cost terms belong to the model-based methods, U to mpur only.
+  const costs = method === 'mpur' || method === 'vg' || method === 'svg';
+  const lambda = (name: string, v: number | undefined, d: number, has: boolean) => {
+    if (!has && v !== undefined && v !== 0) throw new UserError(`field ${name}: method ${method} has no such term (it must be 0 or left out)`);
+    return has ? def(v, d) : 0;
+  };
+  if (method === 'il' && o.npred !== undefined && o.npred !== 1) throw new UserError(`field npred: il imitates one step (npred 1), got ${o.npred}`);
+  const cfg: PolicyTrainConfig = {
+    method,
+    npred: method === 'il' ? 1 : def(o.npred, p.npred),
+    batch: def(o.batch, p.batch),
+    learningRate: def(o.learningRate, 1e-4),
+    gradClip: def(o.gradClip, 50),
+    lambdaL: lambda('lambda-l', o.lambdaL, DEFAULT_LAMBDAS.lambdaL, costs),
+    lambdaU: lambda('lambda-u', o.lambdaU, DEFAULT_LAMBDAS.lambdaU, method === 'mpur'),
+    lambdaO: lambda('lambda-o', o.lambdaO, DEFAULT_LAMBDAS.lambdaO, costs),
+    k: def(o.k, p.k),
+    uBatches: def(o.uBatches, p.uBatches),
+    uHinge: def(o.uHinge, 0.5),
+    gamma: def(o.gamma, 0.99),
+  };
+  checkTrainConfig(cfg);
+  return cfg;
+}
+
+function intMin(file: string, name: string, v: unknown, min: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new UserError(`${file}: field ${name}: must be an integer >= ${min}, got ${String(v)}`);
+}
+
+function nonNegative(file: string, name: string, v: unknown): void {
+  if (typeof v !== 'number' || !(Number.isFinite(v) && v >= 0)) throw new UserError(`${file}: field ${name}: must be a number >= 0, got ${String(v)}`);
+}
+
+export function checkNetConfig(cfg: PolicyNetConfig, file = 'policy config'): void {
+  intMin(file, 'nfeature', cfg.nfeature, 4);
+  if (cfg.nfeature % 4 !== 0) throw new UserError(`${file}: field nfeature: must be a multiple of 4, got ${cfg.nfeature}`);
+  intMin(file, 'ncond', cfg.ncond, 1);
+  intMin(file, 'channels', cfg.channels, 1);
+  intMin(file, 'hidden', cfg.hidden, 1);
+  if (typeof cfg.stochastic !== 'boolean') throw new UserError(`${file}: field stochastic: must be true or false`);
+}
+
+export function checkTrainConfig(cfg: PolicyTrainConfig, file = 'policy training'): void {
+  checkMethod(cfg.method);
+  intMin(file, 'npred', cfg.npred, 1);
+  intMin(file, 'batch', cfg.batch, 1);
+  intMin(file, 'k', cfg.k, 2);
+  intMin(file, 'uBatches', cfg.uBatches, 1);
+  for (const k of ['learningRate', 'gradClip'] as const) {
+    if (!(Number.isFinite(cfg[k]) && cfg[k] > 0)) throw new UserError(`${file}: field ${k}: must be a positive number, got ${cfg[k]}`);
+  }
+  for (const k of ['lambdaL', 'lambdaU', 'lambdaO', 'uHinge'] as const) nonNegative(file, k, cfg[k]);
+  if (!(cfg.gamma > 0 && cfg.gamma <= 1)) throw new UserError(`${file}: field gamma: must be in (0, 1], got ${cfg.gamma}`);
+}

@@ -1,0 +1,316 @@
+/**
+ * Policy training (`ppuu train policy`): MPUR and the published baselines (SPEC.md section 6).
+ *
+ * Each step takes a batch of real windows (ncond context frames + npred expert steps) from the
+ * training split, evaluates the method's objective (objectives.ts) with the forward model frozen,
+ * and takes an Adam step (lr 1e-4) on the policy's weights with the gradient norm clipped at 50;
+ * non-finite steps are skipped. Before the first step of a method with an uncertainty term, the
+ * per-step statistics of the uncertainty are measured on expert actions (ustats.ts).
+ *
+ * Randomness is a function of (seed, step): batches, z samples, dropout masks and a stochastic
+ * policy's samples, so a resumed run continues exactly. Inputs and actions are normalised with
+ * the forward model's statistics (its training data), or the dataset's for il without a model.
+ *
+ * OUT/checkpoint/   policy and optimizer state (checkpoint.ts), every N steps and at the end
+ * OUT/log.jsonl     one JSON object per step: step, total, proximity, lane, offroad, uncertainty,
+ *                   imitation, trajectory, gradNorm, skipped, ms, stepsPerS
+ */
+import * as tf from '@tensorflow/tfjs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../common/errors.js';
+import { writeFileAtomic } from '../common/atomic.js';
+import { openDataset } from '../data/dataset.js';
+import type { NormStats } from '../data/dataset-types.js';
+import { fmConfig } from '../worldmodel/fm/config.js';
+import { loadFm } from '../worldmodel/fm/checkpoint.js';
+import type { ForwardModel } from '../worldmodel/fm/model.js';
+import { Adam } from '../worldmodel/fm/adam.js';
+import { FmNoise, STREAM, mixSeed } from '../worldmodel/fm/noise.js';
+import { batchTensors, gradNorm } from '../worldmodel/fm/train-step.js';
+import { SyncBatches, type BatchLoader, type BatchSpec } from '../worldmodel/fm/batches.js';
+import { Prefetcher } from '../worldmodel/fm/prefetch.js';
+import { EpisodeCache } from '../worldmodel/fm/episode-cache.js';
+import type { WindowBatch } from '../worldmodel/fm/windows.js';
+import { checkMethod, checkPreset, policyNetConfig, policyTrainConfig, type PolicyMethod, type PolicyTrainConfig, type TrainOverrides } from './config.js';
+import { PolicyNetwork } from './network.js';
+import { egoSizesFromContext } from './car-size.js';
+import { PART_NAMES, partsRecord, policyLoss, type ObjectiveContext, type PartName } from './objectives.js';
+import { estimateUStats } from './ustats.js';
+import type { UStats } from './uncertainty.js';
+import { checkpointDir, loadPolicy, loadPolicyTraining, readPolicyHparams, savePolicyCheckpoint, type PolicyHyper, type PolicyTrainState } from './checkpoint.js';
+
+/** Noise stream of a stochastic policy's samples (apart from the model's streams). */
+export const POLICY_STREAM = 11;
+/** Salt of the seed of the uncertainty-statistics batches (apart from the training batches). */
+const USTATS_SALT = 0x75737473;
+
+export interface PolicyTrainOptions {
+  /** Forward-model checkpoint (or its training folder); optional for il. */
+  model?: string;
+  dataset: string;
+  out: string;
+  method?: PolicyMethod;
+  /** Default: the forward model's preset (tiny without a model). */
+  preset?: string;
+  stochastic?: boolean;
+  /** Total updates (a resumed run continues up to this number). */
+  steps: number;
+  seed?: number;
+  resume?: boolean;
+  checkpointEvery?: number;
+  overrides?: TrainOverrides;
+  /** Build batches in a worker thread (default true). */
+  prefetch?: boolean;
+  onStart?: (info: PolicyStartInfo) => void;
+  onUStats?: (done: number, total: number) => void;
+  onStep?: (s: PolicyStepLog) => void;
+  say?: (line: string) => void;
+}
+
+export interface PolicyStartInfo {
+  method: PolicyMethod;
+  preset: string;
+  paramCount: number;
+  startStep: number;
+  train: PolicyTrainConfig;
+}
+
+export type PolicyStepLog = Record<PartName, number> & {
+  step: number;
+  gradNorm: number;
+  skipped: boolean;
+  ms: number;
+  stepsPerS: number;
+};
+
+export interface PolicyTrainSummary {
+  out: string;
+  policy: string;
+  method: PolicyMethod;
+  preset: string;
+  forwardModel: string | null;
+  train: PolicyTrainConfig;
+  paramCount: number;
+  startStep: number;
+  steps: number;
+  skipped: number;
+  firstLoss: number | null;
+  lastLoss: number | null;
+  /** Mean loss over the first and the last 10 % of this run's steps (at least one each). */
+  meanLossHead: number | null;
+  meanLossTail: number | null;
+  secondsPerStep: number;
+  uStatsSeconds: number;
+  uStats: UStats | null;
+}
+
+function truncateLog(file: string, step: number): void {
+  if (!existsSync(file)) return;
+  const keep = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => {
+      try {
+        return l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= step;
+      } catch {
+        return false;
+      }
+    });
+  writeFileAtomic(file, keep.map((l) => l + '\n').join(''));
+}
+
+function mean(a: number[]): number | null {
+  return a.length === 0 ? null : a.reduce((s, x) => s + x, 0) / a.length;
+}
+
+/** One update: loss parts and gradients, clip, Adam; returns the parts (NaN-free unless skipped). */
+export function policyStep(ctx: ObjectiveContext, adam: Adam, wb: WindowBatch): { parts: Record<PartName, number>; gradNorm: number; skipped: boolean } {
+  const vars = ctx.policy.variables();
+  const nameOf = new Map(vars.map((v, i) => [v.name, ctx.policy.specs[i]!.name]));
+  const cars = egoSizesFromContext(wb.ctxImages, wb.batch, wb.ncond, wb.channels);
+  let partsT: tf.Tensor1D | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const r = policyLoss(ctx, { batch: batchTensors(wb), cars });
+    partsT = tf.keep(r.parts);
+    return r.total;
+  }, vars);
+  value.dispose();
+  try {
+    const parts = partsRecord(partsT!.dataSync());
+    const named: Record<string, tf.Tensor> = {};
+    for (const [k, g] of Object.entries(grads)) named[nameOf.get(k)!] = g;
+    const norm = gradNorm(named);
+    const skipped = !(Number.isFinite(parts.total) && Number.isFinite(norm));
+    if (!skipped) adam.apply(named, norm > ctx.cfg.gradClip ? ctx.cfg.gradClip / (norm + 1e-6) : 1);
+    return { parts, gradNorm: norm, skipped };
+  } finally {
+    partsT!.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+  }
+}
+
+/** Noise sources of training step `step`. */
+export function stepNoise(seed: number, step: number): ObjectiveContext['noise'] {
+  return {
+    model: FmNoise.forStep(seed, step, false, STREAM.model),
+    uncertainty: FmNoise.forStep(seed, step, true, STREAM.uncertainty),
+    policy: FmNoise.forStep(seed, step, false, POLICY_STREAM),
+  };
+}
+
+export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrainSummary> {
+  const say = opts.say ?? (() => {});
+  const ds = openDataset(opts.dataset);
+  const logFile = join(opts.out, 'log.jsonl');
+  const ckDir = checkpointDir(opts.out);
+  const hasCheckpoint = existsSync(join(ckDir, 'policy', 'hparams.json'));
+  if (hasCheckpoint && !opts.resume) throw new UserError(`${opts.out}: already holds a policy checkpoint; pass --resume to continue it or choose another --out`);
+
+  // What the run is: from the checkpoint when resuming, else from the flags.
+  let prior: { hyper: PolicyHyper; stats: NormStats } | null = null;
+  if (opts.resume && hasCheckpoint) {
+    prior = readPolicyHparams(ckDir);
+    const h = prior.hyper;
+    const asked: Array<[string, unknown, unknown]> = [
+      ['method', opts.method, h.train.method],
+      ['preset', opts.preset, h.preset],
+      ['seed', opts.seed, h.seed],
+      ['npred', opts.overrides?.npred, h.train.npred],
+      ['batch', opts.overrides?.batch, h.train.batch],
+      ['lambda-u', opts.overrides?.lambdaU, h.train.lambdaU],
+      ['lambda-l', opts.overrides?.lambdaL, h.train.lambdaL],
+      ['lambda-o', opts.overrides?.lambdaO, h.train.lambdaO],
+      ['k', opts.overrides?.k, h.train.k],
+      ['lr', opts.overrides?.learningRate, h.train.learningRate],
+    ];
+    for (const [flag, want, have] of asked) {
+      if (want !== undefined && want !== have) throw new UserError(`field ${flag}: the run in ${opts.out} uses ${flag} ${String(have)}; drop --${flag} (or give ${String(have)}) to resume it`);
+    }
+    if (opts.stochastic !== undefined && opts.stochastic !== h.net.stochastic) throw new UserError(`field stochastic: the run in ${opts.out} has a ${h.net.stochastic ? 'stochastic' : 'deterministic'} policy`);
+  }
+  const method = prior?.hyper.train.method ?? checkMethod(opts.method ?? 'mpur');
+  const modelPath = opts.model ?? prior?.hyper.forwardModel?.path;
+  if (!modelPath && method !== 'il') throw new UserError(`field model: method ${method} needs a forward model (--model DIR)`);
+
+  let model: ForwardModel | null = null;
+  let fmStats: NormStats | null = null;
+  let fmPreset = 'tiny';
+  if (modelPath) {
+    const fm = loadFm(modelPath);
+    model = fm.model;
+    model.setTrainable(false);
+    fmStats = fm.hparams.stats;
+    fmPreset = fm.hparams.preset;
+    if (model.cfg.channels !== ds.channels) {
+      model.dispose();
+      throw new UserError(`field data: ${opts.dataset} has ${ds.channels}-channel images, the forward model ${modelPath} ${model.cfg.channels}`);
+    }
+    if (method === 'vg' && model.kind !== 'deterministic') {
+      model.dispose();
+      throw new UserError(`field method: vg trains through a deterministic model; ${modelPath} is a ${model.kind} model (use svg, or mpur)`);
+    }
+    if (method === 'svg' && model.kind !== 'vae') {
+      model.dispose();
+      throw new UserError(`field method: svg trains through a stochastic (vae) model; ${modelPath} is ${model.kind} (use vg, or mpur)`);
+    }
+  }
+  try {
+    const preset = prior?.hyper.preset ?? checkPreset(opts.preset ?? fmPreset);
+    const train = prior?.hyper.train ?? policyTrainConfig(preset, method, opts.overrides);
+    const stats = prior?.stats ?? fmStats ?? ds.manifest.stats;
+    const ncond = model?.cfg.ncond ?? fmConfig(preset).ncond;
+    if (train.lambdaO > 0 && ds.channels < 4) throw new UserError(`field lambda-o: the off-road cost needs 4-channel images (ppuu data dump --variant offroad); ${opts.dataset} has ${ds.channels}`);
+    if (ds.episodes('train').every((e) => e.length < ncond + train.npred)) {
+      throw new UserError(`${opts.dataset}: no training episode has the ${ncond + train.npred} frames a window needs (ncond ${ncond} + npred ${train.npred})`);
+    }
+    const seed = prior?.hyper.seed ?? opts.seed ?? 1;
+
+    let policy: PolicyNetwork;
+    let adam: Adam;
+    let startStep = 0;
+    let skipped = 0;
+    let uStats: UStats | null = prior?.hyper.uStats ?? null;
+    if (prior) {
+      policy = (await loadPolicy(ckDir)).policy;
+      adam = new Adam(policy.weights, { learningRate: train.learningRate });
+      const st = await loadPolicyTraining(opts.out, adam);
+      startStep = st.step;
+      skipped = st.skipped;
+      truncateLog(logFile, startStep);
+      say(`resuming ${method} policy from step ${startStep}`);
+    } else {
+      policy = PolicyNetwork.create(policyNetConfig(preset, ncond, ds.channels, opts.stochastic ?? false), seed);
+      adam = new Adam(policy.weights, { learningRate: train.learningRate });
+      mkdirSync(opts.out, { recursive: true });
+      writeFileAtomic(logFile, '');
+    }
+    const paramCount = policy.paramCount();
+    const shape = { batch: train.batch, ncond, npred: train.npred, channels: ds.channels };
+    const cache = new EpisodeCache(ds);
+    let uStatsSeconds = 0;
+    if (train.lambdaU > 0 && !uStats) {
+      const t0 = performance.now();
+      const spec: BatchSpec = { split: 'train', shape, seed: mixSeed(seed, USTATS_SALT), stats };
+      const src = new SyncBatches(cache, spec);
+      say(`measuring the uncertainty statistics on ${train.uBatches} batches of expert actions (K = ${train.k})`);
+      uStats = await estimateUStats(model!, (i) => src.next(i), { batches: train.uBatches, k: train.k, stats, seed: mixSeed(seed, USTATS_SALT), onProgress: opts.onUStats });
+      uStatsSeconds = (performance.now() - t0) / 1000;
+    }
+    const hyper = (steps: number): PolicyHyper => ({
+      kind: 'ppuu-policy', version: 1, preset, net: policy.cfg, train,
+      forwardModel: model && modelPath ? { path: modelPath, kind: model.kind, preset: fmPreset } : null,
+      uStats, dataset: opts.dataset, seed, steps, paramCount,
+    });
+    const save = async (step: number) => {
+      const state: PolicyTrainState = { step, seed, skipped, adamT: adam.t };
+      await savePolicyCheckpoint(opts.out, policy, hyper(step), stats, { adam, state });
+    };
+
+    const spec: BatchSpec = { split: 'train', shape, seed, stats };
+    const loader: BatchLoader = opts.prefetch === false ? new SyncBatches(cache, spec) : new Prefetcher(opts.dataset, spec);
+    opts.onStart?.({ method, preset, paramCount, startStep, train });
+    const every = opts.checkpointEvery ?? 1000;
+    const losses: number[] = [];
+    const t0 = performance.now();
+    let lastSaved = startStep;
+    try {
+      for (let k = startStep; k < opts.steps; k++) {
+        const wb = await loader.next(k);
+        const ts = performance.now();
+        const ctx: ObjectiveContext = { model, policy, cfg: train, stats, uStats, noise: stepNoise(seed, k) };
+        const s = policyStep(ctx, adam, wb);
+        const ms = performance.now() - ts;
+        if (s.skipped) skipped++;
+        else losses.push(s.parts.total);
+        const done = k + 1;
+        const entry: PolicyStepLog = { step: done, ...s.parts, gradNorm: s.gradNorm, skipped: s.skipped, ms, stepsPerS: (done - startStep) / ((performance.now() - t0) / 1000) };
+        appendFileSync(logFile, JSON.stringify(entry) + '\n');
+        opts.onStep?.(entry);
+        if (done % every === 0 || done === opts.steps) {
+          await save(done);
+          lastSaved = done;
+        }
+      }
+      const final = Math.max(opts.steps, startStep);
+      if (lastSaved !== final || !existsSync(join(ckDir, 'policy', 'hparams.json'))) await save(final);
+    } finally {
+      await loader.close();
+    }
+    const ran = Math.max(0, opts.steps - startStep);
+    const tenth = Math.max(1, Math.ceil(losses.length / 10));
+    const summary: PolicyTrainSummary = {
+      out: opts.out, policy: join(ckDir, 'policy'), method, preset, forwardModel: modelPath ?? null, train, paramCount,
+      startStep, steps: Math.max(opts.steps, startStep), skipped,
+      firstLoss: losses[0] ?? null, lastLoss: losses[losses.length - 1] ?? null,
+      meanLossHead: mean(losses.slice(0, tenth)), meanLossTail: mean(losses.slice(-tenth)),
+      secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, uStatsSeconds, uStats,
+    };
+    adam.dispose();
+    policy.dispose();
+    return summary;
+  } finally {
+    model?.dispose();
+  }
+}
+
+export { PART_NAMES };

@@ -1,0 +1,160 @@
+/**
+ * The policy network (SPEC.md section 6): the forward model's encoder on the last ncond frames
+ * and ego states, a linear projection to `hidden` units, two more hidden layers, and the action
+ * head:
+ *
+ *   h = Enc(images) + MLP_s(states)              nfeature x 14 x 3 (same shapes as the forward model)
+ *   h = relu(W_p h); h = relu(W_1 h); h = relu(W_2 h)
+ *   deterministic: a = W_o h                      [B, 2]
+ *   stochastic:    (mean, logvar) = W_o h         [B, 2] each; a = mean + exp(logvar / 2) * eps
+ *
+ * Inputs are normalised like the forward model's (images / 255 in [0, 1], pixel-major then frame
+ * then channel; states standardised with the model's statistics); actions are normalised too
+ * (standardised acceleration and steering); un-normalising them is the controller's job.
+ * Weights are a plain map of tf.Variables initialised like PyTorch's defaults from a seed.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../common/rng.js';
+import { CODE_H, CODE_W, STATE_DIM, ACTION_DIM } from '../worldmodel/fm/config.js';
+import { dense, frameEncoder, mlp } from '../worldmodel/fm/layers.js';
+import { FmNoise } from '../worldmodel/fm/noise.js';
+import type { FmInput } from '../worldmodel/fm/model.js';
+import type { WeightMap } from '../worldmodel/fm/params.js';
+import type { PolicyNetConfig } from './config.js';
+
+export interface PolicyParamSpec {
+  name: string;
+  shape: number[];
+  fanIn: number;
+}
+
+/** Log-variance range of the stochastic head when sampling (keeps exp() finite). */
+export const LOGVAR_MIN = -10;
+export const LOGVAR_MAX = 2;
+
+/** Network output: the action (the mean for a stochastic policy) and, if stochastic, its log-variance. */
+export interface PolicyOutput {
+  mean: tf.Tensor2D;
+  logvar: tf.Tensor2D | null;
+}
+
+function conv(out: PolicyParamSpec[], name: string, cin: number, cout: number): void {
+  out.push({ name: `${name}.w`, shape: [4, 4, cin, cout], fanIn: 16 * cin });
+  out.push({ name: `${name}.b`, shape: [cout], fanIn: 16 * cin });
+}
+
+function lin(out: PolicyParamSpec[], name: string, nin: number, nout: number): void {
+  out.push({ name: `${name}.w`, shape: [nin, nout], fanIn: nin });
+  out.push({ name: `${name}.b`, shape: [nout], fanIn: nin });
+}
+
+/** Code size of the encoder: nfeature x 14 x 3. */
+export function codeSize(cfg: PolicyNetConfig): number {
+  return cfg.nfeature * CODE_H * CODE_W;
+}
+
+/** Every weight tensor, in a fixed order (names as in the forward model for the encoder). */
+export function policyParamSpecs(cfg: PolicyNetConfig): PolicyParamSpec[] {
+  const nf = cfg.nfeature;
+  const out: PolicyParamSpec[] = [];
+  conv(out, 'enc.conv1', cfg.ncond * cfg.channels, nf / 4);
+  conv(out, 'enc.conv2', nf / 4, nf / 2);
+  conv(out, 'enc.conv3', nf / 2, nf);
+  lin(out, 'enc.state.fc1', cfg.ncond * STATE_DIM, nf);
+  lin(out, 'enc.state.fc2', nf, nf);
+  lin(out, 'enc.state.fc3', nf, codeSize(cfg));
+  lin(out, 'proj', codeSize(cfg), cfg.hidden);
+  lin(out, 'fc1', cfg.hidden, cfg.hidden);
+  lin(out, 'fc2', cfg.hidden, cfg.hidden);
+  lin(out, 'out', cfg.hidden, cfg.stochastic ? 2 * ACTION_DIM : ACTION_DIM);
+  return out;
+}
+
+let instance = 0;
+
+/** Variables for `specs` with PyTorch's default initialisation (uniform +-1/sqrt(fan-in)) from `seed`. */
+export function initPolicyWeights(specs: PolicyParamSpec[], seed: number): WeightMap {
+  const rng = new Rng(seed);
+  const prefix = `policy${instance++}`;
+  const w: WeightMap = {};
+  for (const s of specs) {
+    const bound = 1 / Math.sqrt(s.fanIn);
+    const data = new Float32Array(s.shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; i++) data[i] = (2 * rng.next() - 1) * bound;
+    const t = tf.tensor(data, s.shape, 'float32');
+    w[s.name] = tf.variable(t, true, `${prefix}/${s.name}`);
+    t.dispose();
+  }
+  return w;
+}
+
+/** Variables holding copies of `values` (the caller keeps and may dispose `values`). */
+export function policyVariablesFrom(values: Record<string, tf.Tensor>): WeightMap {
+  const prefix = `policy${instance++}`;
+  const w: WeightMap = {};
+  for (const [name, t] of Object.entries(values)) w[name] = tf.variable(t, true, `${prefix}/${name}`);
+  return w;
+}
+
+/** The encoder and MLPs run without dropout: the policy acts deterministically for given inputs. */
+const NO_DROPOUT = new FmNoise(0, false);
+
+export class PolicyNetwork {
+  readonly specs: PolicyParamSpec[];
+
+  constructor(
+    readonly cfg: PolicyNetConfig,
+    readonly weights: WeightMap,
+  ) {
+    this.specs = policyParamSpecs(cfg);
+    for (const s of this.specs) {
+      const v = weights[s.name];
+      if (!v) throw new Error(`policy: weight ${s.name} missing`);
+      if (v.shape.join(',') !== s.shape.join(',')) throw new Error(`policy: weight ${s.name} has shape [${v.shape}], expected [${s.shape}]`);
+    }
+    for (const name of Object.keys(weights)) if (!this.specs.some((s) => s.name === name)) throw new Error(`policy: weight ${name} is not part of this network`);
+  }
+
+  static create(cfg: PolicyNetConfig, seed: number): PolicyNetwork {
+    return new PolicyNetwork(cfg, initPolicyWeights(policyParamSpecs(cfg), seed));
+  }
+
+  paramCount(): number {
+    return this.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  }
+
+  variables(): tf.Variable[] {
+    return this.specs.map((s) => this.weights[s.name]!);
+  }
+
+  dispose(): void {
+    for (const v of Object.values(this.weights)) v.dispose();
+  }
+
+  /** The network's output for a context: images [B, 117, 24, ncond * C] in [0, 1], states [B, ncond * 4] standardised. */
+  forward(input: FmInput): PolicyOutput {
+    const w = this.weights;
+    const b = input.images.shape[0];
+    const img = frameEncoder(w, 'enc', input.images, 0, NO_DROPOUT);
+    const st = tf.reshape(mlp(w, 'enc.state', input.states, 0, NO_DROPOUT), img.shape);
+    let h = tf.reshape(tf.add(img, st), [b, codeSize(this.cfg)]) as tf.Tensor2D;
+    h = tf.relu(dense(w, 'proj', h));
+    h = tf.relu(dense(w, 'fc1', h));
+    h = tf.relu(dense(w, 'fc2', h));
+    const out = dense(w, 'out', h);
+    if (!this.cfg.stochastic) return { mean: out, logvar: null };
+    return { mean: tf.slice(out, [0, 0], [-1, ACTION_DIM]), logvar: tf.slice(out, [0, ACTION_DIM], [-1, ACTION_DIM]) };
+  }
+
+  /**
+   * A normalised action [B, 2]: the output of a deterministic policy; for a stochastic one a
+   * reparameterised sample when `sampleNoise` is given (gradients reach the mean and the
+   * log-variance), else the mean.
+   */
+  act(input: FmInput, sampleNoise?: FmNoise): tf.Tensor2D {
+    const o = this.forward(input);
+    if (!o.logvar || !sampleNoise) return o.mean;
+    const std = tf.exp(tf.mul(tf.clipByValue(o.logvar, LOGVAR_MIN, LOGVAR_MAX), 0.5));
+    return tf.add(o.mean, tf.mul(sampleNoise.normal(o.mean.shape), std));
+  }
+}

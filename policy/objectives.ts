@@ -1,0 +1,110 @@
+/**
+ * The training objective of each method on one batch of real windows (SPEC.md section 6), as
+ * differentiable tfjs ops in the policy's weights:
+ *
+ *   mpur, vg, svg: unroll the frozen model npred steps with the policy's actions (z from the
+ *     prior), then  proximity + lambda_l * lane + lambda_u * U + lambda_o * off-road, every term a
+ *     mean over batch and steps with weight gamma^t (vg / svg: lambda_u = 0);
+ *   il:   1-step imitation, mean squared error to the expert's normalised action (the Gaussian
+ *     negative log-likelihood for a stochastic policy);
+ *   mper: unroll with the policy's actions and match the expert's trajectory:
+ *     mean over steps of gamma^t * (MSE(images) + MSE(states)).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NormStats } from '../data/dataset-types.js';
+import type { ForwardModel } from '../worldmodel/fm/model.js';
+import type { FmNoise } from '../worldmodel/fm/noise.js';
+import type { BatchTensors } from '../worldmodel/fm/train-step.js';
+import type { PolicyTrainConfig } from './config.js';
+import { predictionCosts, tileCars, type CarSizes } from './costs.js';
+import { LOGVAR_MAX, LOGVAR_MIN, type PolicyNetwork } from './network.js';
+import { policyRollout } from './rollout.js';
+import { discounts, uncertaintyLoss, uncertaintyTerms, type UStats } from './uncertainty.js';
+
+/** Loss parts, in this order in logs and in the parts tensor. */
+export const PART_NAMES = ['total', 'proximity', 'lane', 'offroad', 'uncertainty', 'imitation', 'trajectory'] as const;
+export type PartName = (typeof PART_NAMES)[number];
+
+export interface ObjectiveContext {
+  model: ForwardModel | null;
+  policy: PolicyNetwork;
+  cfg: PolicyTrainConfig;
+  /** Normalisation of the model's states and actions. */
+  stats: NormStats;
+  /** Needed when lambda_u > 0. */
+  uStats: UStats | null;
+  noise: { model: FmNoise; uncertainty: FmNoise; policy: FmNoise };
+}
+
+export interface ObjectiveInputs {
+  batch: BatchTensors;
+  /** Ego sizes of the batch's rows. */
+  cars: CarSizes;
+}
+
+/** Per-step values [T, B] from a list of [B] tensors, weighted by gamma^t and averaged. */
+function discountedMean(perStep: tf.Tensor, steps: number, gamma: number): tf.Scalar {
+  return tf.mean(tf.mul(discounts(steps, gamma), perStep)) as tf.Scalar;
+}
+
+function needModel(ctx: ObjectiveContext): ForwardModel {
+  if (!ctx.model) throw new Error(`policy method ${ctx.cfg.method} needs a forward model`);
+  return ctx.model;
+}
+
+/** Parts as one [7] tensor in PART_NAMES order (zeros for terms a method does not have). */
+export function policyLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs): { total: tf.Scalar; parts: tf.Tensor1D } {
+  const p: Partial<Record<PartName, tf.Scalar>> = {};
+  const { cfg, policy } = ctx;
+  const { batch, cars } = inputs;
+  const policyNoise = policy.cfg.stochastic ? ctx.noise.policy : undefined;
+  if (cfg.method === 'il') {
+    const o = policy.forward(batch.input);
+    const target = batch.actions[0]!;
+    if (o.logvar) {
+      const lv = tf.clipByValue(o.logvar, LOGVAR_MIN, LOGVAR_MAX);
+      p.imitation = tf.mean(tf.mul(tf.add(lv, tf.mul(tf.squaredDifference(o.mean, target), tf.exp(tf.neg(lv)))), 0.5)) as tf.Scalar;
+    } else {
+      p.imitation = tf.mean(tf.squaredDifference(o.mean, target)) as tf.Scalar;
+    }
+    p.total = p.imitation;
+  } else if (cfg.method === 'mper') {
+    const model = needModel(ctx);
+    const T = cfg.npred;
+    const r = policyRollout(model, policy, batch.input, { steps: T, modelNoise: ctx.noise.model, policyNoise });
+    const perStep = tf.stack(r.images.map((im, t) => tf.add(tf.mean(tf.squaredDifference(im, batch.targetImages[t]!)), tf.mean(tf.squaredDifference(r.states[t]!, batch.targetStates[t]!)))));
+    p.trajectory = tf.div(tf.sum(tf.mul(tf.reshape(discounts(T, cfg.gamma), [T]), perStep)), T) as tf.Scalar;
+    p.total = p.trajectory;
+  } else {
+    const model = needModel(ctx);
+    const T = cfg.npred;
+    const B = batch.input.images.shape[0];
+    const r = policyRollout(model, policy, batch.input, { steps: T, modelNoise: ctx.noise.model, policyNoise });
+    // All steps' frames in one cost call: rows are step-major, like tileCars(cars, T).
+    const c = predictionCosts(tf.concat(r.images, 0), tf.concat(r.states, 0), tileCars(cars, T), ctx.stats);
+    const perStep = (x: tf.Tensor1D) => tf.reshape(x, [T, B]);
+    p.proximity = discountedMean(perStep(c.proximity), T, cfg.gamma);
+    p.lane = discountedMean(perStep(c.lane), T, cfg.gamma);
+    let total: tf.Tensor = tf.add(p.proximity, tf.mul(p.lane, cfg.lambdaL));
+    if (cfg.lambdaO > 0) {
+      if (!c.offroad) throw new Error('the off-road cost needs 4-channel images');
+      p.offroad = discountedMean(perStep(c.offroad), T, cfg.gamma);
+      total = tf.add(total, tf.mul(p.offroad, cfg.lambdaO));
+    }
+    if (cfg.lambdaU > 0) {
+      if (!ctx.uStats) throw new Error('the uncertainty term needs its statistics (estimate them first)');
+      const terms = uncertaintyTerms(model, batch.input, r.actions, r.zs, cars, ctx.stats, cfg.k, ctx.noise.uncertainty);
+      p.uncertainty = uncertaintyLoss(terms, ctx.uStats, cfg.uHinge, cfg.gamma);
+      total = tf.add(total, tf.mul(p.uncertainty, cfg.lambdaU));
+    }
+    p.total = total as tf.Scalar;
+  }
+  const zero = tf.scalar(0);
+  const parts = tf.stack(PART_NAMES.map((n) => p[n] ?? zero)) as tf.Tensor1D;
+  return { total: p.total!, parts };
+}
+
+/** Reads a parts vector into named numbers. */
+export function partsRecord(values: ArrayLike<number>): Record<PartName, number> {
+  return Object.fromEntries(PART_NAMES.map((n, i) => [n, values[i]!])) as Record<PartName, number>;
+}

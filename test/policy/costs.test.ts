@@ -1,0 +1,145 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { I80_MAP, laneCentreY } from '../../sim/map.js';
+import { Scene } from '../../sim/scene.js';
+import { Rasteriser } from '../../sim/raster/rasteriser.js';
+import { laneWeight, maskAt, proximityRowAxis } from '../../sim/costs.js';
+import { OBS_H, OBS_W } from '../../sim/units.js';
+import type { NormStats } from '../../data/dataset-types.js';
+import {
+  laneColProfile, laneRowProfile, predictionCosts, proximityColProfile, proximityRowProfile, stackedCosts, tileCars, type CarSizes,
+} from '../../policy/costs.js';
+import { egoSizesFromContext } from '../../policy/car-size.js';
+import { setup } from './helpers.js';
+
+before(setup);
+
+/** Identity normalisation: standardised states equal raw px, px/s. */
+const RAW: NormStats = { stateMean: [0, 0, 0, 0], stateStd: [1, 1, 1, 1], actionMean: [0, 0], actionStd: [1, 1] };
+
+const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+
+test('mask profiles, hand-checked: a 7 x 3 obs px car at rest', () => {
+  // rows: hi = ceil((117 - (7 - 1.62)) / 2) = 56, lo = 56 - 1.62 = 54.38; tent(i) = (1 - |-1 + 2i/116|) * 58.5
+  const rows = proximityRowProfile(7, 0);
+  close(rows[58]!, 1, 1e-6, 'centre row');
+  close(rows[56]!, 1, 1e-6, 'row 56 (tent 56.48)');
+  close(rows[55]!, (55.474 - 54.378) / 1.6216, 2e-3, 'row 55');
+  close(rows[54]!, (54.466 - 54.378) / 1.6216, 2e-3, 'row 54');
+  assert.equal(rows[53], 0);
+  assert.equal(rows[0], 0);
+  // cols: lo = ceil(12 - 3) = 9, hi = ceil((24 - 1.38) / 2) = 12; tent(k) = (1 - |-1 + 2k/23|) * 12
+  const cols = proximityColProfile(3);
+  close(cols[11]!, (11.478 - 9) / 3, 1e-3, 'col 11');
+  close(cols[10]!, (10.435 - 9) / 3, 1e-3, 'col 10');
+  close(cols[9]!, (9.391 - 9) / 3, 1e-3, 'col 9');
+  assert.equal(cols[8], 0);
+  assert.equal(cols[15], 0);
+  for (let k = 0; k < 12; k++) close(cols[k]!, cols[23 - k]!, 1e-6, `symmetry ${k}`);
+  // Lane: rows covering the car's length (tent >= ceil((117 - 7) / 2) = 55), weights (max(t, 9) - 9) / 3.
+  const laneRows = laneRowProfile(7);
+  assert.deepEqual([...laneRows.keys()].filter((r) => laneRows[r] === 1), [55, 56, 57, 58, 59, 60, 61]);
+  const laneCols = laneColProfile();
+  close(laneCols[11]!, 0.826, 1e-3, 'lane col 11');
+  assert.equal(laneCols[8], 0);
+});
+
+test('the proximity row profile follows the simulator mask at a quarter of the resolution', () => {
+  for (const speedPxPerS of [0, 50, 150, 300]) {
+    const sim = proximityRowAxis(28, speedPxPerS);
+    const ours = proximityRowProfile(7, speedPxPerS / 4);
+    let worst = 0;
+    for (let r = 0; r < OBS_H; r++) worst = Math.max(worst, Math.abs(ours[r]! - maskAt(sim, 4 * r + 1.5)));
+    assert.ok(worst < 0.08, `speed ${speedPxPerS}: largest difference ${worst}`);
+  }
+  // The lane weights equal the simulator's at the centre of each observation column.
+  const lane = laneColProfile();
+  for (let c = 0; c < OBS_W; c++) close(lane[c]!, laneWeight(4 * c + 1.5), 1e-3, `lane column ${c}`);
+});
+
+/** A rendered observation of an ego in lane 2 with one car `gapPx` ahead (0 or negative: overlapping), plus the simulator's costs. */
+function scene(gapPx: number | null, speedPxPerS: number, egoYOffsetPx = 0): { image: Float32Array; proximity: number; lane: number } {
+  const r = new Rasteriser(I80_MAP, 'paper');
+  const s = new Scene(4);
+  const y = laneCentreY(I80_MAP, 2);
+  const ego = s.add(1, { xPx: 800, yPx: y + egoYOffsetPx, dirX: 1, dirY: 0, speedPxPerS }, 28, 12);
+  if (gapPx !== null) s.add(2, { xPx: 800 + 28 + gapPx, yPx: y, dirX: 1, dirY: 0, speedPxPerS }, 28, 12);
+  const out = new Uint8Array(OBS_H * OBS_W * 3);
+  const c = r.observe(s, ego, out);
+  return { image: Float32Array.from(out, (v) => v / 255), proximity: c.proximity, lane: c.lane };
+}
+
+function ours(images: Float32Array[], speedPxPerS: number) {
+  const n = images.length;
+  const all = new Float32Array(n * OBS_H * OBS_W * 3);
+  images.forEach((im, i) => all.set(im, i * im.length));
+  const cars = egoSizesFromContext(all, n, 1, 3);
+  return tf.tidy(() => {
+    const c = predictionCosts(tf.tensor4d(all, [n, OBS_H, OBS_W, 3]), tf.tensor2d(Array.from({ length: n }, () => [0, 0, speedPxPerS, 0])), cars, RAW);
+    return { proximity: Array.from(c.proximity.dataSync()), lane: Array.from(c.lane.dataSync()), offroad: c.offroad, cars };
+  });
+}
+
+test('on rendered scenes, a closer car ahead costs more, like the simulator cost; no car, no cost', () => {
+  const speed = 80;
+  const gaps = [200, 120, 80, 40, 20, 5];
+  const scenes = gaps.map((g) => scene(g, speed));
+  const c = ours(scenes.map((s) => s.image), speed);
+  for (let i = 1; i < gaps.length; i++) {
+    assert.ok(c.proximity[i]! >= c.proximity[i - 1]!, `ours: gap ${gaps[i]} costs ${c.proximity[i]}, gap ${gaps[i - 1]} ${c.proximity[i - 1]}`);
+    assert.ok(scenes[i]!.proximity >= scenes[i - 1]!.proximity, `sim: gap ${gaps[i]}`);
+  }
+  assert.equal(c.proximity[0], 0, 'beyond the safe distance (1.5 s * 80 px/s + 6.5 px = 126.5 px)');
+  assert.equal(scenes[0]!.proximity, 0);
+  assert.ok(c.proximity[5]! > 0.6 && scenes[5]!.proximity > 0.9, `close: ours ${c.proximity[5]}, sim ${scenes[5]!.proximity}`);
+  for (let i = 0; i < gaps.length; i++) close(c.proximity[i]!, scenes[i]!.proximity, 0.25, `gap ${gaps[i]}`);
+  assert.equal(c.offroad, null);
+  // The ego's measured footprint: 28 x 12 px = 7 x 3 obs px.
+  for (let i = 0; i < gaps.length; i++) {
+    close(c.cars.lengthObsPx[i]!, 7, 0.5, 'length');
+    close(c.cars.widthObsPx[i]!, 3, 0.5, 'width');
+  }
+  const empty = ours([scene(null, speed).image], speed);
+  assert.equal(empty.proximity[0], 0);
+  // A faster ego has a longer safe distance: the same gap costs more.
+  const fast = ours([scenes[1]!.image], 200);
+  assert.ok(fast.proximity[0]! > c.proximity[1]!, `fast ${fast.proximity[0]} vs ${c.proximity[1]}`);
+});
+
+test('lane cost: centred in the lane is cheap, on a marking is expensive (as in the simulator)', () => {
+  const offsets = [0, 4, 8, 12];
+  const scenes = offsets.map((o) => scene(null, 50, o));
+  const c = ours(scenes.map((s) => s.image), 50);
+  assert.ok(c.lane[3]! > c.lane[0]! + 0.3, `on the marking ${c.lane[3]} vs centred ${c.lane[0]}`);
+  assert.ok(scenes[3]!.lane > scenes[0]!.lane + 0.3);
+  for (let i = 1; i < offsets.length; i++) assert.ok(c.lane[i]! >= c.lane[i - 1]! - 1e-6, `offset ${offsets[i]}`);
+});
+
+test('costs are differentiable in the images; the speed that sizes the mask is detached', () => {
+  const s = scene(30, 80);
+  const cars: CarSizes = { lengthObsPx: Float32Array.of(7), widthObsPx: Float32Array.of(3) };
+  const img = tf.tensor4d(s.image, [1, OBS_H, OBS_W, 3]);
+  const st = tf.tensor2d([[0, 0, 80, 0]]);
+  const [gImg, gSt] = tf.grads((im: tf.Tensor, x: tf.Tensor) => {
+    const c = predictionCosts(im as tf.Tensor4D, x as tf.Tensor2D, cars, RAW);
+    return tf.add(c.proximity.sum(), c.lane.sum());
+  })([img, st]);
+  const g = gImg!.dataSync();
+  assert.ok(g.every(Number.isFinite));
+  assert.ok(g.some((v) => v > 0), 'the masked maximum passes a gradient to its pixel');
+  assert.deepEqual(Array.from(gSt!.dataSync()), [0, 0, 0, 0]);
+  // stackedCosts: [N, 2] for 3 channels, [N, 3] with an off-road channel; tileCars repeats copy-major.
+  const four = tf.zeros([2, OBS_H, OBS_W, 4]) as tf.Tensor4D;
+  const two = tileCars(cars, 2);
+  assert.deepEqual(Array.from(two.lengthObsPx), [7, 7]);
+  assert.deepEqual(stackedCosts(four, tf.zeros([2, 4]) as tf.Tensor2D, two, RAW).shape, [2, 3]);
+  assert.deepEqual(stackedCosts(img, st, cars, RAW).shape, [1, 2]);
+  tf.dispose([img, st, gImg!, gSt!, four]);
+});
+
+test('car sizes fall back to the average car when the ego channel is empty', () => {
+  const sizes = egoSizesFromContext(new Float32Array(OBS_H * OBS_W * 3 * 2), 1, 2, 3);
+  close(sizes.lengthObsPx[0]!, 14.3 * 0.3048 * (24 / 3.7) / 4, 1e-4, 'length');
+  close(sizes.widthObsPx[0]!, 6.4 * 0.3048 * (24 / 3.7) / 4, 1e-4, 'width');
+});

@@ -1,0 +1,49 @@
+/** Shared set-up of the policy tests: the backend, a tiny procedural dataset, tiny forward models saved to disk. */
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initFmBackend } from '../../worldmodel/fm/setup.js';
+import { fmConfig, type FmKind } from '../../worldmodel/fm/config.js';
+import { ForwardModel } from '../../worldmodel/fm/model.js';
+import { saveFm } from '../../worldmodel/fm/checkpoint.js';
+import { openDataset } from '../../data/dataset.js';
+import { writeTinyDataset } from '../helpers/tiny-dataset.js';
+
+export async function setup(): Promise<void> {
+  await initFmBackend(undefined, { training: true });
+}
+
+let tiny: string | null = null;
+/** A 10-episode, 40-frame procedural dataset (one per test process). */
+export function tinyDataset(): string {
+  tiny ??= writeTinyDataset({ n: 10, length: 40, seed: 5 });
+  return tiny;
+}
+
+const models = new Map<string, string>();
+/** A freshly initialised tiny forward model of `kind`, saved as a checkpoint folder (one per kind and test process). */
+export async function tinyModel(kind: FmKind, seed = 3): Promise<string> {
+  const key = `${kind}-${seed}`;
+  const have = models.get(key);
+  if (have) return have;
+  const ds = openDataset(tinyDataset());
+  const cfg = fmConfig('tiny', { channels: ds.channels });
+  const m = ForwardModel.create(cfg, kind, seed);
+  const dir = join(mkdtempSync(join(tmpdir(), 'ppuu-policy-fm-')), 'fm');
+  await saveFm(dir, m, {
+    format: 'ppuu-fm', version: 1, kind, preset: 'tiny', config: cfg, stats: ds.manifest.stats, dataset: tinyDataset(),
+    steps: 0, paramCount: m.paramCount(), writtenBy: 'test',
+  });
+  m.dispose();
+  models.set(key, dir);
+  return dir;
+}
+
+export function tempDir(prefix = 'ppuu-policy-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function maxAbs(t: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]!);
+}
