@@ -19,6 +19,7 @@ import { registerDataStats } from './commands/data-stats.js';
 import { registerEval } from './commands/eval.js';
 import { registerSimFidelity } from './commands/sim-fidelity.js';
 import { registerPipeline } from './commands/pipeline.js';
+import { registerTrainPolicy } from './commands/train-policy.js';
 
 /** Returns the sub-command `name` of `parent`, creating it on first use (shared command groups). */
 export function group(parent: Command, name: string, description: string): Command {
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerEbm(program);
   registerApp(program);
   registerTrainFm(program);
+  registerTrainPolicy(program);
   registerEvalFm(program);
   registerDataDump(program);
   registerDataStats(program);
