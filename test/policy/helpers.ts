@@ -7,8 +7,9 @@ import { initFmBackend } from '../../worldmodel/fm/setup.js';
 import { fmConfig, type FmKind } from '../../worldmodel/fm/config.js';
 import { ForwardModel } from '../../worldmodel/fm/model.js';
 import { saveFm } from '../../worldmodel/fm/checkpoint.js';
-import { openDataset } from '../../data/dataset.js';
-import { writeTinyDataset } from '../helpers/tiny-dataset.js';
+import { NormAccumulator, openDataset, splitEpisodes, writeEpisode, writeManifest } from '../../data/dataset.js';
+import type { DatasetManifest, EpisodeMeta } from '../../data/dataset-types.js';
+import { proceduralEpisode, writeTinyDataset } from '../helpers/tiny-dataset.js';
 
 export async function setup(): Promise<void> {
   await initFmBackend(undefined, { training: true });
@@ -19,6 +20,35 @@ let tiny: string | null = null;
 export function tinyDataset(): string {
   tiny ??= writeTinyDataset({ n: 10, length: 40, seed: 5 });
   return tiny;
+}
+
+let predictable: string | null = null;
+/**
+ * Procedural episodes whose logged acceleration is a function of the current ego speed
+ * (a = 0.2 * (75 - v) px/s^2): an expert that 1-step imitation can learn from the states.
+ */
+export function predictableDataset(): string {
+  if (predictable) return predictable;
+  const dir = mkdtempSync(join(tmpdir(), 'ppuu-policy-predictable-'));
+  const ids = Array.from({ length: 10 }, (_, i) => `ep${i}`);
+  const split = splitEpisodes(ids, 1);
+  const acc = new NormAccumulator();
+  const metas: EpisodeMeta[] = [];
+  ids.forEach((id, i) => {
+    const ep = proceduralEpisode(id, 30, 500 + i);
+    for (let t = 0; t < 30; t++) ep.actions[t * 2] = 0.2 * (75 - ep.states[t * 28 + 2]!);
+    ep.meta.split = split.get(id)!;
+    writeEpisode(dir, ep, 3, 2);
+    if (ep.meta.split === 'train') acc.add(ep.states, ep.actions, 30);
+    metas.push(ep.meta);
+  });
+  const manifest: DatasetManifest = {
+    format: 'ppuu-episodes', version: 1, map: 'i80', imageShape: [117, 24, 3], costNames: ['proximity', 'lane'],
+    sources: [{ tracks: 'procedural', slot: null }], splitSeed: 1, episodes: metas, stats: acc.stats(), writtenBy: 'test',
+  };
+  writeManifest(dir, manifest);
+  predictable = dir;
+  return dir;
 }
 
 const models = new Map<string, string>();
