@@ -75,10 +75,14 @@ function ours(images: Float32Array[], speedPxPerS: number) {
   const all = new Float32Array(n * OBS_H * OBS_W * 3);
   images.forEach((im, i) => all.set(im, i * im.length));
   const cars = egoSizesFromContext(all, n, 1, 3);
-  return tf.tidy(() => {
+  const out = { proximity: [] as number[], lane: [] as number[], offroad: null as tf.Tensor | null, cars };
+  tf.tidy(() => {
     const c = predictionCosts(tf.tensor4d(all, [n, OBS_H, OBS_W, 3]), tf.tensor2d(Array.from({ length: n }, () => [0, 0, speedPxPerS, 0])), cars, RAW);
-    return { proximity: Array.from(c.proximity.dataSync()), lane: Array.from(c.lane.dataSync()), offroad: c.offroad, cars };
+    out.proximity = Array.from(c.proximity.dataSync());
+    out.lane = Array.from(c.lane.dataSync());
+    out.offroad = c.offroad;
   });
+  return out;
 }
 
 test('on rendered scenes, a closer car ahead costs more, like the simulator cost; no car, no cost', () => {
