@@ -7,9 +7,14 @@
  * against a single matrix is folded into the rows, and other batches are multiplied one matrix
  * at a time. Untransposed single products go straight to the stock kernel (which caches the
  * packed weights of a repeated right operand).
+ *
+ * Where this project's own products can use the wasm heap (gemm-wasm.ts), they do the work
+ * instead: no operand is packed, A^T B is read in place, and the transposed-B cases transpose
+ * only the smaller operand (matMulGemm).
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelCalls } from './kernel-call.js';
+import { WasmHeap } from './wasm-heap.js';
 
 type Info = tf.TensorInfo;
 
@@ -26,6 +31,11 @@ export function batchMatMulConfig(backendName: string, stock: tf.KernelConfig): 
         const b = inputs.b!;
         const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
         if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc({ inputs, backend, attrs });
+        const heap = WasmHeap.of(backend as tf.KernelBackend);
+        if (heap) {
+          const r = matMulGemm(calls, heap, a, b, transposeA, transposeB);
+          if (r) return r;
+        }
         const ra = a.shape.length;
         const rb = b.shape.length;
         const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
@@ -77,4 +87,84 @@ export function batchMatMulConfig(backendName: string, stock: tf.KernelConfig): 
       }
     },
   };
+}
+
+/**
+ * op(A) op(B) on the wasm heap with this project's products, batched like BatchMatMul (equal
+ * batches, or one side a single matrix); null for batch layouts it does not handle. With
+ * `bias` ([n] or [1, n]) the product is added to it. The result is kept (owned by the caller);
+ * `calls`' other intermediates are left for the caller to dispose.
+ *
+ *   A B      one product, B read in place;
+ *   A^T B    one product with A read transposed in place;
+ *   A B^T    either B^T is made explicitly, or C^T = B A^T with A^T made explicitly and C^T
+ *            transposed back, whichever moves fewer values (a dense layer's input gradient
+ *            transposes only the activations, never the weights);
+ *   A^T B^T  (B A)^T, one product and one transpose of the result.
+ */
+export function matMulGemm(calls: KernelCalls, heap: WasmHeap, a: Info, b: Info, transposeA: boolean, transposeB: boolean, bias?: Info): Info | null {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (ra < 2 || rb < 2) return null;
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batchA = a.shape.slice(0, -2).reduce((p, q) => p * q, 1);
+  const batchB = b.shape.slice(0, -2).reduce((p, q) => p * q, 1);
+  const batch = outer.reduce((p, q) => p * q, 1);
+  if (!(batchA === batchB || batchA === 1 || batchB === 1) || (batchA !== batch && batchB !== batch)) return null;
+  const [m, ka] = transposeA ? [a.shape[ra - 1]!, a.shape[ra - 2]!] : [a.shape[ra - 2]!, a.shape[ra - 1]!];
+  const [kb, n] = transposeB ? [b.shape[rb - 1]!, b.shape[rb - 2]!] : [b.shape[rb - 2]!, b.shape[rb - 1]!];
+  if (ka !== kb) throw new Error(`matMul: inner sizes ${ka} and ${kb} differ (shapes ${a.shape} and ${b.shape})`);
+  const k = ka;
+  if (bias && bias.shape.reduce((p, q) => p * q, 1) !== n) return null;
+  const T = (x: Info): Info => calls.transpose(calls.reshape(x, [x.shape.slice(0, -2).reduce((p, q) => p * q, 1), x.shape[x.shape.length - 2]!, x.shape[x.shape.length - 1]!]), [0, 2, 1]);
+  const matA = m * k * 4;
+  const matB = k * n * 4;
+  const matC = m * n * 4;
+  const offA = (i: number) => (batchA === 1 ? 0 : i * matA);
+  const offB = (i: number) => (batchB === 1 ? 0 : i * matB);
+  if (!transposeB) {
+    const out = calls.alloc([...outer, m, n]);
+    const aa = heap.address(a);
+    const ba = heap.address(b);
+    const ca = heap.address(out);
+    if (bias) fillRows(heap, out, bias, batch * m, n);
+    // Matrices of A against one B: one product over all their rows.
+    if (!transposeA && batchB === 1) heap.gemm.product('nn', batch * m, n, k, aa, k * 4, ba, n * 4, ca, n * 4, !!bias);
+    else for (let i = 0; i < batch; i++) {
+      if (transposeA) heap.gemm.product('tn', m, n, k, aa + offA(i), m * 4, ba + offB(i), n * 4, ca + i * matC, n * 4, !!bias);
+      else heap.gemm.product('nn', m, n, k, aa + offA(i), k * 4, ba + offB(i), n * 4, ca + i * matC, n * 4, !!bias);
+    }
+    return calls.keep(out);
+  }
+  if (!transposeA && n * k * batchB <= m * k * batchA + m * n * batch) {
+    // B^T explicitly, then plain products.
+    const out = calls.alloc([...outer, m, n]);
+    const bt = T(b); // [batchB, k, n]
+    const aa = heap.address(a);
+    const ba = heap.address(bt);
+    const ca = heap.address(out);
+    if (bias) fillRows(heap, out, bias, batch * m, n);
+    for (let i = 0; i < batch; i++) heap.gemm.product('nn', m, n, k, aa + offA(i), k * 4, ba + offB(i), n * 4, ca + i * matC, n * 4, !!bias);
+    return calls.keep(out);
+  }
+  {
+    // C^T = B op(A)^T: B's rows [n, k] are the left operand; op(A)^T must be [k, m] with unit stride along m.
+    const at = transposeA ? a : T(a); // [batchA, k, m]
+    const transposed = calls.alloc([batch, n, m]);
+    const aa = heap.address(at);
+    const ba = heap.address(b);
+    const ta = heap.address(transposed);
+    for (let i = 0; i < batch; i++) heap.gemm.product('nn', n, m, k, ba + offB(i), k * 4, aa + offA(i), m * 4, ta + i * matC, m * 4, false);
+    let r = calls.transpose(transposed, [0, 2, 1]);
+    if (bias) r = calls.run('Add', { a: r, b: bias });
+    return calls.keep(calls.reshape(r, [...outer, m, n]));
+  }
+}
+
+/** Every one of the `rows` rows of `out` ([rows, n] in memory) set to `bias` ([n]). */
+function fillRows(heap: WasmHeap, out: Info, bias: Info, rows: number, n: number): void {
+  const h = heap.f32();
+  const o = heap.address(out) >> 2;
+  const src = heap.address(bias) >> 2;
+  for (let r = 0; r < rows; r++) h.copyWithin(o + r * n, src, src + n);
 }

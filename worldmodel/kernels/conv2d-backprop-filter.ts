@@ -10,9 +10,15 @@
  * gradient runs at forward-convolution speed. x is cropped or zero-padded so that the result is
  * exactly [kh, kw]; NHWC and NCHW, 'same' / 'valid' / numeric / explicit padding, any stride and
  * dilation are handled.
+ *
+ * On wasm the gradient is instead one product per filter tap straight from x and dy
+ * (conv-gemm.ts): no transposes, and no filter for XNNPACK to pack (dy^T above is a new filter
+ * every call).
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelCalls } from './kernel-call.js';
+import { WasmHeap } from './wasm-heap.js';
+import { convFilterGradGemm, geometryOf } from './conv-gemm.js';
 
 type Info = tf.TensorInfo;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -31,6 +37,16 @@ const pair = (v: number | [number, number]): [number, number] => (typeof v === '
 
 /** dW for x [B, H, W, Ci] (or NCHW) and dy [B, Ho, Wo, Co]; returns a TensorInfo owned by the caller. */
 export function conv2dBackpropFilterInfo(calls: KernelCalls, x: Info, dy: Info, p: FilterGradParams): Info {
+  const heap = WasmHeap.of(calls.backend);
+  if (heap && p.dataFormat !== 'NCHW' && x.dtype === 'float32' && dy.dtype === 'float32') {
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number], p.filterShape, p.strides, p.dilations ?? 1, p.pad, p.dimRoundingMode, false, 'channelsLast',
+    );
+    if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) {
+      throw new Error(`Conv2DBackpropFilter: dy is ${dy.shape[1]}x${dy.shape[2]} but the convolution gives ${info.outHeight}x${info.outWidth}`);
+    }
+    return convFilterGradGemm(calls, heap, x, dy, geometryOf(info));
+  }
   try {
     const nchw = p.dataFormat === 'NCHW';
     const xs = nchw ? calls.transpose(x, [0, 2, 3, 1]) : x;

@@ -12,10 +12,15 @@
  * The work equals one forward convolution (no multiplications with inserted zeros). The phase
  * filters are cached per filter tensor (derived-cache.ts), so a transposed convolution applied
  * again with the same weights costs no more than a forward one.
+ *
+ * On wasm each phase is instead one product on the heap (gemm-wasm.ts) that reads dy through a
+ * window table and writes its rows straight into their places in dx (no phase outputs, no
+ * interleaving pass), with the phase filter as it lies (no XNNPACK packing of it).
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelCalls } from './kernel-call.js';
 import { derivedCacheFor } from './derived-cache.js';
+import { WasmHeap } from './wasm-heap.js';
 
 type Info = tf.TensorInfo;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -89,8 +94,75 @@ function phaseTaps(r: number, stride: number, padBefore: number, k: number): Pha
   return { flippedStart: k - 1 - k0 - (count - 1) * stride, count, dyOffset: c - count + 1 };
 }
 
+/**
+ * The wasm-heap version of the input gradient: per phase, rows of dx (found through a table of
+ * their addresses) = the dy pixels under the phase's taps (a window table, zeros outside dy)
+ * times the phase filter [taps * Co, Ci].
+ */
+function inputGradGemm(calls: KernelCalls, heap: WasmHeap, dy: Info, filter: Info, inShape: [number, number, number, number], info: tf.backend_util.Conv2DInfo): Info {
+  const [sh, sw] = [info.strideHeight, info.strideWidth];
+  const [b, h, w, ci] = inShape;
+  const [kh, kw, , co] = filter.shape as [number, number, number, number];
+  const [, ho, wo] = dy.shape as [number, number, number, number];
+  const subs = phaseFilters(calls, filter, [sh, sw], info.padInfo.top, info.padInfo.left);
+  const dx = calls.alloc([b, h, w, ci]);
+  const zero = heap.zeroAddress(co);
+  for (let rh = 0; rh < sh; rh++) {
+    const th = phaseTaps(rh, sh, info.padInfo.top, kh);
+    const nq = Math.ceil((h - rh) / sh);
+    for (let rw = 0; rw < sw; rw++) {
+      const tw = phaseTaps(rw, sw, info.padInfo.left, kw);
+      const nq2 = Math.ceil((w - rw) / sw);
+      const rows = b * nq * nq2;
+      if (rows <= 0) continue;
+      const sub = subs[rh * sw + rw];
+      const taps = sub ? th.count * tw.count : 0;
+      const atab = calls.alloc([rows, Math.max(1, taps)], 'int32');
+      const ctab = calls.alloc([rows], 'int32');
+      const t = heap.i32();
+      const dya = heap.address(dy);
+      const dxa = heap.address(dx);
+      let ao = heap.address(atab) >> 2;
+      let co4 = heap.address(ctab) >> 2;
+      for (let bb = 0; bb < b; bb++) {
+        for (let q = 0; q < nq; q++) {
+          const row = q * sh + rh;
+          for (let q2 = 0; q2 < nq2; q2++) {
+            t[co4++] = dxa + (((bb * h + row) * w + q2 * sw + rw) * ci) * 4;
+            for (let mh = 0; mh < (sub ? th.count : 0); mh++) {
+              const yh = q + th.dyOffset + mh;
+              const okH = yh >= 0 && yh < ho;
+              for (let mw = 0; mw < tw.count; mw++) {
+                const yw = q2 + tw.dyOffset + mw;
+                t[ao++] = okH && yw >= 0 && yw < wo ? dya + ((bb * ho + yh) * wo + yw) * co * 4 : zero;
+              }
+            }
+            if (!sub) ao++;
+          }
+        }
+      }
+      heap.gemm.indirect(rows, ci, taps, co, heap.address(atab), Math.max(1, taps) * 4, sub ? heap.address(sub) : 0, ci * 4, heap.address(ctab), false);
+    }
+  }
+  return calls.keep(dx);
+}
+
 /** dx [B, H, W, Ci] (or NCHW) from dy [B, Ho, Wo, Co] and W [kh, kw, Ci, Co]; the result is owned by the caller. */
 export function conv2dBackpropInputInfo(calls: KernelCalls, dy: Info, filter: Info, p: InputGradParams): Info {
+  const heap = WasmHeap.of(calls.backend);
+  if (heap && p.dataFormat !== 'NCHW' && dy.dtype === 'float32' && filter.dtype === 'float32') {
+    try {
+      const info = tf.backend_util.computeConv2DInfo(
+        p.inputShape, filter.shape as [number, number, number, number], p.strides, 1, p.pad, p.dimRoundingMode, false, 'channelsLast',
+      );
+      if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) {
+        throw new Error(`Conv2DBackpropInput: dy is ${dy.shape[1]}x${dy.shape[2]} but the convolution gives ${info.outHeight}x${info.outWidth}`);
+      }
+      return inputGradGemm(calls, heap, dy, filter, p.inputShape, info);
+    } finally {
+      calls.dispose();
+    }
+  }
   try {
     const nchw = p.dataFormat === 'NCHW';
     const inShape = (nchw ? [p.inputShape[0], p.inputShape[2], p.inputShape[3], p.inputShape[1]] : p.inputShape) as [number, number, number, number];

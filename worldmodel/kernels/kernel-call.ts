@@ -103,6 +103,22 @@ export class KernelCalls {
     return info;
   }
 
+  /**
+   * A new tensor with uninitialised values (an intermediate until kept): wasm heap memory to be
+   * written by a kernel, or zeros on other backends.
+   */
+  alloc(shape: number[], dtype: 'float32' | 'int32' = 'float32'): Info {
+    const wasm = this.backend as unknown as { makeOutput?: (s: number[], d: string) => Info };
+    let info: Info;
+    if (wasm.makeOutput) info = wasm.makeOutput(shape, dtype);
+    else {
+      const n = shape.reduce((a, b) => a * b, 1);
+      info = { dataId: this.backend.write(dtype === 'int32' ? new Int32Array(n) : new Float32Array(n), shape, dtype), shape, dtype };
+    }
+    this.temps.push(info);
+    return info;
+  }
+
   /** A new float32 tensor holding `values` (an intermediate until kept). */
   fromValues(shape: number[], values: Float32Array): Info {
     const info: Info = { dataId: this.backend.write(values, shape, 'float32'), shape, dtype: 'float32' };

@@ -14,8 +14,10 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { conv2dConfig } from './conv2d.js';
+import { fusedMatMulConfig } from './fused-mat-mul.js';
 
-export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'BatchMatMul'] as const;
+export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'BatchMatMul', 'Conv2D', '_FusedMatMul'] as const;
 export type TrainingKernel = (typeof TRAINING_KERNELS)[number];
 
 /** Builds our config; `stock` is the kernel it replaces (undefined where the backend has none). */
@@ -25,6 +27,8 @@ const FACTORIES: Record<TrainingKernel, (backendName: string, stock: tf.KernelCo
   UnsortedSegmentSum: (b) => unsortedSegmentSumConfig(b),
   // Wraps the stock kernel: nothing to do where there is none.
   BatchMatMul: (b, stock) => (stock ? batchMatMulConfig(b, stock) : null),
+  Conv2D: (b, stock) => (stock ? conv2dConfig(b, stock) : null),
+  _FusedMatMul: (b, stock) => (stock ? fusedMatMulConfig(b, stock) : null),
 };
 
 /** Which of our kernels each backend gets (the rest keep their stock kernel). */

@@ -1,0 +1,187 @@
+/**
+ * This project's generated wasm matrix products (worldmodel/kernels/gemm-wasm.ts) against float64
+ * references on awkward sizes (tails of rows and columns, reductions that cross the blocking),
+ * and the kernels built on them (Conv2D, _FusedMatMul) against tfjs's stock cpu kernels.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../worldmodel/backend.js';
+import { WasmHeap } from '../../worldmodel/kernels/wasm-heap.js';
+import { KC, MC } from '../../worldmodel/kernels/gemm-wasm.js';
+import { convOutShape, normal, relError, runKernel } from './kernels-helpers.js';
+
+const TOL = 1e-4;
+
+before(async () => {
+  tf.env().set('PROD', true);
+  await initBackend({ requested: 'wasm' });
+});
+
+function heap(): WasmHeap {
+  const h = WasmHeap.of(tf.backend());
+  assert.ok(h, 'the products run on this wasm backend');
+  return h;
+}
+
+/** A tensor's byte address on the wasm heap. */
+const addr = (t: tf.Tensor) => heap().address({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+
+/** C = A B (+ C0) in float64; A given as [M, K] (or [K, M] when `transposed`). */
+function reference(a: Float32Array, b: Float32Array, m: number, n: number, k: number, transposed: boolean, c0?: Float32Array): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = c0 ? c0[i * n + j]! : 0;
+      for (let p = 0; p < k; p++) s += (transposed ? a[p * m + i]! : a[i * k + p]!) * b[p * n + j]!;
+      c[i * n + j] = s;
+    }
+  }
+  return c;
+}
+
+function maxRelError(got: Float32Array, want: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num = Math.max(num, Math.abs(got[i]! - want[i]!));
+    den = Math.max(den, Math.abs(want[i]!));
+  }
+  return num / Math.max(den, 1e-30);
+}
+
+test('generated products (A B and A^T B, overwrite and accumulate) equal float64 references', async () => {
+  await tf.setBackend('wasm');
+  const sizes: Array<[number, number, number]> = [
+    [1, 1, 1],
+    [3, 5, 2],
+    [7, 13, 9], // every row and column tail (4-row tiles, 8/4/1-wide columns)
+    [MC + 5, 21, KC + 37], // crosses both blocking sizes
+    [6, 8, 0], // empty sum
+  ];
+  for (const [m, n, k] of sizes) {
+    for (const layout of ['nn', 'tn'] as const) {
+      for (const accumulate of [false, true]) {
+        const a = normal(layout === 'nn' ? [m, k] : [k, m], m + n + k);
+        const b = normal([k, n], 2 * m + n);
+        const c0 = normal([m, n], 3 * m + n);
+        const ta = tf.tensor(a.values, a.shape);
+        const tb = tf.tensor(b.values, b.shape);
+        const tc = tf.tensor(c0.values, c0.shape);
+        heap().gemm.product(layout, m, n, k, addr(ta), 4 * (layout === 'nn' ? k : m), addr(tb), 4 * n, addr(tc), 4 * n, accumulate);
+        const got = tc.dataSync() as Float32Array;
+        const want = reference(a.values as Float32Array, b.values as Float32Array, m, n, k, layout === 'tn', accumulate ? (c0.values as Float32Array) : undefined);
+        const e = maxRelError(got, want);
+        assert.ok(e <= 1e-5, `${layout} ${m}x${n}x${k} accumulate=${accumulate}: error ${e}`);
+        tf.dispose([ta, tb, tc]);
+      }
+    }
+  }
+});
+
+test('products through address tables (gathered rows, scattered results) equal float64 references', async () => {
+  await tf.setBackend('wasm');
+  const h = heap();
+  // A: 9 rows of 3 segments of 5 floats picked from a pool in a scrambled order; C rows scattered.
+  const [m, n, nseg, seglen] = [9, 11, 3, 5];
+  const pool = normal([40, seglen], 5);
+  const b = normal([nseg * seglen, n], 6);
+  const tp = tf.tensor(pool.values, pool.shape);
+  const tb = tf.tensor(b.values, b.shape);
+  const tc = tf.zeros([2 * m, n]);
+  const pick = Array.from({ length: m * nseg }, (_, i) => (i * 17 + 3) % 40);
+  const rowOf = Array.from({ length: m }, (_, i) => (i * 5 + 1) % (2 * m));
+  const tab = tf.tensor(pick.map((p) => addr(tp) + p * seglen * 4), [m, nseg], 'int32');
+  const ctab = tf.tensor(rowOf.map((r) => addr(tc) + r * n * 4), [m], 'int32');
+  h.gemm.indirect(m, n, nseg, seglen, addr(tab), nseg * 4, addr(tb), n * 4, addr(ctab), false);
+  const c = tc.dataSync() as Float32Array;
+  const gathered = new Float32Array(m * nseg * seglen);
+  pick.forEach((p, i) => gathered.set((pool.values as Float32Array).subarray(p * seglen, (p + 1) * seglen), i * seglen));
+  const want = reference(gathered, b.values as Float32Array, m, n, nseg * seglen, false);
+  const got = new Float32Array(m * n);
+  rowOf.forEach((r, i) => got.set(c.subarray(r * n, (r + 1) * n), i * n));
+  assert.ok(maxRelError(got, want) <= 1e-5, `indirect: error ${maxRelError(got, want)}`);
+  // Rows of C no table entry points at stay untouched (zero).
+  const untouched = Array.from({ length: 2 * m }, (_, r) => r).filter((r) => !rowOf.includes(r));
+  for (const r of untouched) assert.ok(c.subarray(r * n, (r + 1) * n).every((v) => v === 0));
+  // Transposed: C (seglen x n) = sum over table entries k of pool[pick[k]]^T b[k] (K = m entries).
+  const bt = normal([m, n], 7);
+  const tbt = tf.tensor(bt.values, bt.shape);
+  const out = tf.zeros([seglen, n]);
+  const tab1 = tf.tensor(pick.slice(0, m).map((p) => addr(tp) + p * seglen * 4), [m], 'int32');
+  h.gemm.indirectT(seglen, n, m, addr(tab1), 4, 0, addr(tbt), n * 4, addr(out), n * 4, false);
+  const at = new Float32Array(m * seglen);
+  pick.slice(0, m).forEach((p, i) => at.set((pool.values as Float32Array).subarray(p * seglen, (p + 1) * seglen), i * seglen));
+  const wantT = reference(at, bt.values as Float32Array, seglen, n, m, true);
+  const gotT = out.dataSync() as Float32Array;
+  assert.ok(maxRelError(gotT, wantT) <= 1e-5, `indirectT: error ${maxRelError(gotT, wantT)}`);
+  tf.dispose([tp, tb, tc, tab, ctab, tbt, out, tab1]);
+});
+
+test('Conv2D on wasm (table-driven products) equals stock cpu', async () => {
+  const cases: Array<{ x: number[]; f: number[]; s: number | [number, number]; pad: 'same' | 'valid' | number | number[][]; d?: [number, number] }> = [
+    { x: [2, 117, 24, 6], f: [4, 4, 6, 8], s: 2, pad: 1 },
+    { x: [3, 29, 6, 12], f: [4, 4, 12, 20], s: 2, pad: 1 },
+    { x: [2, 14, 3, 9], f: [4, 1, 9, 6], s: [2, 1], pad: 'valid' },
+    { x: [2, 9, 7, 3], f: [3, 3, 3, 5], s: 1, pad: 'same' },
+    { x: [2, 12, 10, 3], f: [3, 3, 3, 2], s: 2, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+    { x: [1, 11, 9, 2], f: [3, 2, 2, 3], s: 1, pad: 'same', d: [2, 3] },
+    { x: [1, 29, 6, 128], f: [4, 4, 128, 256], s: 2, pad: 1 },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const x = normal(c.x, 200 + i);
+    const f = normal(c.f, 300 + i);
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: c.d ?? 1, dimRoundingMode: undefined };
+    const ref = await runKernel('cpu', 'Conv2D', { x, filter: f }, attrs, true);
+    const ours = await runKernel('wasm', 'Conv2D', { x, filter: f }, attrs);
+    assert.deepEqual(ours.shape, convOutShape(c.x, c.f, c.s, c.pad as 'same', c.d ?? 1));
+    assert.ok(relError(ours.values, ref.values) <= TOL, `case ${i}: error ${relError(ours.values, ref.values)}`);
+  }
+});
+
+test('_FusedMatMul on wasm equals stock cpu (bias, activations, transposes, batches)', async () => {
+  const cases: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean; bias?: number[]; act?: string }> = [
+    { a: [8, 256], b: [256, 300], ta: false, tb: false, bias: [300] },
+    { a: [5, 33], b: [33, 7], ta: false, tb: false, bias: [1, 7], act: 'relu' },
+    { a: [33, 5], b: [7, 33], ta: true, tb: true, bias: [7], act: 'leakyrelu' },
+    { a: [6, 40], b: [19, 40], ta: false, tb: true, act: 'sigmoid' },
+    { a: [3, 4, 10], b: [3, 10, 6], ta: false, tb: false, bias: [6], act: 'elu' },
+    { a: [4, 9], b: [9, 5], ta: false, tb: false, bias: [4, 5] }, // a bias of several rows, added after the product
+  ];
+  for (const [i, c] of cases.entries()) {
+    const inputs: Record<string, ReturnType<typeof normal>> = { a: normal(c.a, 400 + i), b: normal(c.b, 500 + i) };
+    if (c.bias) inputs.bias = normal(c.bias, 600 + i);
+    const attrs = { transposeA: c.ta, transposeB: c.tb, activation: c.act ?? 'linear', leakyreluAlpha: 0.2 };
+    const ref = await runKernel('cpu', '_FusedMatMul', inputs, attrs, true);
+    const ours = await runKernel('wasm', '_FusedMatMul', inputs, attrs);
+    assert.deepEqual(ours.shape, ref.shape, `case ${i}`);
+    assert.ok(relError(ours.values, ref.values) <= TOL, `case ${i}: error ${relError(ours.values, ref.values)}`);
+  }
+});
+
+test('dense and convolution layers train through the new kernels: gradients equal cpu', async () => {
+  const xa = normal([3, 10, 8, 4], 700);
+  const wa = normal([3, 3, 4, 6], 701);
+  const da = normal([5 * 4 * 6, 7], 702);
+  const ba = normal([7], 703);
+  const grads: Record<string, Float32Array[]> = {};
+  for (const be of ['cpu', 'wasm']) {
+    await tf.setBackend(be);
+    const x = tf.tensor4d(xa.values, xa.shape as [number, number, number, number]);
+    const w = tf.tensor4d(wa.values, wa.shape as [number, number, number, number]);
+    const d = tf.tensor2d(da.values, da.shape as [number, number]);
+    const bias = tf.tensor1d(ba.values as Float32Array);
+    const f = (xx: tf.Tensor, ww: tf.Tensor, dd: tf.Tensor, bb: tf.Tensor) => {
+      const h = tf.leakyRelu(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'), 0.2);
+      const y = tf.fused.matMul({ a: tf.reshape(h, [3, -1]) as tf.Tensor2D, b: dd as tf.Tensor2D, bias: bb });
+      return tf.sum(tf.square(y));
+    };
+    const g = tf.grads(f)([x, w, d, bias]);
+    grads[be] = g.map((t) => t.dataSync() as Float32Array);
+    tf.dispose([x, w, d, bias, ...g]);
+  }
+  ['x', 'filter', 'dense', 'bias'].forEach((name, i) => {
+    const e = relError(grads.wasm![i]!, grads.cpu![i]!);
+    assert.ok(e <= TOL, `${name} gradient: error ${e}`);
+  });
+});

@@ -1,0 +1,322 @@
+/**
+ * Single-precision matrix products on the tfjs wasm backend's heap, by a WebAssembly SIMD module
+ * generated at run time (wasm-asm.ts) that imports the backend's memory:
+ *
+ *   C[m, n] (+)= sum_k A(m, k) * B[k, n]
+ *
+ * B is read in place, row-major with any row stride (no packing); A is read in place in either
+ * orientation: 'nn' takes A(m, k) at A + m * lda + 4k (rows of A contiguous), 'tn' at
+ * A + 4m + k * lda (A stored transposed, [K, M]). This is why these products exist beside
+ * XNNPACK's: XNNPACK packs its right-hand operand into a private layout the first time it sees a
+ * tensor (4-14 ns per value on this machine), and training gives every weight a new tensor after
+ * each update, so every convolution and dense layer paid that packing once per step. Here the
+ * weights are used as they lie.
+ *
+ * The micro-kernel keeps a 4 x 8 tile of C in eight 4-lane registers and for each k loads two
+ * vectors of B's row and broadcasts one value of A per row. Blocking: K in chunks of KC (the
+ * K x 8 slice of B stays in L1), M in chunks of MC (the MC x KC block of A stays in L2), N in
+ * tiles of 8, then a 4-wide tile and single columns for the rest; rows past the last multiple of
+ * 4 use narrower tiles. Addresses and strides are in bytes.
+ */
+import { Fn, Op, Simd, T, buildModule } from './wasm-asm.js';
+
+/** Rows per micro-tile (the tile is MR x 8; 4 x 8 uses 11 of the 16 vector registers of x86-64). */
+export const MR = 4;
+/** Reduction chunk: KC x 8 floats of B (16 KiB) stay in L1 while a block of A streams past. */
+export const KC = 512;
+/** Row chunk: MC x KC floats of A (at most 512 KiB) stay in L2 while the N tiles sweep over them. */
+export const MC = 256;
+
+export type GemmLayout = 'nn' | 'tn';
+type Variant = GemmLayout | 'nnInd' | 'tnInd';
+
+/** Exported functions of the generated module (argument lists in productFn). */
+type Kernel = (...args: number[]) => void;
+
+type Exports = Record<Variant, Kernel>;
+
+/**
+ * Generates one exported product function. Arguments (i32, addresses and strides in bytes):
+ *   nn, tn: (M, N, K, A, lda, B, ldb, C, ldc, acc)
+ *   nnInd:  (M, N, nseg, seglen, atab, tabStride, B, ldb, ctab, acc): row m of A is nseg
+ *           segments of seglen contiguous floats, segment s starting at the address stored at
+ *           atab + m * tabStride + 4s (an indirection table, as for a convolution's input
+ *           patches); row m of C starts at the address stored at ctab + 4m; B has
+ *           nseg * seglen rows.
+ *   tnInd:  (M, N, K, atab, tabStride, aoff, B, ldb, C, ldc, acc): A(m, k) at
+ *           [atab + k * tabStride] + aoff + 4m (column k of A^T, i.e. row k of the stored A,
+ *           found through the table).
+ * acc = 1 adds to C, 0 overwrites it.
+ */
+function productFn(v: Variant): Fn {
+  const names =
+    v === 'nnInd'
+      ? (['M', 'N', 'NSEG', 'SEGLEN', 'ATAB', 'TABS', 'B', 'LDB', 'CTAB', 'ACC'] as const)
+      : v === 'tnInd'
+        ? (['M', 'N', 'K', 'ATAB', 'TABS', 'AOFF', 'B', 'LDB', 'C', 'LDC', 'ACC'] as const)
+        : (['M', 'N', 'K', 'A', 'LDA', 'B', 'LDB', 'C', 'LDC', 'ACC'] as const);
+  const f = new Fn(v, names.map(() => T.i32));
+  const P = Object.fromEntries(names.map((n, i) => [n, i])) as Record<string, number>;
+  const p = (n: string): number => {
+    const i = P[n];
+    if (i === undefined) throw new Error(`gemm ${v}: no parameter ${n}`);
+    return i;
+  };
+  const m0 = f.local(T.i32);
+  const n0 = f.local(T.i32);
+  const k = f.local(T.i32);
+  const s = f.local(T.i32);
+  const mEnd = f.local(T.i32);
+  const nEnd = f.local(T.i32);
+  const pa = f.local(T.i32); // A (or its table) at the first row of the tile
+  const pb = f.local(T.i32); // B at column n0
+  const pc = f.local(T.i32); // C at (m0, n0), or the C table at row m0 (nnInd)
+  const noff = f.local(T.i32); // 4 * n0 (nnInd: added to the table's row addresses)
+  const cp = f.local(T.i32); // C row pointer while loading / storing a tile
+  const bp = f.local(T.i32);
+  const tp = f.local(T.i32); // table pointer (tnInd)
+  const ar = Array.from({ length: MR }, () => f.local(T.i32)); // A row pointers
+  const tr = Array.from({ length: MR }, () => f.local(T.i32)); // table row pointers (nnInd)
+  const accV = Array.from({ length: MR * 2 }, () => f.local(T.v128));
+  const accS = Array.from({ length: MR }, () => f.local(T.f32));
+  const bv = [f.local(T.v128), f.local(T.v128)];
+  const bs = f.local(T.f32);
+  const av = f.local(T.v128);
+  const strided = v !== 'nnInd';
+
+  /** Points cp at C's row r of the tile (rows visited in order). */
+  const cRow = (r: number) => {
+    if (!strided) f.get(pc).i32Load(4 * r).get(noff).op(Op.i32Add).set(cp);
+    else if (r === 0) f.get(pc).set(cp);
+    else f.addTo(cp, { local: p('LDC') });
+  };
+
+  /** One k step of a tile: B's row at bp, A's values of the tile rows, bp advanced. */
+  const step = (mr: number, nv: number) => {
+    if (v === 'tnInd') f.get(tp).i32Load().get(pa).op(Op.i32Add).set(ar[0]!);
+    if (nv === 0) f.get(bp).f32Load().set(bs);
+    for (let j = 0; j < nv; j++) f.get(bp).vLoad(16 * j).set(bv[j]!);
+    for (let r = 0; r < mr; r++) {
+      const [ptr, off] = v === 'tn' || v === 'tnInd' ? [ar[0]!, 4 * r] : [ar[r]!, 0];
+      if (nv === 0) {
+        f.get(accS[r]!).get(ptr).f32Load(off).get(bs).op(Op.f32Mul).op(Op.f32Add).set(accS[r]!);
+        continue;
+      }
+      f.get(ptr).vLoadSplat(off).set(av);
+      for (let j = 0; j < nv; j++) {
+        const acc = accV[r * 2 + j]!;
+        f.get(acc).get(av).get(bv[j]!).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc);
+      }
+    }
+    if (v === 'nn' || v === 'nnInd') for (let r = 0; r < mr; r++) f.addTo(ar[r]!, 4);
+    else if (v === 'tn') f.addTo(ar[0]!, { local: p('LDA') });
+    else f.addTo(tp, { local: p('TABS') });
+    f.addTo(bp, { local: p('LDB') });
+  };
+
+  /** The tile at (m0, n0) with `mr` rows and `nv` vectors per row (0: one scalar column). */
+  const tile = (mr: number, nv: number) => {
+    if (v === 'nn') {
+      for (let r = 0; r < mr; r++) {
+        f.get(pa);
+        if (r > 0) f.get(p('LDA')).i32c(r).op(Op.i32Mul).op(Op.i32Add);
+        f.set(ar[r]!);
+      }
+    } else if (v === 'tn') {
+      f.get(pa).set(ar[0]!);
+    } else if (v === 'nnInd') {
+      for (let r = 0; r < mr; r++) {
+        f.get(pa);
+        if (r > 0) f.get(p('TABS')).i32c(r).op(Op.i32Mul).op(Op.i32Add);
+        f.set(tr[r]!);
+      }
+    } else {
+      f.get(p('ATAB')).set(tp);
+    }
+    f.get(pb).set(bp);
+    f.get(p('ACC')).ifElse(
+      () => {
+        for (let r = 0; r < mr; r++) {
+          cRow(r);
+          if (nv === 0) f.get(cp).f32Load().set(accS[r]!);
+          for (let j = 0; j < nv; j++) f.get(cp).vLoad(16 * j).set(accV[r * 2 + j]!);
+        }
+      },
+      () => {
+        for (let r = 0; r < mr; r++) {
+          if (nv === 0) f.f32c(0).set(accS[r]!);
+          for (let j = 0; j < nv; j++) f.v128zero().set(accV[r * 2 + j]!);
+        }
+      },
+    );
+    if (v === 'nnInd') {
+      f.forLoop(s, p('NSEG'), 1, () => {
+        for (let r = 0; r < mr; r++) {
+          f.get(tr[r]!).i32Load().set(ar[r]!);
+          f.addTo(tr[r]!, 4);
+        }
+        f.forLoop(k, p('SEGLEN'), 1, () => step(mr, nv));
+      });
+    } else {
+      f.forLoop(k, p('K'), 1, () => step(mr, nv));
+    }
+    for (let r = 0; r < mr; r++) {
+      cRow(r);
+      if (nv === 0) f.get(cp).get(accS[r]!).f32Store();
+      for (let j = 0; j < nv; j++) f.get(cp).get(accV[r * 2 + j]!).vStore(16 * j);
+    }
+  };
+
+  /** Moves pa and pc down by `mr` rows. */
+  const advanceRows = (mr: number) => {
+    if (v === 'nn') f.get(pa).get(p('LDA')).i32c(mr).op(Op.i32Mul).op(Op.i32Add).set(pa);
+    else if (v === 'nnInd') f.get(pa).get(p('TABS')).i32c(mr).op(Op.i32Mul).op(Op.i32Add).set(pa);
+    else f.addTo(pa, 4 * mr);
+    if (strided) f.get(pc).get(p('LDC')).i32c(mr).op(Op.i32Mul).op(Op.i32Add).set(pc);
+    else f.addTo(pc, 4 * mr);
+  };
+
+  /** Every row tile for the current column tile: full MR tiles, then the remaining rows. */
+  const rows = (nv: number) => {
+    f.get(p('M')).i32c(MR - 1).op(Op.i32Sub).set(mEnd); // full tiles while m0 < M - (MR - 1)
+    f.get(p(v === 'nn' || v === 'tn' ? 'A' : v === 'nnInd' ? 'ATAB' : 'AOFF')).set(pa);
+    if (strided) f.get(p('C')).get(n0).i32c(4).op(Op.i32Mul).op(Op.i32Add).set(pc);
+    else f.get(p('CTAB')).set(pc);
+    f.get(n0).i32c(4).op(Op.i32Mul).set(noff);
+    f.i32c(0).set(m0);
+    f.block(() => {
+      f.loop(() => {
+        f.get(m0).get(mEnd).op(Op.i32GeS).brIf(1);
+        tile(MR, nv);
+        f.addTo(m0, MR);
+        advanceRows(MR);
+        f.br(0);
+      });
+    });
+    for (let mr = MR - 1; mr >= 1; mr--) {
+      f.get(p('M')).get(m0).op(Op.i32Sub).i32c(mr).op(Op.i32Eq).ifElse(() => tile(mr, nv));
+    }
+  };
+
+  // Column tiles of 8, then one of 4, then single columns.
+  f.i32c(0).set(n0);
+  const columns = (width: number, nv: number) => {
+    f.get(p('N')).i32c(width - 1).op(Op.i32Sub).set(nEnd);
+    f.block(() => {
+      f.loop(() => {
+        f.get(n0).get(nEnd).op(Op.i32GeS).brIf(1);
+        f.get(p('B')).get(n0).i32c(4).op(Op.i32Mul).op(Op.i32Add).set(pb);
+        rows(nv);
+        f.addTo(n0, width);
+        f.br(0);
+      });
+    });
+  };
+  columns(8, 2);
+  columns(4, 1);
+  columns(1, 0);
+  return f;
+}
+
+/** The module's bytes (generated once per process). */
+let bytes: Uint8Array | null = null;
+let compiled: WebAssembly.Module | null = null;
+
+function moduleBytes(): Uint8Array {
+  bytes ??= buildModule([productFn('nn'), productFn('tn'), productFn('nnInd'), productFn('tnInd')]);
+  return bytes;
+}
+
+/** Instances per memory (one per wasm backend instance). */
+const instances = new WeakMap<WebAssembly.Memory, Exports>();
+
+/**
+ * Products bound to `memory` (the tfjs wasm heap); null where the memory is shared (the threaded
+ * build) or the module cannot be compiled here.
+ */
+export function gemmFor(memory: WebAssembly.Memory): Gemm | null {
+  let ex = instances.get(memory);
+  if (!ex) {
+    if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
+    try {
+      compiled ??= new WebAssembly.Module(moduleBytes() as BufferSource);
+      ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Exports;
+    } catch {
+      return null;
+    }
+    instances.set(memory, ex);
+  }
+  return new Gemm(ex);
+}
+
+/** Blocked products over byte addresses of one memory. */
+export class Gemm {
+  constructor(private readonly ex: Exports) {}
+
+  /**
+   * C (M x N, row stride ldc) = (or += with `accumulate`) A(M x K) B (K x N, row stride ldb);
+   * A's layout as in the file comment. All addresses and strides in bytes.
+   */
+  product(layout: GemmLayout, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
+    if (m <= 0 || n <= 0) return;
+    const fn = this.ex[layout];
+    if (k <= 0) {
+      if (!accumulate) fn(m, n, 0, a, lda, b, ldb, c, ldc, 0); // an empty sum: zeros
+      return;
+    }
+    for (let k0 = 0; k0 < k; k0 += KC) {
+      const kc = Math.min(KC, k - k0);
+      const aK = layout === 'nn' ? a + 4 * k0 : a + k0 * lda;
+      const bK = b + k0 * ldb;
+      const acc = accumulate || k0 > 0 ? 1 : 0;
+      for (let m0 = 0; m0 < m; m0 += MC) {
+        const mc = Math.min(MC, m - m0);
+        const aM = layout === 'nn' ? aK + m0 * lda : aK + 4 * m0;
+        fn(mc, n, kc, aM, lda, bK, ldb, c + m0 * ldc, ldc, acc);
+      }
+    }
+  }
+
+  /**
+   * C = (or += ) A B with A's rows gathered through a table (variant nnInd): row m of A is `nseg`
+   * segments of `seglen` floats at the addresses stored at atab + m * tabStride + 4s; row m of C
+   * at the address stored at ctab + 4m; B has nseg * seglen rows of stride ldb. With nseg = 0
+   * and no accumulation, C's rows are zeroed.
+   */
+  indirect(m: number, n: number, nseg: number, seglen: number, atab: number, tabStride: number, b: number, ldb: number, ctab: number, accumulate: boolean): void {
+    if (m <= 0 || n <= 0) return;
+    const fn = this.ex.nnInd;
+    if (nseg <= 0 || seglen <= 0) {
+      if (!accumulate) fn(m, n, 0, 0, atab, tabStride, b, ldb, ctab, 0);
+      return;
+    }
+    const group = Math.max(1, Math.floor(KC / seglen));
+    for (let s0 = 0; s0 < nseg; s0 += group) {
+      const ns = Math.min(group, nseg - s0);
+      const acc = accumulate || s0 > 0 ? 1 : 0;
+      for (let m0 = 0; m0 < m; m0 += MC) {
+        fn(Math.min(MC, m - m0), n, ns, seglen, atab + m0 * tabStride + 4 * s0, tabStride, b + s0 * seglen * ldb, ldb, ctab + 4 * m0, acc);
+      }
+    }
+  }
+
+  /**
+   * C (M x N) = (or +=) A^T B where column k of A^T (M floats) starts at the address stored at
+   * atab + k * tabStride, plus aoff (variant tnInd); B has K rows of stride ldb.
+   */
+  indirectT(m: number, n: number, k: number, atab: number, tabStride: number, aoff: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
+    if (m <= 0 || n <= 0) return;
+    const fn = this.ex.tnInd;
+    if (k <= 0) {
+      if (!accumulate) fn(m, n, 0, atab, tabStride, aoff, b, ldb, c, ldc, 0);
+      return;
+    }
+    for (let k0 = 0; k0 < k; k0 += KC) {
+      const kc = Math.min(KC, k - k0);
+      const acc = accumulate || k0 > 0 ? 1 : 0;
+      for (let m0 = 0; m0 < m; m0 += MC) {
+        fn(Math.min(MC, m - m0), n, kc, atab + k0 * tabStride, tabStride, aoff + 4 * m0, b + k0 * ldb, ldb, c + m0 * ldc, ldc, acc);
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The tfjs wasm backend's heap as this project's kernels see it: byte addresses of tensors, views
+ * of the whole heap, a permanent block of zeros (what a convolution reads where its window lies
+ * outside the input), and the generated matrix products (gemm-wasm.ts) bound to that memory.
+ * null for any other backend, or where the products cannot run (a shared-memory build).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { gemmFor, type Gemm } from './gemm-wasm.js';
+
+interface WasmBackendLike {
+  wasm: {
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+    HEAPF32: Float32Array;
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number | null } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+export class WasmHeap {
+  private zeros: tf.TensorInfo | null = null;
+  private zeroCount = 0;
+
+  private constructor(
+    private readonly be: WasmBackendLike,
+    readonly memory: WebAssembly.Memory,
+    readonly gemm: Gemm,
+  ) {}
+
+  /** The heap of `backend` if it is a tfjs wasm backend whose memory the products can use. */
+  static of(backend: tf.KernelBackend): WasmHeap | null {
+    const cached = heaps.get(backend);
+    if (cached !== undefined) return cached;
+    const be = backend as unknown as Partial<WasmBackendLike>;
+    const memory = be.wasm?.asm?.memory ?? be.wasm?.wasmMemory;
+    let heap: WasmHeap | null = null;
+    if (memory instanceof WebAssembly.Memory && be.dataIdMap && be.makeOutput) {
+      const gemm = gemmFor(memory);
+      if (gemm) heap = new WasmHeap(be as WasmBackendLike, memory, gemm);
+    }
+    heaps.set(backend, heap);
+    return heap;
+  }
+
+  /** Byte address of `info`'s first value. */
+  address(info: tf.TensorInfo): number {
+    const d = this.be.dataIdMap.get(info.dataId);
+    if (!d || d.memoryOffset == null) throw new Error('wasm heap: tensor has no memory on this backend');
+    return d.memoryOffset;
+  }
+
+  /** A float32 view of the whole heap (valid until the next allocation). */
+  f32(): Float32Array {
+    return new Float32Array(this.memory.buffer);
+  }
+
+  /** An int32 view of the whole heap (valid until the next allocation). */
+  i32(): Int32Array {
+    return new Int32Array(this.memory.buffer);
+  }
+
+  /**
+   * Address of at least `count` zero floats that stay allocated (and zero) for the life of the
+   * backend. May allocate: take heap views after calling it.
+   */
+  zeroAddress(count: number): number {
+    if (!this.zeros || this.zeroCount < count) {
+      if (this.zeros) this.be.disposeData(this.zeros.dataId, true);
+      this.zeroCount = Math.max(count, 4096);
+      this.zeros = this.be.makeOutput([this.zeroCount], 'float32');
+      const a = this.address(this.zeros);
+      this.f32().fill(0, a / 4, a / 4 + this.zeroCount);
+    }
+    return this.address(this.zeros);
+  }
+}
+
+const heaps = new WeakMap<tf.KernelBackend, WasmHeap | null>();
