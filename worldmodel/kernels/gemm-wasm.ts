@@ -26,6 +26,12 @@ export const MR = 4;
 export const KC = 512;
 /** Row chunk: MC x KC floats of A (at most 512 KiB) stay in L2 while the N tiles sweep over them. */
 export const MC = 256;
+/**
+ * Reduction chunk of the gathered A^T B (a convolution's filter gradient, reducing over output
+ * pixels): short, so that the pixels, dy rows and table entries of one chunk stay in L1 while
+ * every tile of the (small) result passes over them.
+ */
+export const KT = 64;
 
 export type GemmLayout = 'nn' | 'tn';
 type Variant = GemmLayout | 'nnInd' | 'tnInd';
@@ -311,8 +317,8 @@ export class Gemm {
       if (!accumulate) fn(m, n, 0, atab, tabStride, aoff, b, ldb, c, ldc, 0);
       return;
     }
-    for (let k0 = 0; k0 < k; k0 += KC) {
-      const kc = Math.min(KC, k - k0);
+    for (let k0 = 0; k0 < k; k0 += KT) {
+      const kc = Math.min(KT, k - k0);
       const acc = accumulate || k0 > 0 ? 1 : 0;
       for (let m0 = 0; m0 < m; m0 += MC) {
         fn(Math.min(MC, m - m0), n, kc, atab + k0 * tabStride, tabStride, aoff + 4 * m0, b + k0 * ldb, ldb, c + m0 * ldc, ldc, acc);

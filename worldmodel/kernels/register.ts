@@ -72,7 +72,8 @@ export function registerTrainingKernels(backendName: string): TrainingKernel[] {
 }
 
 /**
- * Kernels left stock on request: PPUU_STOCK_KERNELS=BatchMatMul,Conv2DBackpropInput (or 'all'),
+ * Kernels left stock on request: PPUU_STOCK_KERNELS=BatchMatMul,Conv2DBackpropInput (or 'all'; 'gemm'
+ * keeps our kernels but off this project's matrix products, see wasm-heap.ts),
  * for A/B measurements and for ruling our kernels out when chasing a numerical problem.
  */
 function stockByRequest(): Set<string> {

@@ -3,6 +3,9 @@
  * of the whole heap, a permanent block of zeros (what a convolution reads where its window lies
  * outside the input), and the generated matrix products (gemm-wasm.ts) bound to that memory.
  * null for any other backend, or where the products cannot run (a shared-memory build).
+ *
+ * The products can be switched off (setGemmEnabled(false), or 'gemm' in PPUU_STOCK_KERNELS): the
+ * kernels then take their XNNPACK-based paths, which is how benchmarks measure the difference.
  */
 import * as tf from '@tensorflow/tfjs';
 import { gemmFor, type Gemm } from './gemm-wasm.js';
@@ -30,6 +33,7 @@ export class WasmHeap {
 
   /** The heap of `backend` if it is a tfjs wasm backend whose memory the products can use. */
   static of(backend: tf.KernelBackend): WasmHeap | null {
+    if (!gemmEnabled) return null;
     const cached = heaps.get(backend);
     if (cached !== undefined) return cached;
     const be = backend as unknown as Partial<WasmBackendLike>;
@@ -77,3 +81,14 @@ export class WasmHeap {
 }
 
 const heaps = new WeakMap<tf.KernelBackend, WasmHeap | null>();
+
+let gemmEnabled = !(typeof process !== 'undefined' && (process.env.PPUU_STOCK_KERNELS ?? '').split(',').map((s) => s.trim()).includes('gemm'));
+
+/** Turns this project's products on or off for every kernel built on them (A/B measurements). */
+export function setGemmEnabled(on: boolean): void {
+  gemmEnabled = on;
+}
+
+export function gemmEnabledNow(): boolean {
+  return gemmEnabled;
+}
