@@ -13,12 +13,18 @@
  * weights are used as they lie.
  *
  * The micro-kernel keeps a 4 x 8 tile of C in eight 4-lane registers and for each k loads two
- * vectors of B's row and broadcasts one value of A per row. Blocking: K in chunks of KC (the
+ * vectors of B's row and broadcasts one value of A per row. It multiply-adds with the relaxed-SIMD
+ * f32x4.relaxed_madd (a fused multiply-add on x86 with FMA: about 40 GFLOP/s per core here
+ * against 30 with separate multiplies and adds); Node 20 has relaxed SIMD behind a V8 flag, which
+ * is switched on before compiling, and without it the module uses f32x4.mul + f32x4.add. Blocking: K in chunks of KC (the
  * K x 8 slice of B stays in L1), M in chunks of MC (the MC x KC block of A stays in L2), N in
  * tiles of 8, then a 4-wide tile and single columns for the rest; rows past the last multiple of
  * 4 use narrower tiles. Addresses and strides are in bytes.
  */
 import { Fn, Op, Simd, T, buildModule } from './wasm-asm.js';
+
+/** node:v8 where this runs in Node (its flags turn relaxed SIMD on), else null. */
+const nodeV8 = typeof process !== 'undefined' && process.versions?.node ? await import('node:v8').catch(() => null) : null;
 
 /** Rows per micro-tile (the tile is MR x 8; 4 x 8 uses 11 of the 16 vector registers of x86-64). */
 export const MR = 4;
@@ -54,7 +60,7 @@ type Exports = Record<Variant, Kernel>;
  *           found through the table).
  * acc = 1 adds to C, 0 overwrites it.
  */
-function productFn(v: Variant): Fn {
+function productFn(v: Variant, fma: boolean): Fn {
   const names =
     v === 'nnInd'
       ? (['M', 'N', 'NSEG', 'SEGLEN', 'ATAB', 'TABS', 'B', 'LDB', 'CTAB', 'ACC'] as const)
@@ -111,7 +117,8 @@ function productFn(v: Variant): Fn {
       f.get(ptr).vLoadSplat(off).set(av);
       for (let j = 0; j < nv; j++) {
         const acc = accV[r * 2 + j]!;
-        f.get(acc).get(av).get(bv[j]!).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc);
+        if (fma) f.get(av).get(bv[j]!).get(acc).simd(Simd.f32x4RelaxedMadd).set(acc);
+        else f.get(acc).get(av).get(bv[j]!).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc);
       }
     }
     if (v === 'nn' || v === 'nnInd') for (let r = 0; r < mr; r++) f.addTo(ar[r]!, 4);
@@ -224,13 +231,47 @@ function productFn(v: Variant): Fn {
   return f;
 }
 
-/** The module's bytes (generated once per process). */
-let bytes: Uint8Array | null = null;
-let compiled: WebAssembly.Module | null = null;
+/** The module's bytes, with or without fused multiply-adds. */
+export function gemmModuleBytes(fma: boolean): Uint8Array {
+  const variants: Variant[] = ['nn', 'tn', 'nnInd', 'tnInd'];
+  return buildModule(variants.map((v) => productFn(v, fma)));
+}
 
-function moduleBytes(): Uint8Array {
-  bytes ??= buildModule([productFn('nn'), productFn('tn'), productFn('nnInd'), productFn('tnInd')]);
-  return bytes;
+let compiled: { module: WebAssembly.Module; fma: boolean } | null = null;
+
+/**
+ * The compiled module (once per thread): the fused multiply-add version where relaxed SIMD
+ * validates (after turning on V8's flag for it in Node), else the plain one.
+ */
+function compiledModule(): { module: WebAssembly.Module; fma: boolean } {
+  if (compiled) return compiled;
+  const fmaBytes = gemmModuleBytes(true);
+  let fma = WebAssembly.validate(fmaBytes as BufferSource);
+  if (!fma && nodeV8 && !noFma()) {
+    try {
+      nodeV8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      fma = WebAssembly.validate(fmaBytes as BufferSource);
+    } catch {
+      fma = false;
+    }
+  }
+  if (noFma()) fma = false;
+  compiled = { module: new WebAssembly.Module((fma ? fmaBytes : gemmModuleBytes(false)) as BufferSource), fma };
+  return compiled;
+}
+
+/** PPUU_NO_FMA=1 keeps separate multiplies and adds (for comparisons). */
+function noFma(): boolean {
+  return typeof process !== 'undefined' && !!process.env.PPUU_NO_FMA;
+}
+
+/** Whether the products multiply-add in one instruction (relaxed SIMD available); compiles the module. */
+export function gemmUsesFma(): boolean {
+  try {
+    return compiledModule().fma;
+  } catch {
+    return false;
+  }
 }
 
 /** Instances per memory (one per wasm backend instance). */
@@ -245,8 +286,7 @@ export function gemmFor(memory: WebAssembly.Memory): Gemm | null {
   if (!ex) {
     if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
     try {
-      compiled ??= new WebAssembly.Module(moduleBytes() as BufferSource);
-      ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Exports;
+      ex = new WebAssembly.Instance(compiledModule().module, { env: { memory } }).exports as unknown as Exports;
     } catch {
       return null;
     }

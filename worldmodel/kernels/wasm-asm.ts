@@ -57,6 +57,8 @@ export const Simd = {
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
   f32x4Max: 0xe9,
+  /** Relaxed SIMD: a * b + c, fused where the hardware can (stack: a, b, c). */
+  f32x4RelaxedMadd: 0x105,
 } as const;
 
 function uleb(n: number, out: number[]): void {
