@@ -3,13 +3,15 @@
  *   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,
  *   w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
  * Its state (m, v per weight, and the step count t) is a weight map too, so checkpoints save it
- * like the model and a resumed run continues exactly. On wasm and cpu the update is one loop over
- * the values (float64 arithmetic; moments updated in place, new weights copied into new tensors);
+ * like the model and a resumed run continues exactly. On wasm the update is one SIMD loop over the
+ * heap (float32, kernels/adam-wasm.ts); on cpu one JavaScript loop over the values (float64
+ * arithmetic); in both the moments are updated in place and the new weights go to new tensors;
  * elsewhere it is tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WeightMap } from './params.js';
 import { exclusiveView, liveView } from './tensor-memory.js';
+import { adamOnHeap } from '../kernels/adam-wasm.js';
 
 export interface AdamOptions {
   learningRate: number;
@@ -75,6 +77,20 @@ export class Adam {
     const v = this.v[name]!;
     const bc1 = 1 - this.beta1 ** this.t;
     const bc2 = 1 - this.beta2 ** this.t;
+    // Fastest: one SIMD loop on the wasm heap (m and v in place, the new weights in a new tensor).
+    if (exclusiveView(m) && exclusiveView(v) && (g instanceof Float32Array || liveView(g))) {
+      const info = (t: tf.Tensor): tf.TensorInfo => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+      const rootBc2 = Math.sqrt(bc2);
+      const out = adamOnHeap(tf.backend(), info(w), info(m), info(v), g instanceof Float32Array ? g : info(g), {
+        scale, beta1: this.beta1, beta2: this.beta2, step: this.lr / bc1, rootBc2, eps: this.eps,
+      });
+      if (out) {
+        const next = tf.engine().makeTensorFromTensorInfo(out);
+        w.assign(next);
+        next.dispose();
+        return;
+      }
+    }
     // Fast path: one loop over the values in place (wasm / cpu memory, not shared with other tensors).
     const W = exclusiveView(w);
     const M = W && exclusiveView(m);

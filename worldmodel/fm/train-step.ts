@@ -14,6 +14,7 @@ import type { FmNoise } from './noise.js';
 import type { Adam } from './adam.js';
 import { fmLoss } from './losses.js';
 import { liveView, sumSquares } from './tensor-memory.js';
+import { sumSquaresOnHeap } from '../kernels/adam-wasm.js';
 import type { WindowBatch } from './windows.js';
 
 export interface BatchTensors {
@@ -98,6 +99,11 @@ export function gradNorm(grads: Record<string, tf.Tensor>): number {
   let sq = 0;
   const rest: tf.Tensor[] = [];
   for (const g of Object.values(grads)) {
+    const onHeap = g.isDisposed ? null : sumSquaresOnHeap(tf.backend(), { dataId: g.dataId, shape: g.shape, dtype: g.dtype });
+    if (onHeap !== null) {
+      sq += onHeap;
+      continue;
+    }
     const view = liveView(g);
     if (view) sq += sumSquares(view);
     else rest.push(g);

@@ -16,7 +16,7 @@ interface WasmBackendLike {
     wasmMemory?: WebAssembly.Memory;
     HEAPF32: Float32Array;
   };
-  dataIdMap: { get(dataId: object): { memoryOffset: number | null } | undefined };
+  dataIdMap: { get(dataId: object): { memoryOffset: number | null } | undefined; has(dataId: object): boolean };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
 }
@@ -45,6 +45,13 @@ export class WasmHeap {
     }
     heaps.set(backend, heap);
     return heap;
+  }
+
+  /** Whether `info`'s data lives on this heap now (data of another backend is not moved here). */
+  owns(info: tf.TensorInfo): boolean {
+    if (!this.be.dataIdMap.has(info.dataId)) return false;
+    const d = this.be.dataIdMap.get(info.dataId);
+    return !!d && d.memoryOffset != null;
   }
 
   /** Byte address of `info`'s first value. */
