@@ -185,3 +185,27 @@ test('dense and convolution layers train through the new kernels: gradients equa
     assert.ok(e <= TOL, `${name} gradient: error ${e}`);
   });
 });
+
+test('Identity on wasm shares memory with its input (and a clone outlives the original)', async () => {
+  await tf.setBackend('wasm');
+  const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+  const before = tf.memory().numBytes;
+  const y = tf.engine().runKernel('Identity', { x }) as tf.Tensor;
+  assert.equal(heap().address({ dataId: y.dataId, shape: y.shape, dtype: y.dtype }), addr(x), 'same heap memory');
+  assert.ok(tf.memory().numBytes >= before);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4, 5, 6]);
+  y.dispose();
+  // With the heap kernels off, the stock kernel copies.
+  const { setHeapKernelsEnabled } = await import('../../worldmodel/kernels/wasm-heap.js');
+  setHeapKernelsEnabled(false);
+  try {
+    const a = tf.tensor1d([7, 8]);
+    const b = tf.engine().runKernel('Identity', { x: a }) as tf.Tensor;
+    const be = tf.backend() as unknown as { dataIdMap: { get(d: object): { memoryOffset: number } } };
+    assert.notEqual(be.dataIdMap.get(b.dataId).memoryOffset, be.dataIdMap.get(a.dataId).memoryOffset);
+    tf.dispose([a, b]);
+  } finally {
+    setHeapKernelsEnabled(true);
+  }
+});

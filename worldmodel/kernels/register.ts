@@ -16,8 +16,9 @@ import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dConfig } from './conv2d.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
+import { identityConfig } from './identity.js';
 
-export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'BatchMatMul', 'Conv2D', '_FusedMatMul'] as const;
+export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'BatchMatMul', 'Conv2D', '_FusedMatMul', 'Identity'] as const;
 export type TrainingKernel = (typeof TRAINING_KERNELS)[number];
 
 /** Builds our config; `stock` is the kernel it replaces (undefined where the backend has none). */
@@ -29,6 +30,7 @@ const FACTORIES: Record<TrainingKernel, (backendName: string, stock: tf.KernelCo
   BatchMatMul: (b, stock) => (stock ? batchMatMulConfig(b, stock) : null),
   Conv2D: (b, stock) => (stock ? conv2dConfig(b, stock) : null),
   _FusedMatMul: (b, stock) => (stock ? fusedMatMulConfig(b, stock) : null),
+  Identity: (b, stock) => (stock ? identityConfig(b, stock) : null),
 };
 
 /** Which of our kernels each backend gets (the rest keep their stock kernel). */
@@ -72,8 +74,8 @@ export function registerTrainingKernels(backendName: string): TrainingKernel[] {
 }
 
 /**
- * Kernels left stock on request: PPUU_STOCK_KERNELS=BatchMatMul,Conv2DBackpropInput (or 'all'; 'gemm'
- * keeps our kernels but off this project's matrix products, see wasm-heap.ts),
+ * Kernels left stock on request: PPUU_STOCK_KERNELS=BatchMatMul,Conv2DBackpropInput (or 'all'; 'heap'
+ * keeps our kernels but off this project's wasm-heap code, see wasm-heap.ts),
  * for A/B measurements and for ruling our kernels out when chasing a numerical problem.
  */
 function stockByRequest(): Set<string> {

@@ -4,8 +4,9 @@
  * outside the input), and the generated matrix products (gemm-wasm.ts) bound to that memory.
  * null for any other backend, or where the products cannot run (a shared-memory build).
  *
- * The products can be switched off (setGemmEnabled(false), or 'gemm' in PPUU_STOCK_KERNELS): the
- * kernels then take their XNNPACK-based paths, which is how benchmarks measure the difference.
+ * Everything this project runs on the heap can be switched off (setHeapKernelsEnabled(false), or
+ * 'heap' in PPUU_STOCK_KERNELS): the kernels then take their XNNPACK-based paths, Adam its
+ * JavaScript loop and Identity copies, which is how benchmarks measure the difference.
  */
 import * as tf from '@tensorflow/tfjs';
 import { gemmFor, type Gemm } from './gemm-wasm.js';
@@ -33,7 +34,7 @@ export class WasmHeap {
 
   /** The heap of `backend` if it is a tfjs wasm backend whose memory the products can use. */
   static of(backend: tf.KernelBackend): WasmHeap | null {
-    if (!gemmEnabled) return null;
+    if (!heapKernels) return null;
     const cached = heaps.get(backend);
     if (cached !== undefined) return cached;
     const be = backend as unknown as Partial<WasmBackendLike>;
@@ -89,13 +90,13 @@ export class WasmHeap {
 
 const heaps = new WeakMap<tf.KernelBackend, WasmHeap | null>();
 
-let gemmEnabled = !(typeof process !== 'undefined' && (process.env.PPUU_STOCK_KERNELS ?? '').split(',').map((s) => s.trim()).includes('gemm'));
+let heapKernels = !(typeof process !== 'undefined' && (process.env.PPUU_STOCK_KERNELS ?? '').split(',').map((s) => s.trim()).includes('heap'));
 
-/** Turns this project's products on or off for every kernel built on them (A/B measurements). */
-export function setGemmEnabled(on: boolean): void {
-  gemmEnabled = on;
+/** Turns this project's heap kernels on or off (A/B measurements; see the file comment). */
+export function setHeapKernelsEnabled(on: boolean): void {
+  heapKernels = on;
 }
 
-export function gemmEnabledNow(): boolean {
-  return gemmEnabled;
+export function heapKernelsEnabled(): boolean {
+  return heapKernels;
 }
