@@ -4,10 +4,15 @@
  * whether tf.memory().numTensors stays flat. The baseline, measured in the same run, is the
  * single-thread step; with --workers 2 the data-parallel step (two compute threads, gradients
  * averaged through shared memory) is measured after it on the same batches.
+ * On wasm the single-thread step is also measured with this project's heap kernels switched off
+ * (`previous`: XNNPACK products that pack every new weight tensor, Adam in JavaScript, copying
+ * Identity; kernels/wasm-heap.ts), interleaved step by step with the current one on the same
+ * batches so that load from other processes hits both alike; --no-previous skips it.
  * Reference: PyTorch 1.13 on this machine's 2 CPU cores, 0.76 s (batch 8) and 5.0 s (batch 64).
  *
  *   npm run bench -- fm-step [--batch 8] [--npred 1] [--preset paper] [--model vae]
- *                            [--steps 5] [--warmup 2] [--workers 1|2] [--backend NAME] [--json]
+ *                            [--steps 5] [--warmup 2] [--workers 1|2] [--no-previous]
+ *                            [--backend NAME] [--json]
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadavg, cpus } from 'node:os';
@@ -20,6 +25,8 @@ import { trainStep } from '../worldmodel/fm/train-step.js';
 import { Rng } from '../common/rng.js';
 import type { WindowBatch } from '../worldmodel/fm/windows.js';
 import { forwardFlops } from '../worldmodel/fm/flops.js';
+import { setHeapKernelsEnabled, heapKernelsEnabled } from '../worldmodel/kernels/wasm-heap.js';
+import { gemmUsesFma } from '../worldmodel/kernels/gemm-wasm.js';
 
 function flag(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,6 +41,7 @@ const warmup = Number(flag('warmup', '2'));
 const workers = Number(flag('workers', '1'));
 const json = process.argv.includes('--json');
 const backendFlag = process.argv.includes('--backend') ? flag('backend', '') : undefined;
+const withPrevious = !process.argv.includes('--no-previous');
 
 /** PyTorch 1.13, paper model, one predicted step, 2 CPU cores of the development machine. */
 const PYTORCH_S: Record<number, number> = preset === 'paper' && npred === 1 ? { 8: 0.76, 64: 5.0 } : {};
@@ -77,37 +85,58 @@ function cpuMs(since: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1000;
 }
 
-/** Single-thread steps: returns per-step wall and CPU ms and numTensors after each step. */
-function singleThread(): { ms: number[]; cpu: number[]; tensors: number[]; loss: number[] } {
-  const model = ForwardModel.create(cfg, kind, 1);
-  const adam = new Adam(model.weights, { learningRate: cfg.learningRate });
-  const ms: number[] = [];
-  const cpu: number[] = [];
-  const tensors: number[] = [];
-  const loss: number[] = [];
-  batches.forEach((b, i) => {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const s = trainStep(model, adam, b, FmNoise.forStep(1, i, true));
-    const dt = performance.now() - t0;
-    loss.push(s.total);
-    tensors.push(tf.memory().numTensors);
-    if (i >= warmup) {
-      ms.push(dt);
-      cpu.push(cpuMs(c0));
-    }
-    log(`single-thread step ${i}${i < warmup ? ' (warm-up)' : ''}: ${dt.toFixed(0)} ms, loss ${s.total.toFixed(4)}`);
+interface Run {
+  ms: number[];
+  cpu: number[];
+  tensors: number[];
+  loss: number[];
+}
+
+/**
+ * Single-thread steps, one model per variant, the variants taking turns on each batch. `heap`:
+ * whether this project's heap kernels are on for that variant. Returns per-step wall and CPU ms
+ * and numTensors after each step, per variant.
+ */
+function singleThread(variants: Array<{ name: string; heap: boolean }>): Record<string, Run> {
+  const runs = variants.map((v) => {
+    const model = ForwardModel.create(cfg, kind, 1);
+    return { ...v, model, adam: new Adam(model.weights, { learningRate: cfg.learningRate }), run: { ms: [], cpu: [], tensors: [], loss: [] } as Run };
   });
-  adam.dispose();
-  model.dispose();
-  return { ms, cpu, tensors, loss };
+  const heapBefore = heapKernelsEnabled();
+  try {
+    batches.forEach((b, i) => {
+      for (const v of runs) {
+        setHeapKernelsEnabled(v.heap);
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const s = trainStep(v.model, v.adam, b, FmNoise.forStep(1, i, true));
+        const dt = performance.now() - t0;
+        v.run.loss.push(s.total);
+        v.run.tensors.push(tf.memory().numTensors);
+        if (i >= warmup) {
+          v.run.ms.push(dt);
+          v.run.cpu.push(cpuMs(c0));
+        }
+        log(`${v.name} single-thread step ${i}${i < warmup ? ' (warm-up)' : ''}: ${dt.toFixed(0)} ms, loss ${s.total.toFixed(4)}`);
+      }
+    });
+  } finally {
+    setHeapKernelsEnabled(heapBefore);
+    for (const v of runs) {
+      v.adam.dispose();
+      v.model.dispose();
+    }
+  }
+  return Object.fromEntries(runs.map((v) => [v.name, v.run]));
 }
 
 const model0 = ForwardModel.create(cfg, kind, 1);
 const params = model0.paramCount();
 model0.dispose();
 log(`${kind} ${preset}: ${params.total.toLocaleString('en')} parameters (${params.withoutResidual.toLocaleString('en')} without the residual block); batch ${batch}, npred ${npred}, backend ${backend.name}`);
-const base = singleThread();
+const compare = withPrevious && backend.name === 'wasm';
+const single = singleThread([...(compare ? [{ name: 'previous', heap: false }] : []), { name: 'current', heap: heapKernelsEnabled() }]);
+const base = single.current!;
 const result: Record<string, unknown> = {
   bench: 'fm-step', backend: backend.name, preset, kind, batch, npred, ncond: cfg.ncond, params: params.total, paramsWithoutResidual: params.withoutResidual,
   gflopPerStep: flopsPerStep / 1e9,
@@ -115,7 +144,14 @@ const result: Record<string, unknown> = {
   baseline: { workers: 1, medianMs: median(base.ms), medianCpuMs: median(base.cpu), gflops: flopsPerStep / 1e9 / (median(base.ms) / 1000), stepsMs: base.ms.map(Math.round) },
   numTensors: { first: base.tensors[0], last: base.tensors[base.tensors.length - 1], flat: base.tensors.every((t) => t === base.tensors[0]) },
   pytorchS: PYTORCH_S[batch] ?? null,
+  fma: backend.name === 'wasm' ? gemmUsesFma() : null,
 };
+const prev = single.previous;
+if (prev) {
+  result.previous = { workers: 1, medianMs: median(prev.ms), medianCpuMs: median(prev.cpu), gflops: flopsPerStep / 1e9 / (median(prev.ms) / 1000), stepsMs: prev.ms.map(Math.round), firstLoss: prev.loss[0] };
+  result.speedupVsPrevious = median(prev.ms) / median(base.ms);
+  result.cpuSpeedupVsPrevious = median(prev.cpu) / median(base.cpu);
+}
 let best = median(base.ms);
 if (workers > 1) {
   const { DataParallelTrainer } = await import('../worldmodel/fm/data-parallel.js');
