@@ -209,3 +209,26 @@ test('Identity on wasm shares memory with its input (and a clone outlives the or
     setHeapKernelsEnabled(true);
   }
 });
+
+test('Slice on wasm (heap to heap) equals stock cpu for every rank, run length and dtype', async () => {
+  const cases: Array<{ shape: number[]; begin: number[]; size: number[]; dtype?: 'int32' }> = [
+    { shape: [3, 117, 24, 60], begin: [0, 0, 0, 57], size: [-1, -1, -1, 3] }, // the last context frame
+    { shape: [2, 118, 24, 3], begin: [0, 0, 0, 0], size: [-1, 117, -1, -1] }, // contiguous crop
+    { shape: [5, 70], begin: [1, 2], size: [3, 64] }, // long runs (copyWithin)
+    { shape: [4, 6, 5], begin: [1, 0, 2], size: [2, 6, 3] },
+    { shape: [2, 3, 2, 2, 5], begin: [0, 1, 0, 1, 1], size: [2, 2, 2, 1, 3] },
+    { shape: [9], begin: [4], size: [0] }, // empty
+    { shape: [4, 7], begin: [1, 3], size: [2, 4], dtype: 'int32' },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const n = c.shape.reduce((a, b) => a * b, 1);
+    const x = c.dtype === 'int32'
+      ? { shape: c.shape, values: Int32Array.from({ length: n }, (_, j) => (j * 7919) % 1000 - 500), dtype: 'int32' as const }
+      : normal(c.shape, 800 + i);
+    const attrs = { begin: c.begin, size: c.size };
+    const ref = await runKernel('cpu', 'Slice', { x }, attrs, true);
+    const ours = await runKernel('wasm', 'Slice', { x }, attrs);
+    assert.deepEqual(ours.shape, ref.shape, `case ${i}`);
+    assert.deepEqual(Array.from(ours.values), Array.from(ref.values), `case ${i}`);
+  }
+});
