@@ -79,6 +79,26 @@ test('generated products (A B and A^T B, overwrite and accumulate) equal float64
   }
 });
 
+test('the SIMD transpose equals a plain one on every edge case (strided source and destination)', async () => {
+  await tf.setBackend('wasm');
+  for (const [rows, cols] of [[1, 1], [3, 5], [4, 4], [9, 6], [13, 17], [64, 60]]) {
+    const srcCols = cols + 3; // a wider source row: a strided block
+    const src = normal([rows, srcCols], rows * 31 + cols);
+    const ts = tf.tensor(src.values, src.shape);
+    const dstCols = rows + 2;
+    const td = tf.fill([cols, dstCols], -7);
+    heap().gemm.transpose(rows, cols, addr(ts), srcCols * 4, addr(td), dstCols * 4);
+    const d = td.dataSync();
+    for (let c = 0; c < cols; c++) {
+      for (let r = 0; r < dstCols; r++) {
+        const want = r < rows ? src.values[r * srcCols + c]! : -7; // outside the block: untouched
+        assert.equal(d[c * dstCols + r], want, `${rows}x${cols} at (${c}, ${r})`);
+      }
+    }
+    tf.dispose([ts, td]);
+  }
+});
+
 test('products through address tables (gathered rows, scattered results) equal float64 references', async () => {
   await tf.setBackend('wasm');
   const h = heap();

@@ -45,7 +45,7 @@ type Variant = GemmLayout | 'nnInd' | 'tnInd';
 /** Exported functions of the generated module (argument lists in productFn). */
 type Kernel = (...args: number[]) => void;
 
-type Exports = Record<Variant, Kernel>;
+type Exports = Record<Variant | 'transpose', Kernel>;
 
 /**
  * Generates one exported product function. Arguments (i32, addresses and strides in bytes):
@@ -231,10 +231,103 @@ function productFn(v: Variant, fma: boolean): Fn {
   return f;
 }
 
+/**
+ * transpose(rows, cols, src, srcStride, dst, dstStride): dst[c, r] = src[r, c] for a rows x cols
+ * block (strides in bytes), 4 x 4 blocks at a time through lane shuffles, scalar at the edges.
+ */
+function transposeFn(): Fn {
+  const f = new Fn('transpose', [T.i32, T.i32, T.i32, T.i32, T.i32, T.i32]);
+  const [ROWS, COLS, SRC, SS, DST, DS] = [0, 1, 2, 3, 4, 5];
+  const r = f.local(T.i32);
+  const c = f.local(T.i32);
+  const rEnd = f.local(T.i32);
+  const cEnd = f.local(T.i32);
+  const c0 = f.local(T.i32);
+  const sp = f.local(T.i32);
+  const dp = f.local(T.i32);
+  const rows = [f.local(T.v128), f.local(T.v128), f.local(T.v128), f.local(T.v128)];
+  const t = [f.local(T.v128), f.local(T.v128), f.local(T.v128), f.local(T.v128)];
+  const lanes = (a: number[]) => a.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+  // Lane patterns over the 8 floats of two vectors (0-3: first, 4-7: second).
+  const LO = lanes([0, 4, 1, 5]);
+  const HI = lanes([2, 6, 3, 7]);
+  const LOW_HALVES = lanes([0, 1, 4, 5]);
+  const HIGH_HALVES = lanes([2, 3, 6, 7]);
+  const shuffle = (a: number, b: number, pattern: number[], out: number) => {
+    f.get(a).get(b).simd(Simd.shuffle).op(...pattern).set(out);
+  };
+  /** Scalar copies dst[c, r] = src[r, c] of row r for c from its current value (or 0) to COLS. */
+  const scalarRest = (fromCurrent: boolean) => {
+    if (!fromCurrent) f.i32c(0).set(c);
+    f.block(() => {
+      f.loop(() => {
+        f.get(c).get(COLS).op(Op.i32GeS).brIf(1);
+        f.get(DST).get(c).get(DS).op(Op.i32Mul).op(Op.i32Add).get(r).i32c(4).op(Op.i32Mul).op(Op.i32Add);
+        f.get(SRC).get(r).get(SS).op(Op.i32Mul).op(Op.i32Add).get(c).i32c(4).op(Op.i32Mul).op(Op.i32Add).f32Load();
+        f.f32Store();
+        f.addTo(c, 1);
+        f.br(0);
+      });
+    });
+  };
+  f.get(ROWS).i32c(3).op(Op.i32Sub).set(rEnd);
+  f.get(COLS).i32c(3).op(Op.i32Sub).set(cEnd);
+  f.i32c(0).set(r);
+  f.block(() => {
+    f.loop(() => {
+      f.get(r).get(rEnd).op(Op.i32GeS).brIf(1);
+      f.i32c(0).set(c);
+      f.block(() => {
+        f.loop(() => {
+          f.get(c).get(cEnd).op(Op.i32GeS).brIf(1);
+          f.get(SRC).get(r).get(SS).op(Op.i32Mul).op(Op.i32Add).get(c).i32c(4).op(Op.i32Mul).op(Op.i32Add).set(sp);
+          for (let k = 0; k < 4; k++) {
+            f.get(sp).vLoad().set(rows[k]!);
+            if (k < 3) f.addTo(sp, { local: SS });
+          }
+          shuffle(rows[0]!, rows[1]!, LO, t[0]!);
+          shuffle(rows[0]!, rows[1]!, HI, t[1]!);
+          shuffle(rows[2]!, rows[3]!, LO, t[2]!);
+          shuffle(rows[2]!, rows[3]!, HI, t[3]!);
+          shuffle(t[0]!, t[2]!, LOW_HALVES, rows[0]!);
+          shuffle(t[0]!, t[2]!, HIGH_HALVES, rows[1]!);
+          shuffle(t[1]!, t[3]!, LOW_HALVES, rows[2]!);
+          shuffle(t[1]!, t[3]!, HIGH_HALVES, rows[3]!);
+          f.get(DST).get(c).get(DS).op(Op.i32Mul).op(Op.i32Add).get(r).i32c(4).op(Op.i32Mul).op(Op.i32Add).set(dp);
+          for (let k = 0; k < 4; k++) {
+            f.get(dp).get(rows[k]!).vStore();
+            if (k < 3) f.addTo(dp, { local: DS });
+          }
+          f.addTo(c, 4);
+          f.br(0);
+        });
+      });
+      // the last cols % 4 columns of these four rows
+      f.get(c).set(c0);
+      for (let k = 0; k < 4; k++) {
+        f.get(c0).set(c);
+        scalarRest(true);
+        f.addTo(r, 1);
+      }
+      f.br(0);
+    });
+  });
+  // the last rows % 4 rows, every column
+  f.block(() => {
+    f.loop(() => {
+      f.get(r).get(ROWS).op(Op.i32GeS).brIf(1);
+      scalarRest(false);
+      f.addTo(r, 1);
+      f.br(0);
+    });
+  });
+  return f;
+}
+
 /** The module's bytes, with or without fused multiply-adds. */
 export function gemmModuleBytes(fma: boolean): Uint8Array {
   const variants: Variant[] = ['nn', 'tn', 'nnInd', 'tnInd'];
-  return buildModule(variants.map((v) => productFn(v, fma)));
+  return buildModule([...variants.map((v) => productFn(v, fma)), transposeFn()]);
 }
 
 let compiled: { module: WebAssembly.Module; fma: boolean } | null = null;
@@ -364,5 +457,10 @@ export class Gemm {
         fn(Math.min(MC, m - m0), n, kc, atab + k0 * tabStride, tabStride, aoff + 4 * m0, b + k0 * ldb, ldb, c + m0 * ldc, ldc, acc);
       }
     }
+  }
+
+  /** dst[c, r] = src[r, c] for a rows x cols block (addresses and strides in bytes). */
+  transpose(rows: number, cols: number, src: number, srcStride: number, dst: number, dstStride: number): void {
+    if (rows > 0 && cols > 0) this.ex.transpose(rows, cols, src, srcStride, dst, dstStride);
   }
 }
