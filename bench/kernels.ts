@@ -6,8 +6,13 @@
  * forward convolution, best of the measured repeats after one warm-up call. Measured for wasm
  * with our kernels, cpu with ours, and the stock cpu kernels as the baseline of the same run
  * (ratio = ours / stock cpu); stock wasm's input gradient and matrix products are shown too.
+ * Every call gets a filter tensor it has not seen, as in training (an update gives every weight a
+ * new tensor): that is when XNNPACK packs it. On wasm the previous generation of our kernels
+ * (`wasm-previous`: XNNPACK products through the stock Conv2D, the heap kernels switched off,
+ * kernels/wasm-heap.ts) is measured in the same run, and `vsPrevious` = ours / previous.
  * Also the dense layer 256 -> 10752 (the forward model's state / action MLP) products on wasm,
- * stock against ours, untransposed (forward) and transposed (its two gradients).
+ * stock, previous and ours, untransposed (forward) and transposed (its two gradients), with new
+ * weights each call.
  *
  * The cpu kernels are scalar JavaScript; to keep the run short they are measured on a smaller
  * batch (`measuredBatch`, at least 1) when the requested one would take long; their GFLOP/s
@@ -20,6 +25,8 @@ import * as tf from '@tensorflow/tfjs';
 import { cpus, loadavg } from 'node:os';
 import { initBackend } from '../worldmodel/backend.js';
 import { activeTrainingKernels, stockKernel, type TrainingKernel } from '../worldmodel/kernels/register.js';
+import { setHeapKernelsEnabled } from '../worldmodel/kernels/wasm-heap.js';
+import { gemmUsesFma } from '../worldmodel/kernels/gemm-wasm.js';
 import { Rng } from '../common/rng.js';
 import { createProgress } from '../common/progress.js';
 
@@ -47,9 +54,11 @@ const KERNEL: Record<Op, string> = { forward: 'Conv2D', inputGrad: 'Conv2DBackpr
 /** Largest work per call (GFLOP) a slow configuration is given; its batch is cut to fit. */
 const SLOW_GFLOP: Record<string, number> = { 'cpu-ours': 0.3, 'cpu-stock': 0.3, 'wasm-stock': 0.6 };
 
+type Kernels = 'ours' | 'previous' | 'stock';
+
 interface Row {
   backend: 'wasm' | 'cpu';
-  kernels: 'ours' | 'stock';
+  kernels: Kernels;
   layer: string;
   op: Op;
   batch: number;
@@ -67,29 +76,53 @@ function randomTensor(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(v, shape);
 }
 
+/** A timed call: `prepare` (untimed) makes its inputs, `run` is timed, `done` (untimed) cleans up. */
+interface Call {
+  prepare(): void;
+  run(): tf.TensorInfo;
+  done(): void;
+}
+
 /**
  * Best wall time (ms) of `n` calls after one warm-up; each result is disposed unread (wasm and cpu
  * compute synchronously, and reading back would add a copy of the output to the time).
  */
-function bestMs(n: number, call: () => tf.TensorInfo): number {
-  const run = () => tf.backend().disposeData(call().dataId);
-  run();
-  let best = Infinity;
-  for (let i = 0; i < n; i++) {
+function bestMs(n: number, call: Call): number {
+  const once = () => {
+    call.prepare();
     const t0 = performance.now();
-    run();
-    best = Math.min(best, performance.now() - t0);
-  }
+    tf.backend().disposeData(call.run().dataId);
+    const dt = performance.now() - t0;
+    call.done();
+    return dt;
+  };
+  once();
+  let best = Infinity;
+  for (let i = 0; i < n; i++) best = Math.min(best, once());
   return best;
 }
 
-/** Runs the registered kernel (ours where registered) or the stock one, at the backend level. */
-function kernelCall(name: string, backendName: string, stock: boolean, inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>) {
+/**
+ * Runs the registered kernel (ours where registered) or the stock one, at the backend level;
+ * `fresh` names an input that gets a new copy (a tensor no kernel has seen) before every call.
+ */
+function kernelCall(name: string, backendName: string, stock: boolean, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>, fresh?: string): Call | null {
   const k = stock ? stockKernel(name, backendName) : tf.getKernel(name, backendName);
   if (!k) return null;
-  return () => {
-    const out = k.kernelFunc({ inputs, backend: tf.backend(), attrs: attrs as tf.NamedAttrMap });
-    return Array.isArray(out) ? out[0]! : out;
+  let copy: tf.Tensor | null = null;
+  return {
+    prepare: () => {
+      if (fresh) copy = tf.add(inputs[fresh]!, 0);
+    },
+    run: () => {
+      const ins = fresh && copy ? { ...inputs, [fresh]: copy } : inputs;
+      const out = k.kernelFunc({ inputs: ins as unknown as tf.NamedTensorInfoMap, backend: tf.backend(), attrs: attrs as tf.NamedAttrMap });
+      return Array.isArray(out) ? out[0]! : out;
+    },
+    done: () => {
+      copy?.dispose();
+      copy = null;
+    },
   };
 }
 
@@ -97,8 +130,17 @@ function kernelCall(name: string, backendName: string, stock: boolean, inputs: t
  * Measures `ops` of every layer and batch for one configuration. A slow configuration's batch is
  * cut to SLOW_GFLOP per call; a (layer, op, measured batch) already timed is reused.
  */
-async function measureConv(config: { backend: 'wasm' | 'cpu'; kernels: 'ours' | 'stock' }, ops: readonly Op[], onStep: () => void): Promise<Row[]> {
+async function measureConv(config: { backend: 'wasm' | 'cpu'; kernels: Kernels }, ops: readonly Op[], onStep: () => void): Promise<Row[]> {
   await tf.setBackend(config.backend);
+  setHeapKernelsEnabled(config.kernels !== 'previous');
+  try {
+    return measureConvOn(config, ops, onStep);
+  } finally {
+    setHeapKernelsEnabled(true);
+  }
+}
+
+function measureConvOn(config: { backend: 'wasm' | 'cpu'; kernels: Kernels }, ops: readonly Op[], onStep: () => void): Row[] {
   const rows: Row[] = [];
   const key = `${config.backend}-${config.kernels}`;
   const stock = config.kernels === 'stock';
@@ -124,15 +166,15 @@ async function measureConv(config: { backend: 'wasm' | 'cpu'; kernels: 'ours' | 
         const attrs = { strides: 2, pad: 1, dataFormat: 'NHWC', dilations: 1 };
         const call =
           op === 'forward'
-            ? kernelCall(KERNEL[op], config.backend, stock, { x, filter: f }, attrs)
+            ? kernelCall(KERNEL[op], config.backend, stock, { x, filter: f }, attrs, 'filter')
             : op === 'inputGrad'
-              ? kernelCall(KERNEL[op], config.backend, stock, { dy, filter: f }, { ...attrs, inputShape: [mb, L.h, L.w, L.ci] })
+              ? kernelCall(KERNEL[op], config.backend, stock, { dy, filter: f }, { ...attrs, inputShape: [mb, L.h, L.w, L.ci] }, 'filter')
               : kernelCall(KERNEL[op], config.backend, stock, { x, dy }, { ...attrs, filterShape: [4, 4, L.ci, L.co] });
         if (call) {
           const ms = once ? timeOnce(call) : bestMs(cap === undefined ? reps : 1, call);
           const gflop = gflopPerSample * mb;
-          // The forward Conv2D is always tfjs's own: label it so even in the "ours" configuration.
-          const kernels = stock || !activeTrainingKernels(config.backend).includes(KERNEL[op] as TrainingKernel) ? 'stock' : 'ours';
+          // A kernel we do not replace on this backend is tfjs's own: label it so.
+          const kernels = stock || !activeTrainingKernels(config.backend).includes(KERNEL[op] as TrainingKernel) ? 'stock' : config.kernels;
           rows.push({ backend: config.backend, kernels, layer: L.name, op, batch, measuredBatch: mb, gflop, bestMs: ms, gflops: gflop / (ms / 1e3) });
         }
         tf.dispose([x, f, dy]);
@@ -142,21 +184,29 @@ async function measureConv(config: { backend: 'wasm' | 'cpu'; kernels: 'ours' | 
   return rows;
 }
 
-function timeOnce(call: () => tf.TensorInfo): number {
+function timeOnce(call: Call): number {
+  call.prepare();
   const t0 = performance.now();
-  tf.backend().disposeData(call().dataId);
-  return performance.now() - t0;
+  tf.backend().disposeData(call.run().dataId);
+  const dt = performance.now() - t0;
+  call.done();
+  return dt;
 }
 
 interface MatRow {
   product: string;
   batch: number;
   stockMs: number;
+  previousMs: number;
   oursMs: number;
   speedup: number;
+  vsPrevious: number;
 }
 
-/** The dense layer 256 -> 10752 on wasm: y = x W (forward), dX = dY W^T, dW = X^T dY. */
+/**
+ * The dense layer 256 -> 10752 on wasm: y = x W (forward), dX = dY W^T, dW = X^T dY; W is a new
+ * tensor every call (as after every training update).
+ */
 function measureDense(onStep: () => void): MatRow[] {
   const rows: MatRow[] = [];
   const stock = stockKernel('BatchMatMul', 'wasm')!;
@@ -165,20 +215,36 @@ function measureDense(onStep: () => void): MatRow[] {
     const x = randomTensor([batch, 256], 4);
     const w = randomTensor([256, 10752], 5);
     const dy = randomTensor([batch, 10752], 6);
-    const cases: Array<[string, tf.Tensor, tf.Tensor, boolean, boolean]> = [
-      ['forward x W', x, w, false, false],
-      ['input grad dY W^T', dy, w, false, true],
-      ['weight grad X^T dY', x, dy, true, false],
+    const cases: Array<[string, tf.Tensor, tf.Tensor, boolean, boolean, 'a' | 'b' | undefined]> = [
+      ['forward x W', x, w, false, false, 'b'],
+      ['input grad dY W^T', dy, w, false, true, 'b'],
+      ['weight grad X^T dY', x, dy, true, false, undefined],
     ];
-    for (const [product, a, b, ta, tb] of cases) {
+    for (const [product, a, b, ta, tb, fresh] of cases) {
       onStep();
-      const run = (k: tf.KernelConfig) => () => {
-        const out = k.kernelFunc({ inputs: { a, b }, backend: tf.backend(), attrs: { transposeA: ta, transposeB: tb } as unknown as tf.NamedAttrMap });
-        return Array.isArray(out) ? out[0]! : out;
+      const call = (k: tf.KernelConfig): Call => {
+        let copy: tf.Tensor | null = null;
+        return {
+          prepare: () => {
+            if (fresh) copy = tf.add(fresh === 'a' ? a : b, 0);
+          },
+          run: () => {
+            const inputs = { a: fresh === 'a' && copy ? copy : a, b: fresh === 'b' && copy ? copy : b };
+            const out = k.kernelFunc({ inputs, backend: tf.backend(), attrs: { transposeA: ta, transposeB: tb } as unknown as tf.NamedAttrMap });
+            return Array.isArray(out) ? out[0]! : out;
+          },
+          done: () => {
+            copy?.dispose();
+            copy = null;
+          },
+        };
       };
-      const s = bestMs(ta || tb ? 1 : Math.max(reps, 7), run(stock));
-      const o = bestMs(Math.max(reps, 7), run(ours));
-      rows.push({ product, batch, stockMs: s, oursMs: o, speedup: s / o });
+      const s = bestMs(ta || tb ? 1 : Math.max(reps, 7), call(stock));
+      setHeapKernelsEnabled(false);
+      const p = bestMs(Math.max(reps, 7), call(ours));
+      setHeapKernelsEnabled(true);
+      const o = bestMs(Math.max(reps, 7), call(ours));
+      rows.push({ product, batch, stockMs: s, previousMs: p, oursMs: o, speedup: s / o, vsPrevious: p / o });
     }
     tf.dispose([x, w, dy]);
   }
@@ -187,27 +253,33 @@ function measureDense(onStep: () => void): MatRow[] {
 
 tf.env().set('PROD', true);
 const choice = await initBackend({ requested: 'wasm' });
-const steps = (2 * OPS.length + 2) * batches.length * LAYERS.length + 3 * batches.length;
+const steps = (3 * OPS.length + 2) * batches.length * LAYERS.length + 3 * batches.length;
 const bar = createProgress('kernels', steps, { json });
 let done = 0;
 const step = () => bar.update(++done);
 const t0 = performance.now();
 const conv: Row[] = [
   ...(await measureConv({ backend: 'wasm', kernels: 'ours' }, OPS, step)),
+  ...(await measureConv({ backend: 'wasm', kernels: 'previous' }, OPS, step)),
   // cpu keeps its stock forward and input gradient (ours is slower there): only the filter gradient.
   ...(await measureConv({ backend: 'cpu', kernels: 'ours' }, OPS.filter((op) => activeTrainingKernels('cpu').includes(KERNEL[op] as TrainingKernel)), step)),
   ...(await measureConv({ backend: 'cpu', kernels: 'stock' }, OPS, step)),
-  // Stock wasm has an input gradient (a scalar loop) but no filter gradient; its Conv2D is ours too.
-  ...(await measureConv({ backend: 'wasm', kernels: 'stock' }, ['inputGrad'], step)),
+  // Stock wasm has an input gradient (a scalar loop) but no filter gradient.
+  ...(await measureConv({ backend: 'wasm', kernels: 'stock' }, ['forward', 'inputGrad'], step)),
 ];
 await tf.setBackend('wasm');
 const dense = measureDense(step);
 bar.stop();
 
 const stockCpu = (r: Row) => conv.find((s) => s.backend === 'cpu' && s.kernels === 'stock' && s.layer === r.layer && s.op === r.op && s.batch === r.batch);
+const previous = (r: Row) => conv.find((s) => s.backend === 'wasm' && s.kernels === 'previous' && s.layer === r.layer && s.op === r.op && s.batch === r.batch);
 const ratios = conv
-  .filter((r) => !(r.backend === 'cpu' && r.kernels === 'stock') && !(r.backend === 'wasm' && r.kernels === 'stock' && r.op !== 'forward'))
-  .map((r) => ({ backend: r.backend, layer: r.layer, op: r.op, batch: r.batch, gflops: round(r.gflops), vsStockCpu: round(r.gflops / (stockCpu(r)?.gflops ?? NaN)) }));
+  .filter((r) => r.kernels === 'ours')
+  .map((r) => ({
+    backend: r.backend, layer: r.layer, op: r.op, batch: r.batch, gflops: round(r.gflops),
+    vsStockCpu: round(r.gflops / (stockCpu(r)?.gflops ?? NaN)),
+    ...(r.backend === 'wasm' ? { vsPrevious: round(r.gflops / (previous(r)?.gflops ?? NaN)) } : {}),
+  }));
 
 /** Three significant digits (JSON-friendly; non-finite values pass through). */
 function round(v: number): number {
@@ -218,6 +290,7 @@ const result = {
   benchmark: 'kernels',
   backend: choice.name,
   kernels: { wasm: activeTrainingKernels('wasm'), cpu: activeTrainingKernels('cpu') },
+  fma: gemmUsesFma(),
   batches,
   reps,
   // Other processes on the machine slow every figure; the load average says how busy it was.
@@ -226,17 +299,18 @@ const result = {
   seconds: round((performance.now() - t0) / 1e3),
   conv: conv.map((r) => ({ ...r, gflop: round(r.gflop), bestMs: round(r.bestMs), gflops: round(r.gflops) })),
   ratios,
-  dense: dense.map((r) => ({ ...r, stockMs: round(r.stockMs), oursMs: round(r.oursMs), speedup: round(r.speedup) })),
+  dense: dense.map((r) => ({ ...r, stockMs: round(r.stockMs), previousMs: round(r.previousMs), oursMs: round(r.oursMs), speedup: round(r.speedup), vsPrevious: round(r.vsPrevious) })),
 };
 
 if (!json) {
   const pad = (s: string | number, n: number) => String(s).padEnd(n);
-  console.log(`${pad('backend', 12)}${pad('layer', 22)}${pad('op', 12)}${pad('batch', 7)}${pad('meas.', 7)}${pad('GFLOP/s', 10)}x stock cpu`);
+  console.log(`${pad('backend', 15)}${pad('layer', 22)}${pad('op', 12)}${pad('batch', 7)}${pad('meas.', 7)}${pad('GFLOP/s', 10)}${pad('x stock cpu', 13)}x previous`);
   for (const r of conv) {
     const ratio = r.backend === 'cpu' && r.kernels === 'stock' ? '' : round(r.gflops / (stockCpu(r)?.gflops ?? NaN));
-    console.log(`${pad(`${r.backend}-${r.kernels}`, 12)}${pad(r.layer, 22)}${pad(r.op, 12)}${pad(r.batch, 7)}${pad(r.measuredBatch, 7)}${pad(round(r.gflops), 10)}${ratio}`);
+    const vsPrev = r.backend === 'wasm' && r.kernels === 'ours' ? round(r.gflops / (previous(r)?.gflops ?? NaN)) : '';
+    console.log(`${pad(`${r.backend}-${r.kernels}`, 15)}${pad(r.layer, 22)}${pad(r.op, 12)}${pad(r.batch, 7)}${pad(r.measuredBatch, 7)}${pad(round(r.gflops), 10)}${pad(ratio, 13)}${vsPrev}`);
   }
-  console.log('\ndense 256 -> 10752 on wasm (ms, best of repeats)');
-  for (const r of dense) console.log(`  ${pad(r.product, 22)}batch ${pad(r.batch, 4)} stock ${pad(round(r.stockMs), 8)} ours ${pad(round(r.oursMs), 8)} x${round(r.speedup)}`);
+  console.log('\ndense 256 -> 10752 on wasm, new weights every call (ms, best of repeats)');
+  for (const r of dense) console.log(`  ${pad(r.product, 22)}batch ${pad(r.batch, 4)} stock ${pad(round(r.stockMs), 8)} previous ${pad(round(r.previousMs), 8)} ours ${pad(round(r.oursMs), 8)} x${round(r.speedup)} vs stock, x${round(r.vsPrevious)} vs previous`);
 }
 console.log(JSON.stringify(result));
