@@ -252,3 +252,25 @@ test('Slice on wasm (heap to heap) equals stock cpu for every rank, run length a
     assert.deepEqual(Array.from(ours.values), Array.from(ref.values), `case ${i}`);
   }
 });
+
+test('Concat on wasm (heap to heap) equals stock cpu on every axis, with empty inputs and int32', async () => {
+  const cases: Array<{ shapes: number[][]; axis: number; dtype?: 'int32' }> = [
+    { shapes: [[3, 117, 24, 57], [3, 117, 24, 3]], axis: 3 }, // a predicted frame appended to the context
+    { shapes: [[2, 80], [2, 4]], axis: 1 },
+    { shapes: [[2, 3, 40], [4, 3, 40]], axis: 0 },
+    { shapes: [[2, 5, 3], [2, 0, 3], [2, 7, 3]], axis: 1 },
+    { shapes: [[4, 6], [4, 35]], axis: -1, dtype: 'int32' },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const xs = c.shapes.map((shape, j) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      return c.dtype === 'int32'
+        ? { shape, values: Int32Array.from({ length: n }, (_, k) => k * 13 - j), dtype: 'int32' as const }
+        : normal(shape, 900 + 10 * i + j);
+    });
+    const ref = await runKernel('cpu', 'Concat', xs, { axis: c.axis }, true);
+    const ours = await runKernel('wasm', 'Concat', xs, { axis: c.axis });
+    assert.deepEqual(ours.shape, ref.shape, `case ${i}`);
+    assert.deepEqual(Array.from(ours.values), Array.from(ref.values), `case ${i}`);
+  }
+});

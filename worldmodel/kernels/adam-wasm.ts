@@ -188,7 +188,7 @@ export function adamOnHeap(backend: tf.KernelBackend, w: Info, m: Info, v: Info,
     if (g instanceof Float32Array) {
       gInfo = be.makeOutput([n], 'float32');
       ga = heap.address(gInfo);
-      heap.f32().set(g.subarray(0, n), ga >> 2);
+      heap.f32().set(g.subarray(0, n), ga >>> 2);
     } else ga = heap.address(g);
     ex.adam(n, heap.address(w), heap.address(m), heap.address(v), ga, heap.address(out), p.scale, p.beta1, 1 - p.beta1, p.beta2, 1 - p.beta2, p.step, 1 / p.rootBc2, p.eps);
   } finally {

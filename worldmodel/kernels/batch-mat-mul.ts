@@ -164,7 +164,7 @@ export function matMulGemm(calls: KernelCalls, heap: WasmHeap, a: Info, b: Info,
 /** Every one of the `rows` rows of `out` ([rows, n] in memory) set to `bias` ([n]). */
 function fillRows(heap: WasmHeap, out: Info, bias: Info, rows: number, n: number): void {
   const h = heap.f32();
-  const o = heap.address(out) >> 2;
-  const src = heap.address(bias) >> 2;
+  const o = heap.address(out) >>> 2;
+  const src = heap.address(bias) >>> 2;
   for (let r = 0; r < rows; r++) h.copyWithin(o + r * n, src, src + n);
 }

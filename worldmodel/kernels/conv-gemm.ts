@@ -68,7 +68,7 @@ export function windowTable(calls: KernelCalls, heap: WasmHeap, x: Info, g: Conv
   const table = calls.alloc([pixels, taps], 'int32');
   const xa = heap.address(x);
   const t = heap.i32();
-  let o = heap.address(table) >> 2;
+  let o = heap.address(table) >>> 2;
   const rowBytes = g.inW * g.inC * 4;
   const pixBytes = g.inC * 4;
   for (let b = 0; b < g.batch; b++) {
@@ -96,7 +96,7 @@ export function windowTable(calls: KernelCalls, heap: WasmHeap, x: Info, g: Conv
 export function rowTable(calls: KernelCalls, heap: WasmHeap, base: number, n: number, strideBytes: number): Info {
   const table = calls.alloc([n], 'int32');
   const t = heap.i32();
-  const o = heap.address(table) >> 2;
+  const o = heap.address(table) >>> 2;
   for (let i = 0; i < n; i++) t[o + i] = base + i * strideBytes;
   return table;
 }

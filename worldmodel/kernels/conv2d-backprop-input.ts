@@ -160,8 +160,8 @@ function inputGradGemm(calls: KernelCalls, heap: WasmHeap, dy: Info, filter: Inf
       const t = heap.i32();
       const dya = heap.address(dy);
       const dxa = heap.address(dx);
-      let ao = heap.address(atab) >> 2;
-      let co4 = heap.address(ctab) >> 2;
+      let ao = heap.address(atab) >>> 2;
+      let co4 = heap.address(ctab) >>> 2;
       for (let bb = 0; bb < b; bb++) {
         for (let q = 0; q < nq; q++) {
           const row = q * sh + rh;

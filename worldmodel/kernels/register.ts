@@ -18,8 +18,9 @@ import { conv2dConfig } from './conv2d.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { sliceConfig } from './slice.js';
+import { concatConfig } from './concat.js';
 
-export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'BatchMatMul', 'Conv2D', '_FusedMatMul', 'Identity', 'Slice'] as const;
+export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'BatchMatMul', 'Conv2D', '_FusedMatMul', 'Identity', 'Slice', 'Concat'] as const;
 export type TrainingKernel = (typeof TRAINING_KERNELS)[number];
 
 /** Builds our config; `stock` is the kernel it replaces (undefined where the backend has none). */
@@ -33,6 +34,7 @@ const FACTORIES: Record<TrainingKernel, (backendName: string, stock: tf.KernelCo
   _FusedMatMul: (b, stock) => (stock ? fusedMatMulConfig(b, stock) : null),
   Identity: (b, stock) => (stock ? identityConfig(b, stock) : null),
   Slice: (b, stock) => (stock ? sliceConfig(b, stock) : null),
+  Concat: (b, stock) => (stock ? concatConfig(b, stock) : null),
 };
 
 /** Which of our kernels each backend gets (the rest keep their stock kernel). */

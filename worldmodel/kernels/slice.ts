@@ -30,8 +30,8 @@ export function sliceConfig(backendName: string, stock: tf.KernelConfig): tf.Ker
       const n = s.reduce((p, q) => p * q, 1);
       if (n === 0) return out;
       const h = heap.i32(); // 4-byte elements copied as integers: bit-exact for floats too (no NaN rewriting)
-      const src0 = heap.address(x) >> 2;
-      let dst = heap.address(out) >> 2;
+      const src0 = heap.address(x) >>> 2;
+      let dst = heap.address(out) >>> 2;
       const rank = x.shape.length;
       if (rank === 0) {
         h[dst] = h[src0]!;
