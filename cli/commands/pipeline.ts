@@ -2,7 +2,8 @@
  * `ppuu pipeline --preset tiny|small|paper`: the main job end to end on the built-in synthetic
  * traffic: generate traffic, dump the episode dataset, train the deterministic forward model,
  * warm-start and train the VAE + dropout model from it, score the model against its baselines,
- * and evaluate the built-in driving controllers. Each step is the documented `ppuu` command run as
+ * train an MPUR policy through the VAE and a 1-step imitation baseline, and evaluate the built-in
+ * driving controllers and both policies. Each step is the documented `ppuu` command run as
  * a child process (so a step here behaves exactly as when typed by hand, and prints the same
  * progress); finished steps are skipped on a re-run, so an interrupted pipeline resumes.
  * The last step writes OUT/report.json with every step's JSON result.
@@ -24,6 +25,9 @@ export interface PipelinePreset {
   /** Updates of the deterministic model, then of the VAE warm-started from it (SPEC 5: 200k + 200k). */
   deterministicSteps: number;
   vaeSteps: number;
+  /** Updates of the MPUR policy (through the VAE) and of the 1-step imitation baseline (SPEC 6: up to ~120k). */
+  mpurSteps: number;
+  ilSteps: number;
   /** Windows scored by eval fm; seeds of the controller evaluation. */
   evalWindows: number;
   evalSeeds: number;
@@ -31,11 +35,11 @@ export interface PipelinePreset {
 
 export const PIPELINE_PRESETS: Record<'tiny' | 'small' | 'paper', PipelinePreset> = {
   // A few minutes on a 2-core CPU: shows every stage working, not a useful model.
-  tiny: { slot: '0400-0415', minutes: 3, fmPreset: 'tiny', deterministicSteps: 150, vaeSteps: 150, evalWindows: 32, evalSeeds: 1 },
+  tiny: { slot: '0400-0415', minutes: 3, fmPreset: 'tiny', deterministicSteps: 150, vaeSteps: 150, mpurSteps: 100, ilSteps: 500, evalWindows: 32, evalSeeds: 1 },
   // About an hour or two on a 2-core CPU: a model that beats the copy-last baseline.
-  small: { slot: '0400-0415', minutes: 15, fmPreset: 'small', deterministicSteps: 3000, vaeSteps: 3000, evalWindows: 128, evalSeeds: 3 },
+  small: { slot: '0400-0415', minutes: 15, fmPreset: 'small', deterministicSteps: 3000, vaeSteps: 3000, mpurSteps: 3000, ilSteps: 20_000, evalWindows: 128, evalSeeds: 3 },
   // The paper's schedule on all three slots: days on a CPU, meant for a GPU (tensorflow-gpu backend).
-  paper: { slot: 'all', minutes: 15, fmPreset: 'paper', deterministicSteps: 200_000, vaeSteps: 200_000, evalWindows: 512, evalSeeds: 3 },
+  paper: { slot: 'all', minutes: 15, fmPreset: 'paper', deterministicSteps: 200_000, vaeSteps: 200_000, mpurSteps: 120_000, ilSteps: 120_000, evalWindows: 512, evalSeeds: 3 },
 };
 
 interface PipelineFlags {
@@ -78,9 +82,9 @@ function runStep(args: string[], quiet: boolean): Promise<unknown> {
 export function registerPipeline(program: Command): void {
   program
     .command('pipeline')
-    .description('run the main job end to end on synthetic I-80 traffic: synth, dump, train fm (deterministic, then VAE), eval fm, eval controllers')
+    .description('run the main job end to end on synthetic I-80 traffic: synth, dump, train fm (deterministic, then VAE), eval fm, train policies (MPUR, IL), eval controllers and policies')
     .option('--preset <name>', 'tiny (minutes) | small (an hour or two) | paper (GPU)', 'tiny')
-    .option('--out <dir>', 'working folder: synth/, dataset/, fm-det/, fm-vae/, report.json (re-running resumes)', 'runs/pipeline')
+    .option('--out <dir>', 'working folder: synth/, dataset/, fm-det/, fm-vae/, policy-mpur/, policy-il/, report.json (re-running resumes)', 'runs/pipeline')
     .option('--seed <n>', 'seed of the traffic, the split and the training', parseNumber('--seed', true, 0), 1)
     .option('--workers <n>', 'worker threads for the dump and data-parallel training (1 or 2)', parseNumber('--workers', true, 1), 2)
     .option('--backend <name>', 'tfjs backend for training and model evaluation')
@@ -95,6 +99,8 @@ export function registerPipeline(program: Command): void {
         minutes: opts.minutes ?? base.minutes,
         deterministicSteps: opts.steps ?? base.deterministicSteps,
         vaeSteps: opts.steps ?? base.vaeSteps,
+        mpurSteps: opts.steps ?? base.mpurSteps,
+        ilSteps: opts.steps ?? base.ilSteps,
       };
       const dir = (p: string) => join(opts.out, p);
       const backend = opts.backend ? ['--backend', opts.backend] : [];
@@ -124,8 +130,15 @@ export function registerPipeline(program: Command): void {
       await step('train-deterministic', train('deterministic', dir('fm-det'), preset.deterministicSteps, []));
       await step('train-vae', train('vae', dir('fm-vae'), preset.vaeSteps, existsSync(join(dir('fm-vae'), 'checkpoint')) ? [] : ['--init', dir('fm-det')]));
       await step('eval-fm', ['eval', 'fm', '--model', dir('fm-vae'), '--data', dir('dataset'), '--split', 'val', '--windows', String(preset.evalWindows), '--frames', dir('fm-vae/frames.png'), ...backend]);
-      for (const policy of ['replay', 'no-action', 'idm']) {
-        await step(`eval-${policy}`, ['eval', '--data', dir('dataset'), '--policy', policy, '--seeds', String(preset.evalSeeds), '--no-records']);
+      const trainPolicy = (method: string, out: string, steps: number) => {
+        const resume = existsSync(join(out, 'checkpoint')) ? ['--resume'] : [];
+        return ['train', 'policy', '--model', dir('fm-vae'), '--data', dir('dataset'), '--out', out, '--method', method, '--steps', String(steps), '--seed', String(opts.seed), ...backend, ...resume];
+      };
+      await step('train-policy-mpur', trainPolicy('mpur', dir('policy-mpur'), preset.mpurSteps));
+      await step('train-policy-il', trainPolicy('il', dir('policy-il'), preset.ilSteps));
+      const policies: Record<string, string> = { replay: 'replay', 'no-action': 'no-action', idm: 'idm', mpur: dir('policy-mpur'), il: dir('policy-il') };
+      for (const [name, policy] of Object.entries(policies)) {
+        await step(`eval-${name}`, ['eval', '--data', dir('dataset'), '--policy', policy, '--seeds', String(preset.evalSeeds), '--no-records']);
       }
 
       const report = { preset: opts.preset, settings: preset, out: opts.out, seconds: (Date.now() - started) / 1000, steps };
@@ -147,7 +160,7 @@ function summaryLines(steps: Record<string, unknown>): string[] {
         `state MSE ${h.state.model.toFixed(4)} (constant velocity ${h.state.constVelocity.toFixed(4)})`,
     );
   }
-  for (const policy of ['replay', 'no-action', 'idm']) {
+  for (const policy of ['replay', 'no-action', 'idm', 'mpur', 'il']) {
     const r = steps[`eval-${policy}`] as { successRate?: { mean: number }; meanDistanceM?: { mean: number } } | undefined;
     if (r?.successRate && r.meanDistanceM) lines.push(`${policy}: success ${(100 * r.successRate.mean).toFixed(1)} %, mean distance ${r.meanDistanceM.mean.toFixed(1)} m`);
   }
