@@ -58,37 +58,15 @@ export function geometryOf(info: tf.backend_util.Conv2DInfo): ConvGeometry {
 
 /**
  * The window table of x for geometry g: int32 [outPixels, kh * kw], entry (p, t) the byte
- * address of x(p, t), or of the heap's zero block. Returns the table tensor (an intermediate of
- * `calls`).
+ * address of x(p, t), or of the heap's zero block (built by the products module). Returns the
+ * table tensor (an intermediate of `calls`).
  */
 export function windowTable(calls: KernelCalls, heap: WasmHeap, x: Info, g: ConvGeometry): Info {
   const taps = g.kh * g.kw;
   const pixels = g.batch * g.outH * g.outW;
   const zero = heap.zeroAddress(g.inC);
   const table = calls.alloc([pixels, taps], 'int32');
-  const xa = heap.address(x);
-  const t = heap.i32();
-  let o = heap.address(table) >>> 2;
-  const rowBytes = g.inW * g.inC * 4;
-  const pixBytes = g.inC * 4;
-  for (let b = 0; b < g.batch; b++) {
-    const xb = xa + b * g.inH * rowBytes;
-    for (let oh = 0; oh < g.outH; oh++) {
-      const ih0 = oh * g.sh - g.top;
-      for (let ow = 0; ow < g.outW; ow++) {
-        const iw0 = ow * g.sw - g.left;
-        for (let i = 0; i < g.kh; i++) {
-          const ih = ih0 + i * g.dh;
-          const rowOk = ih >= 0 && ih < g.inH;
-          const rowAddr = xb + ih * rowBytes;
-          for (let j = 0; j < g.kw; j++) {
-            const iw = iw0 + j * g.dw;
-            t[o++] = rowOk && iw >= 0 && iw < g.inW ? rowAddr + iw * pixBytes : zero;
-          }
-        }
-      }
-    }
-  }
+  heap.gemm.windowTable(heap.address(table), heap.address(x), zero, g);
   return table;
 }
 

@@ -45,7 +45,7 @@ type Variant = GemmLayout | 'nnInd' | 'tnInd';
 /** Exported functions of the generated module (argument lists in productFn). */
 type Kernel = (...args: number[]) => void;
 
-type Exports = Record<Variant | 'transpose', Kernel>;
+type Exports = Record<Variant | 'transpose' | 'windowTable', Kernel>;
 
 /**
  * Generates one exported product function. Arguments (i32, addresses and strides in bytes):
@@ -324,10 +324,49 @@ function transposeFn(): Fn {
   return f;
 }
 
+/**
+ * windowTable(out, x, zero, batch, outH, outW, kh, kw, sh, sw, dh, dw, top, left, inH, inW,
+ * pixBytes): for every output pixel (b, oh, ow) and tap (i, j) of a convolution, the address of
+ * input pixel (b, oh*sh - top + i*dh, ow*sw - left + j*dw) of the NHWC tensor at x, or `zero`
+ * where that lies outside the input; written as consecutive int32 at out (conv-gemm.ts).
+ */
+function windowTableFn(): Fn {
+  const names = ['OUT', 'X', 'ZERO', 'BATCH', 'OUTH', 'OUTW', 'KH', 'KW', 'SH', 'SW', 'DH', 'DW', 'TOP', 'LEFT', 'INH', 'INW', 'PIX'] as const;
+  const f = new Fn('windowTable', names.map(() => T.i32));
+  const P = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
+  const [b, oh, ow, i, j, ih, iw, ih0, iw0, rowAddr, xb, rowOk, rowBytes, o] = Array.from({ length: 14 }, () => f.local(T.i32));
+  f.get(P.OUT).set(o);
+  f.get(P.INW).get(P.PIX).op(Op.i32Mul).set(rowBytes);
+  f.forLoop(b, P.BATCH, 1, () => {
+    f.get(P.X).get(b).get(P.INH).op(Op.i32Mul).get(rowBytes).op(Op.i32Mul).op(Op.i32Add).set(xb);
+    f.forLoop(oh, P.OUTH, 1, () => {
+      f.get(oh).get(P.SH).op(Op.i32Mul).get(P.TOP).op(Op.i32Sub).set(ih0);
+      f.forLoop(ow, P.OUTW, 1, () => {
+        f.get(ow).get(P.SW).op(Op.i32Mul).get(P.LEFT).op(Op.i32Sub).set(iw0);
+        f.forLoop(i, P.KH, 1, () => {
+          f.get(ih0).get(i).get(P.DH).op(Op.i32Mul).op(Op.i32Add).set(ih);
+          f.get(ih).get(P.INH).op(Op.i32LtU).set(rowOk); // 0 <= ih < inH in one unsigned compare
+          f.get(xb).get(ih).get(rowBytes).op(Op.i32Mul).op(Op.i32Add).set(rowAddr);
+          f.forLoop(j, P.KW, 1, () => {
+            f.get(iw0).get(j).get(P.DW).op(Op.i32Mul).op(Op.i32Add).set(iw);
+            f.get(o);
+            f.get(rowAddr).get(iw).get(P.PIX).op(Op.i32Mul).op(Op.i32Add); // if inside
+            f.get(P.ZERO); // else
+            f.get(rowOk).get(iw).get(P.INW).op(Op.i32LtU).op(Op.i32And);
+            f.op(Op.select).i32Store();
+            f.addTo(o, 4);
+          });
+        });
+      });
+    });
+  });
+  return f;
+}
+
 /** The module's bytes, with or without fused multiply-adds. */
 export function gemmModuleBytes(fma: boolean): Uint8Array {
   const variants: Variant[] = ['nn', 'tn', 'nnInd', 'tnInd'];
-  return buildModule([...variants.map((v) => productFn(v, fma)), transposeFn()]);
+  return buildModule([...variants.map((v) => productFn(v, fma)), transposeFn(), windowTableFn()]);
 }
 
 let compiled: { module: WebAssembly.Module; fma: boolean } | null = null;
@@ -462,5 +501,10 @@ export class Gemm {
   /** dst[c, r] = src[r, c] for a rows x cols block (addresses and strides in bytes). */
   transpose(rows: number, cols: number, src: number, srcStride: number, dst: number, dstStride: number): void {
     if (rows > 0 && cols > 0) this.ex.transpose(rows, cols, src, srcStride, dst, dstStride);
+  }
+
+  /** The window table of a convolution (see windowTableFn); `out` holds batch*outH*outW*kh*kw int32. */
+  windowTable(out: number, x: number, zero: number, g: { batch: number; outH: number; outW: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; top: number; left: number; inH: number; inW: number; inC: number }): void {
+    this.ex.windowTable(out, x, zero, g.batch, g.outH, g.outW, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.top, g.left, g.inH, g.inW, g.inC * 4);
   }
 }
