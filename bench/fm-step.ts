@@ -7,7 +7,8 @@
  * On wasm the single-thread step is also measured with this project's heap kernels switched off
  * (`previous`: XNNPACK products that pack every new weight tensor, Adam in JavaScript, copying
  * Identity; kernels/wasm-heap.ts), interleaved step by step with the current one on the same
- * batches so that load from other processes hits both alike; --no-previous skips it.
+ * batches so that load from other processes hits both alike (with --workers 2 the data-parallel
+ * step likewise, its workers started with PPUU_STOCK_KERNELS=heap); --no-previous skips it.
  * Reference: PyTorch 1.13 on this machine's 2 CPU cores, 0.76 s (batch 8) and 5.0 s (batch 64).
  *
  *   npm run bench -- fm-step [--batch 8] [--npred 1] [--preset paper] [--model vae]
@@ -155,31 +156,51 @@ if (prev) {
 let best = median(base.ms);
 if (workers > 1) {
   const { DataParallelTrainer } = await import('../worldmodel/fm/data-parallel.js');
-  const model = ForwardModel.create(cfg, kind, 1);
-  const adam = new Adam(model.weights, { learningRate: cfg.learningRate });
-  const dp = await DataParallelTrainer.start(model, adam, { workers, seed: 1, backend: backendFlag });
-  model.dispose();
-  adam.dispose();
-  const ms: number[] = [];
-  const cpu: number[] = [];
-  const loss: number[] = [];
+  /** Starts a trainer; `previous`: its workers start with the heap kernels off (they read PPUU_STOCK_KERNELS). */
+  const start = async (previous: boolean) => {
+    const model = ForwardModel.create(cfg, kind, 1);
+    const adam = new Adam(model.weights, { learningRate: cfg.learningRate });
+    const env = process.env.PPUU_STOCK_KERNELS;
+    if (previous) process.env.PPUU_STOCK_KERNELS = [env, 'heap'].filter(Boolean).join(',');
+    try {
+      return await DataParallelTrainer.start(model, adam, { workers, seed: 1, backend: backendFlag });
+    } finally {
+      if (env === undefined) delete process.env.PPUU_STOCK_KERNELS;
+      else process.env.PPUU_STOCK_KERNELS = env;
+      model.dispose();
+      adam.dispose();
+    }
+  };
+  // Like the single-thread steps: the previous kernels' trainer takes turns with the current one.
+  const trainers = [...(compare ? [{ name: 'previous', dp: await start(true) }] : []), { name: 'current', dp: await start(false) }].map((t) => ({
+    ...t, ms: [] as number[], cpu: [] as number[], loss: [] as number[],
+  }));
   try {
     for (let i = 0; i < batches.length; i++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      const s = await dp.step(batches[i]!, i);
-      const dt = performance.now() - t0;
-      loss.push(s.total);
-      if (i >= warmup) {
-        ms.push(dt);
-        cpu.push(cpuMs(c0));
+      for (const t of trainers) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const s = await t.dp.step(batches[i]!, i);
+        const dt = performance.now() - t0;
+        t.loss.push(s.total);
+        if (i >= warmup) {
+          t.ms.push(dt);
+          t.cpu.push(cpuMs(c0));
+        }
+        log(`${t.name} ${workers} workers step ${i}${i < warmup ? ' (warm-up)' : ''}: ${dt.toFixed(0)} ms, loss ${s.total.toFixed(4)}`);
       }
-      log(`${workers} workers step ${i}${i < warmup ? ' (warm-up)' : ''}: ${dt.toFixed(0)} ms, loss ${s.total.toFixed(4)}`);
     }
   } finally {
-    await dp.close();
+    for (const t of trainers) await t.dp.close();
   }
+  const cur = trainers[trainers.length - 1]!;
+  const { ms, cpu, loss } = cur;
   result.dataParallel = { workers, medianMs: median(ms), medianCpuMs: median(cpu), gflops: flopsPerStep / 1e9 / (median(ms) / 1000), stepsMs: ms.map(Math.round), speedup: median(base.ms) / median(ms), firstLoss: loss[0], baselineFirstLoss: base.loss[0] };
+  const prevDp = trainers.length > 1 ? trainers[0]! : null;
+  if (prevDp) {
+    result.previousDataParallel = { workers, medianMs: median(prevDp.ms), medianCpuMs: median(prevDp.cpu), stepsMs: prevDp.ms.map(Math.round), firstLoss: prevDp.loss[0] };
+    result.dataParallelSpeedupVsPrevious = median(prevDp.ms) / median(ms);
+  }
   best = Math.min(best, median(ms));
 }
 result.medianMs = best;
