@@ -1,0 +1,130 @@
+/**
+ * One policy-training step and the policy's run-time forward pass (policy/), on random inputs
+ * and freshly initialised networks of a preset: median wall time of
+ *   vg     the rollout through the frozen model (npred steps), the costs and their gradient
+ *          (the baseline, measured in the same run),
+ *   mpur   the same plus the uncertainty term (K dropout copies of the rollout),
+ *   il     one-step imitation (the policy alone),
+ *   act    the controller's forward pass for `cars` controlled cars (one lockstep step),
+ * the ratio mpur / vg (the price of U), and whether tf.memory().numTensors stays flat.
+ *
+ *   npm run bench -- policy-step [--preset tiny|small|paper] [--batch B] [--npred N] [--k K]
+ *                                [--cars N] [--steps 4] [--warmup 2] [--backend NAME] [--json]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { cpus, loadavg } from 'node:os';
+import { Rng } from '../common/rng.js';
+import { initFmBackend } from '../worldmodel/fm/setup.js';
+import { fmConfig, IMAGE_H, IMAGE_W } from '../worldmodel/fm/config.js';
+import { ForwardModel } from '../worldmodel/fm/model.js';
+import { Adam } from '../worldmodel/fm/adam.js';
+import type { WindowBatch } from '../worldmodel/fm/windows.js';
+import type { NormStats } from '../data/dataset-types.js';
+import { I80_MAP } from '../sim/map.js';
+import { PolicyNetwork } from '../policy/network.js';
+import { policyNetConfig, policyTrainConfig, type PolicyMethod } from '../policy/config.js';
+import { policyStep, stepNoise } from '../policy/mpur.js';
+import { policyController } from '../policy/controller.js';
+import type { UStats } from '../policy/uncertainty.js';
+
+function flag(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? dflt : process.argv[i + 1]!;
+}
+const preset = flag('preset', 'tiny');
+const steps = Number(flag('steps', '4'));
+const warmup = Number(flag('warmup', '2'));
+const cars = Number(flag('cars', '50'));
+const json = process.argv.includes('--json');
+const backend = await initFmBackend(process.argv.includes('--backend') ? flag('backend', '') : undefined, { training: true });
+
+const fmCfg = fmConfig(preset);
+const over = {
+  batch: process.argv.includes('--batch') ? Number(flag('batch', '')) : undefined,
+  npred: process.argv.includes('--npred') ? Number(flag('npred', '')) : undefined,
+  k: process.argv.includes('--k') ? Number(flag('k', '')) : undefined,
+};
+const STATS: NormStats = { stateMean: [900, 120, 55, 0], stateStd: [400, 40, 20, 1], actionMean: [0, 0], actionStd: [4, 0.001] };
+
+function randomBatch(batch: number, npred: number, seed: number): WindowBatch {
+  const rng = new Rng(seed);
+  const fill = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => rng.uniform(lo, hi));
+  const C = fmCfg.channels;
+  return {
+    batch, ncond: fmCfg.ncond, npred, channels: C,
+    ctxImages: fill(batch * IMAGE_H * IMAGE_W * fmCfg.ncond * C, 0, 1), ctxStates: fill(batch * fmCfg.ncond * 4, -1, 1),
+    actions: fill(npred * batch * 2, -1, 1), targetImages: fill(npred * batch * IMAGE_H * IMAGE_W * C, 0, 1), targetStates: fill(npred * batch * 4, -1, 1),
+    episodeIds: [], starts: [],
+  };
+}
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const model = ForwardModel.create(fmCfg, 'vae', 1);
+model.setTrainable(false);
+
+/** A training-step runner for `method`; its steps are timed interleaved with the others' so that load hits all alike. */
+function stepper(method: PolicyMethod) {
+  const cfg = policyTrainConfig(preset, method, method === 'il' ? { batch: over.batch } : over);
+  const policy = PolicyNetwork.create(policyNetConfig(preset, fmCfg.ncond, fmCfg.channels), 1);
+  const adam = new Adam(policy.weights, { learningRate: cfg.learningRate });
+  const z = Array(cfg.npred).fill(0);
+  const uStats: UStats = { npred: cfg.npred, samples: 1, imageMean: z, imageStd: z.map(() => 1e-4), stateMean: z, stateStd: z.map(() => 1e-3), costMean: z, costStd: z.map(() => 1e-4) };
+  const times: number[] = [];
+  const counts: number[] = [];
+  return {
+    cfg,
+    step(k: number, timed: boolean): void {
+      const wb = randomBatch(cfg.batch, cfg.npred, k);
+      const before = tf.memory().numTensors;
+      const t0 = performance.now();
+      policyStep({ model, policy, cfg, stats: STATS, uStats, noise: stepNoise(1, k) }, adam, wb);
+      if (timed) times.push(performance.now() - t0);
+      counts.push(tf.memory().numTensors - before);
+    },
+    result() {
+      adam.dispose();
+      policy.dispose();
+      // Steps after the first leave the tensor count where they found it.
+      return { ms: median(times), flat: counts.slice(1).every((c) => c === 0), batch: cfg.batch, npred: cfg.npred, k: cfg.k };
+    },
+  };
+}
+
+const runners = { vg: stepper('vg'), mpur: stepper('mpur'), il: stepper('il') };
+for (let k = 0; k < warmup + steps; k++) for (const r of Object.values(runners)) r.step(k, k >= warmup); // warm-up steps fill kernel caches
+const vg = runners.vg.result();
+const mpur = runners.mpur.result();
+const il = runners.il.result();
+
+// Run time: the controller on one lockstep step of `cars` cars, 20 buffered frames each.
+const policy = PolicyNetwork.create(policyNetConfig(preset, fmCfg.ncond, fmCfg.channels), 1);
+const ctl = policyController({ policy, hyper: null as never, stats: STATS, dir: 'bench' }, 'bench');
+const T = 20;
+const rng = new Rng(3);
+const images = Uint8Array.from({ length: cars * T * IMAGE_H * IMAGE_W * fmCfg.channels }, () => rng.int(256));
+const states = Float32Array.from({ length: cars * T * 4 }, () => rng.uniform(0, 100));
+const actTimes: number[] = [];
+for (let k = 0; k < warmup + steps; k++) {
+  const t0 = performance.now();
+  await ctl.act({ n: cars, map: I80_MAP, contextFrames: T, channels: fmCfg.channels, episodes: [], images, states });
+  if (k >= warmup) actTimes.push(performance.now() - t0);
+}
+policy.dispose();
+
+const result = {
+  bench: 'policy-step', preset, backend: backend.name, cores: cpus().length, loadavg: loadavg().map((l) => +l.toFixed(2)),
+  batch: mpur.batch, npred: mpur.npred, k: mpur.k,
+  vgStepMs: +vg.ms.toFixed(1), mpurStepMs: +mpur.ms.toFixed(1), mpurOverVg: +(mpur.ms / vg.ms).toFixed(2),
+  ilStepMs: +il.ms.toFixed(2), ilBatch: il.batch,
+  actMs: +median(actTimes).toFixed(2), actCars: cars, actMsPerCar: +(median(actTimes) / cars).toFixed(3),
+  numTensorsFlat: vg.flat && mpur.flat && il.flat,
+};
+if (!json) {
+  process.stdout.write(`policy-step (${preset}, ${backend.name}): vg ${result.vgStepMs} ms, mpur ${result.mpurStepMs} ms (x${result.mpurOverVg} for U with K = ${result.k}), il ${result.ilStepMs} ms; act ${result.actMs} ms for ${cars} cars\n`);
+}
+process.stdout.write(JSON.stringify(result) + '\n');
+model.dispose();
