@@ -274,3 +274,23 @@ test('Concat on wasm (heap to heap) equals stock cpu on every axis, with empty i
     assert.deepEqual(Array.from(ours.values), Array.from(ref.values), `case ${i}`);
   }
 });
+
+test('BatchMatMul with transposed B and row counts that are not multiples of 4 (padded product) equals stock cpu', async () => {
+  const cases: Array<[number[], number[], boolean, boolean]> = [
+    [[6, 300], [64, 300], false, true], // a dense layer's input gradient at batch 6
+    [[1, 300], [64, 300], false, true],
+    [[3, 5, 40], [3, 9, 40], false, true],
+    [[40, 5], [7, 40], true, true],
+    [[2, 40, 3], [40, 11], true, false],
+    [[7, 30], [2, 9, 30], false, true], // A broadcast against a batch of B
+  ];
+  for (const [as, bs, ta, tb] of cases) {
+    const a = normal(as, 1000 + as[0]!);
+    const b = normal(bs, 1100 + bs[0]!);
+    const attrs = { transposeA: ta, transposeB: tb };
+    const ref = await runKernel('cpu', 'BatchMatMul', { a, b }, attrs, true);
+    const ours = await runKernel('wasm', 'BatchMatMul', { a, b }, attrs);
+    assert.deepEqual(ours.shape, ref.shape, `${as} x ${bs}`);
+    assert.ok(relError(ours.values, ref.values) <= TOL, `${as} x ${bs} (${ta}, ${tb}): error ${relError(ours.values, ref.values)}`);
+  }
+});

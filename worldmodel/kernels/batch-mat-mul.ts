@@ -148,16 +148,35 @@ export function matMulGemm(calls: KernelCalls, heap: WasmHeap, a: Info, b: Info,
     return calls.keep(out);
   }
   {
-    // C^T = B op(A)^T: B's rows [n, k] are the left operand; op(A)^T must be [k, m] with unit stride along m.
-    const at = transposeA ? a : T(a); // [batchA, k, m]
-    const transposed = calls.alloc([batch, n, m]);
-    const aa = heap.address(at);
+    // C^T = B op(A)^T: B's rows [n, k] are the left operand and op(A)^T ([k, m], unit stride along
+    // m) the right one, its rows padded with zeros to a multiple of 4 (the products' column tiles
+    // are 8 and 4 wide; a narrower rest runs one column at a time, a full pass over B each).
+    const mPad = Math.ceil(m / 4) * 4;
+    let ata = heap.address(a); // A^T stored as given, when it already is [k, m] without padding
+    if (!transposeA || mPad !== m) {
+      const at = calls.alloc([batchA, k, mPad]);
+      const aa0 = heap.address(a);
+      ata = heap.address(at);
+      const h = heap.f32();
+      if (mPad !== m) h.fill(0, ata >>> 2, (ata >>> 2) + batchA * k * mPad);
+      for (let i = 0; i < batchA; i++) {
+        const src = aa0 + i * matA;
+        const dst = ata + i * k * mPad * 4;
+        if (!transposeA) heap.gemm.transpose(m, k, src, k * 4, dst, mPad * 4);
+        else for (let r = 0; r < k; r++) h.copyWithin((dst >>> 2) + r * mPad, (src >>> 2) + r * m, (src >>> 2) + (r + 1) * m);
+      }
+    }
+    const transposed = calls.alloc([batch, n, mPad]);
     const ba = heap.address(b);
     const ta = heap.address(transposed);
-    for (let i = 0; i < batch; i++) heap.gemm.product('nn', n, m, k, ba + offB(i), k * 4, aa + offA(i), m * 4, ta + i * matC, m * 4, false);
-    let r = calls.transpose(transposed, [0, 2, 1]);
-    if (bias) r = calls.run('Add', { a: r, b: bias });
-    return calls.keep(calls.reshape(r, [...outer, m, n]));
+    const matT = n * mPad * 4;
+    for (let i = 0; i < batch; i++) {
+      heap.gemm.product('nn', n, mPad, k, ba + offB(i), k * 4, ata + (batchA === 1 ? 0 : i * k * mPad * 4), mPad * 4, ta + i * matT, mPad * 4, false);
+    }
+    const out = calls.alloc([...outer, m, n]);
+    const oa = heap.address(out);
+    for (let i = 0; i < batch; i++) heap.gemm.transpose(n, m, ta + i * matT, mPad * 4, oa + i * matC, n * 4);
+    return calls.keep(bias ? calls.run('Add', { a: out, b: bias }) : out);
   }
 }
 
