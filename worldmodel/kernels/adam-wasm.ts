@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Fn, Op, Simd, T, buildModule } from './wasm-asm.js';
 import { WasmHeap } from './wasm-heap.js';
+import { isShared } from './gemm-wasm.js';
 
 type Info = tf.TensorInfo;
 
@@ -145,14 +146,16 @@ function sumsqFn(): Fn {
   return f;
 }
 
-let compiled: WebAssembly.Module | null = null;
+const compiled = new Map<boolean, WebAssembly.Module>();
 const instances = new WeakMap<WebAssembly.Memory, Exports>();
 
 function exportsFor(heap: WasmHeap): Exports {
   let ex = instances.get(heap.memory);
   if (!ex) {
-    compiled ??= new WebAssembly.Module(buildModule([adamFn(), sumsqFn()]) as BufferSource);
-    ex = new WebAssembly.Instance(compiled, { env: { memory: heap.memory } }).exports as unknown as Exports;
+    const shared = isShared(heap.memory);
+    let module = compiled.get(shared);
+    if (!module) compiled.set(shared, (module = new WebAssembly.Module(buildModule([adamFn(), sumsqFn()], { shared }) as BufferSource)));
+    ex = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports as unknown as Exports;
     instances.set(heap.memory, ex);
   }
   return ex;

@@ -104,9 +104,12 @@ export function convFilterGradGemm(calls: KernelCalls, heap: WasmHeap, x: Info, 
     const ta = heap.address(table);
     const dya = heap.address(dy);
     const dwa = heap.address(dw);
-    for (let t = 0; t < taps; t++) {
-      heap.gemm.indirectT(g.inC, g.outC, pixels, ta + 4 * t, taps * 4, 0, dya, g.outC * 4, dwa + t * g.inC * g.outC * 4, g.outC * 4, false);
-    }
+    // One task per tap (the taps' results are disjoint): threads share the taps.
+    heap.gemm.batch(() => {
+      for (let t = 0; t < taps; t++) {
+        heap.gemm.indirectT(g.inC, g.outC, pixels, ta + 4 * t, taps * 4, 0, dya, g.outC * 4, dwa + t * g.inC * g.outC * 4, g.outC * 4, false, 1);
+      }
+    });
     return calls.keep(dw);
   } finally {
     calls.dispose();

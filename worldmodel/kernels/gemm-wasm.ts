@@ -22,6 +22,7 @@
  * 4 use narrower tiles. Addresses and strides are in bytes.
  */
 import { Fn, Op, Simd, T, buildModule } from './wasm-asm.js';
+import { GemmPool, helperThreadsEnabled, type PoolCall } from './gemm-pool.js';
 
 /** node:v8 where this runs in Node (its flags turn relaxed SIMD on), else null. */
 const nodeV8 = typeof process !== 'undefined' && process.versions?.node ? await import('node:v8').catch(() => null) : null;
@@ -363,22 +364,27 @@ function windowTableFn(): Fn {
   return f;
 }
 
-/** The module's bytes, with or without fused multiply-adds. */
-export function gemmModuleBytes(fma: boolean): Uint8Array {
+/** Names of the module's exported functions, in a fixed order (pool job records refer to them by index). */
+export const GEMM_FUNCTIONS = ['nn', 'tn', 'nnInd', 'tnInd', 'transpose', 'windowTable'] as const;
+
+/** The module's bytes, with or without fused multiply-adds, for a plain or a shared memory. */
+export function gemmModuleBytes(fma: boolean, shared = false): Uint8Array {
   const variants: Variant[] = ['nn', 'tn', 'nnInd', 'tnInd'];
-  return buildModule([...variants.map((v) => productFn(v, fma)), transposeFn(), windowTableFn()]);
+  return buildModule([...variants.map((v) => productFn(v, fma)), transposeFn(), windowTableFn()], { shared });
 }
 
-let compiled: { module: WebAssembly.Module; fma: boolean } | null = null;
+const compiled = new Map<boolean, { module: WebAssembly.Module; fma: boolean }>();
 
 /**
- * The compiled module (once per thread): the fused multiply-add version where relaxed SIMD
- * validates (after turning on V8's flag for it in Node), else the plain one.
+ * The compiled module for a plain or a shared memory (once per thread): the fused multiply-add
+ * version where relaxed SIMD validates (after turning on V8's flag for it in Node), else the
+ * plain one.
  */
-function compiledModule(): { module: WebAssembly.Module; fma: boolean } {
-  if (compiled) return compiled;
-  const fmaBytes = gemmModuleBytes(true);
-  let fma = WebAssembly.validate(fmaBytes as BufferSource);
+export function compiledGemmModule(shared = false): { module: WebAssembly.Module; fma: boolean } {
+  const hit = compiled.get(shared);
+  if (hit) return hit;
+  const fmaBytes = gemmModuleBytes(true, shared);
+  let fma = !noFma() && WebAssembly.validate(fmaBytes as BufferSource);
   if (!fma && nodeV8 && !noFma()) {
     try {
       nodeV8.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -387,9 +393,9 @@ function compiledModule(): { module: WebAssembly.Module; fma: boolean } {
       fma = false;
     }
   }
-  if (noFma()) fma = false;
-  compiled = { module: new WebAssembly.Module((fma ? fmaBytes : gemmModuleBytes(false)) as BufferSource), fma };
-  return compiled;
+  const c = { module: new WebAssembly.Module((fma ? fmaBytes : gemmModuleBytes(false, shared)) as BufferSource), fma };
+  compiled.set(shared, c);
+  return c;
 }
 
 /** PPUU_NO_FMA=1 keeps separate multiplies and adds (for comparisons). */
@@ -400,36 +406,81 @@ function noFma(): boolean {
 /** Whether the products multiply-add in one instruction (relaxed SIMD available); compiles the module. */
 export function gemmUsesFma(): boolean {
   try {
-    return compiledModule().fma;
+    return compiledGemmModule().fma;
   } catch {
     return false;
   }
 }
 
-/** Instances per memory (one per wasm backend instance). */
-const instances = new WeakMap<WebAssembly.Memory, Exports>();
+/** Whether `memory` is shared between threads (its buffer a SharedArrayBuffer). */
+export function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/** Products per memory (one per wasm backend instance). */
+const gemms = new WeakMap<WebAssembly.Memory, Gemm>();
 
 /**
- * Products bound to `memory` (the tfjs wasm heap); null where the memory is shared (the threaded
- * build) or the module cannot be compiled here.
+ * Products bound to `memory` (the tfjs wasm heap; on a shared heap they split large products
+ * over a pool of threads, gemm-pool.ts); null where the module cannot be compiled or
+ * instantiated here.
  */
 export function gemmFor(memory: WebAssembly.Memory): Gemm | null {
-  let ex = instances.get(memory);
-  if (!ex) {
-    if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
+  let g = gemms.get(memory);
+  if (!g) {
     try {
-      ex = new WebAssembly.Instance(compiledModule().module, { env: { memory } }).exports as unknown as Exports;
+      const shared = isShared(memory);
+      const { module } = compiledGemmModule(shared);
+      const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
+      g = new Gemm(ex, shared ? GemmPool.start(module, memory, GEMM_FUNCTIONS) : null);
     } catch {
       return null;
     }
-    instances.set(memory, ex);
+    gemms.set(memory, g);
   }
-  return new Gemm(ex);
+  return g;
 }
 
-/** Blocked products over byte addresses of one memory. */
+/** Products smaller than this many multiply-adds run on the calling thread alone. */
+const PARALLEL_MACS = 1 << 20;
+
+/**
+ * Blocked products over byte addresses of one memory. With a pool (a shared heap), each large
+ * product's rows are cut into chunks (multiples of MR), each chunk a task of blocked calls that
+ * whichever thread is free takes (gemm-pool.ts); batch() groups several products into one such
+ * dispatch.
+ */
 export class Gemm {
-  constructor(private readonly ex: Exports) {}
+  private readonly fns: Kernel[];
+  /** Tasks collected for the next dispatch (null: none open). */
+  private tasks: PoolCall[][] | null = null;
+  private current: PoolCall[] | null = null;
+  /** Calls run as issued (no dispatch open and nothing to share). */
+  private direct = false;
+  private depth = 0;
+
+  constructor(
+    private readonly ex: Exports,
+    private readonly pool: GemmPool | null = null,
+  ) {
+    this.fns = GEMM_FUNCTIONS.map((n) => ex[n]);
+  }
+
+  /** Threads products may be split over. */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  /** Runs the products issued by `body` as one dispatch (their row chunks shared by the threads). */
+  batch(body: () => void): void {
+    this.depth++;
+    this.tasks ??= [];
+    try {
+      body();
+    } finally {
+      if (--this.depth === 0) this.flush();
+    }
+  }
 
   /**
    * C (M x N, row stride ldc) = (or += with `accumulate`) A(M x K) B (K x N, row stride ldb);
@@ -437,22 +488,25 @@ export class Gemm {
    */
   product(layout: GemmLayout, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
     if (m <= 0 || n <= 0) return;
-    const fn = this.ex[layout];
-    if (k <= 0) {
-      if (!accumulate) fn(m, n, 0, a, lda, b, ldb, c, ldc, 0); // an empty sum: zeros
-      return;
-    }
-    for (let k0 = 0; k0 < k; k0 += KC) {
-      const kc = Math.min(KC, k - k0);
-      const aK = layout === 'nn' ? a + 4 * k0 : a + k0 * lda;
-      const bK = b + k0 * ldb;
-      const acc = accumulate || k0 > 0 ? 1 : 0;
-      for (let m0 = 0; m0 < m; m0 += MC) {
-        const mc = Math.min(MC, m - m0);
-        const aM = layout === 'nn' ? aK + m0 * lda : aK + 4 * m0;
-        fn(mc, n, kc, aM, lda, bK, ldb, c + m0 * ldc, ldc, acc);
+    const fn = GEMM_FUNCTIONS.indexOf(layout);
+    this.split(m, m * n * k, (r0, r1) => {
+      const rows = r1 - r0;
+      const a0 = layout === 'nn' ? a + r0 * lda : a + 4 * r0;
+      const c0 = c + r0 * ldc;
+      if (k <= 0) {
+        if (!accumulate) this.call(fn, [rows, n, 0, a0, lda, b, ldb, c0, ldc, 0]); // an empty sum: zeros
+        return;
       }
-    }
+      for (let k0 = 0; k0 < k; k0 += KC) {
+        const kc = Math.min(KC, k - k0);
+        const aK = layout === 'nn' ? a0 + 4 * k0 : a0 + k0 * lda;
+        const acc = accumulate || k0 > 0 ? 1 : 0;
+        for (let m0 = 0; m0 < rows; m0 += MC) {
+          const aM = layout === 'nn' ? aK + m0 * lda : aK + 4 * m0;
+          this.call(fn, [Math.min(MC, rows - m0), n, kc, aM, lda, b + k0 * ldb, ldb, c0 + m0 * ldc, ldc, acc]);
+        }
+      }
+    });
   }
 
   /**
@@ -463,48 +517,111 @@ export class Gemm {
    */
   indirect(m: number, n: number, nseg: number, seglen: number, atab: number, tabStride: number, b: number, ldb: number, ctab: number, accumulate: boolean): void {
     if (m <= 0 || n <= 0) return;
-    const fn = this.ex.nnInd;
-    if (nseg <= 0 || seglen <= 0) {
-      if (!accumulate) fn(m, n, 0, 0, atab, tabStride, b, ldb, ctab, 0);
-      return;
-    }
-    const group = Math.max(1, Math.floor(KC / seglen));
-    for (let s0 = 0; s0 < nseg; s0 += group) {
-      const ns = Math.min(group, nseg - s0);
-      const acc = accumulate || s0 > 0 ? 1 : 0;
-      for (let m0 = 0; m0 < m; m0 += MC) {
-        fn(Math.min(MC, m - m0), n, ns, seglen, atab + m0 * tabStride + 4 * s0, tabStride, b + s0 * seglen * ldb, ldb, ctab + 4 * m0, acc);
+    const fn = GEMM_FUNCTIONS.indexOf('nnInd');
+    this.split(m, m * n * nseg * seglen, (r0, r1) => {
+      const rows = r1 - r0;
+      const at0 = atab + r0 * tabStride;
+      const ct0 = ctab + 4 * r0;
+      if (nseg <= 0 || seglen <= 0) {
+        if (!accumulate) this.call(fn, [rows, n, 0, 0, at0, tabStride, b, ldb, ct0, 0]);
+        return;
       }
-    }
+      const group = Math.max(1, Math.floor(KC / seglen));
+      for (let s0 = 0; s0 < nseg; s0 += group) {
+        const ns = Math.min(group, nseg - s0);
+        const acc = accumulate || s0 > 0 ? 1 : 0;
+        for (let m0 = 0; m0 < rows; m0 += MC) {
+          this.call(fn, [Math.min(MC, rows - m0), n, ns, seglen, at0 + m0 * tabStride + 4 * s0, tabStride, b + s0 * seglen * ldb, ldb, ct0 + 4 * m0, acc]);
+        }
+      }
+    });
   }
 
   /**
    * C (M x N) = (or +=) A^T B where column k of A^T (M floats) starts at the address stored at
    * atab + k * tabStride, plus aoff (variant tnInd); B has K rows of stride ldb.
    */
-  indirectT(m: number, n: number, k: number, atab: number, tabStride: number, aoff: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
+  indirectT(m: number, n: number, k: number, atab: number, tabStride: number, aoff: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean, maxChunks = Infinity): void {
     if (m <= 0 || n <= 0) return;
-    const fn = this.ex.tnInd;
-    if (k <= 0) {
-      if (!accumulate) fn(m, n, 0, atab, tabStride, aoff, b, ldb, c, ldc, 0);
-      return;
-    }
-    for (let k0 = 0; k0 < k; k0 += KT) {
-      const kc = Math.min(KT, k - k0);
-      const acc = accumulate || k0 > 0 ? 1 : 0;
-      for (let m0 = 0; m0 < m; m0 += MC) {
-        fn(Math.min(MC, m - m0), n, kc, atab + k0 * tabStride, tabStride, aoff + 4 * m0, b + k0 * ldb, ldb, c + m0 * ldc, ldc, acc);
+    const fn = GEMM_FUNCTIONS.indexOf('tnInd');
+    this.split(m, m * n * k, (r0, r1) => {
+      const rows = r1 - r0;
+      if (k <= 0) {
+        if (!accumulate) this.call(fn, [rows, n, 0, atab, tabStride, aoff + 4 * r0, b, ldb, c + r0 * ldc, ldc, 0]);
+        return;
       }
-    }
+      for (let k0 = 0; k0 < k; k0 += KT) {
+        const kc = Math.min(KT, k - k0);
+        const acc = accumulate || k0 > 0 ? 1 : 0;
+        for (let m0 = r0; m0 < r1; m0 += MC) {
+          this.call(fn, [Math.min(MC, r1 - m0), n, kc, atab + k0 * tabStride, tabStride, aoff + 4 * m0, b + k0 * ldb, ldb, c + m0 * ldc, ldc, acc]);
+        }
+      }
+    }, maxChunks);
   }
 
   /** dst[c, r] = src[r, c] for a rows x cols block (addresses and strides in bytes). */
   transpose(rows: number, cols: number, src: number, srcStride: number, dst: number, dstStride: number): void {
+    this.flush();
     if (rows > 0 && cols > 0) this.ex.transpose(rows, cols, src, srcStride, dst, dstStride);
   }
 
   /** The window table of a convolution (see windowTableFn); `out` holds batch*outH*outW*kh*kw int32. */
   windowTable(out: number, x: number, zero: number, g: { batch: number; outH: number; outW: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; top: number; left: number; inH: number; inW: number; inC: number }): void {
+    this.flush();
     this.ex.windowTable(out, x, zero, g.batch, g.outH, g.outW, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.top, g.left, g.inH, g.inW, g.inC * 4);
+  }
+
+  /**
+   * Calls `emit(r0, r1)` for each task's rows of [0, m): one task for small products or without
+   * helper threads, else chunks of a multiple of MR rows, about four per thread. Outside batch()
+   * the tasks are run before returning.
+   */
+  private split(m: number, macs: number, emit: (r0: number, r1: number) => void, maxChunks = Infinity): void {
+    const parallel = this.pool !== null && macs >= PARALLEL_MACS && helperThreadsEnabled();
+    if (!parallel && this.tasks === null) {
+      // Nothing to share: run the calls as they are issued.
+      this.direct = true;
+      try {
+        emit(0, m);
+      } finally {
+        this.direct = false;
+      }
+      return;
+    }
+    const chunks = parallel ? Math.max(1, Math.min(Math.ceil(m / MR), 4 * this.threads, maxChunks)) : 1;
+    const own = this.tasks === null;
+    this.tasks ??= [];
+    try {
+      let r0 = 0;
+      for (let i = 0; i < chunks; i++) {
+        const r1 = i === chunks - 1 ? m : Math.min(m, Math.round((m * (i + 1)) / chunks / MR) * MR);
+        if (r1 <= r0) continue;
+        this.current = [];
+        emit(r0, r1);
+        this.tasks.push(this.current);
+        r0 = r1;
+      }
+    } finally {
+      this.current = null;
+      if (own && this.depth === 0) this.flush();
+    }
+  }
+
+  private call(fn: number, args: number[]): void {
+    if (this.direct) this.fns[fn]!(...args);
+    else this.current!.push({ fn, args });
+  }
+
+  /** Runs every collected task (on the helpers too when there are several) and clears them. */
+  private flush(): void {
+    const tasks = this.tasks;
+    this.tasks = this.depth > 0 ? [] : null;
+    if (!tasks || tasks.length === 0) return;
+    const local = (c: PoolCall) => {
+      this.fns[c.fn]!(...c.args);
+    };
+    if (this.pool && tasks.length > 1) this.pool.run(tasks, local);
+    else for (const task of tasks) for (const c of task) local(c);
   }
 }

@@ -19,6 +19,10 @@ import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { sliceConfig } from './slice.js';
 import { concatConfig } from './concat.js';
+import { prepareSharedWasmHeap } from './shared-heap.js';
+
+// Before any wasm backend starts: its heap becomes shareable, so that the products can use every core.
+await prepareSharedWasmHeap();
 
 export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'BatchMatMul', 'Conv2D', '_FusedMatMul', 'Identity', 'Slice', 'Concat'] as const;
 export type TrainingKernel = (typeof TRAINING_KERNELS)[number];

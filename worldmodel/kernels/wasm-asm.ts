@@ -287,11 +287,15 @@ export class Fn {
   }
 }
 
+/** Largest wasm32 memory in 64 KiB pages (4 GiB); the declared maximum of a shared import. */
+export const MAX_PAGES = 65536;
+
 /**
- * A module of functions that imports its memory as env.memory (at least one 64 KiB page, no
- * maximum, not shared); every function is exported under its name.
+ * A module of functions that imports its memory as env.memory (at least one 64 KiB page; not
+ * shared and without a maximum, or with `shared` a shared memory of at most MAX_PAGES, as a
+ * shared import must declare one); every function is exported under its name.
  */
-export function buildModule(fns: Fn[]): Uint8Array {
+export function buildModule(fns: Fn[], opts: { shared?: boolean } = {}): Uint8Array {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const section = (id: number, content: number[]) => {
     out.push(id);
@@ -313,7 +317,10 @@ export function buildModule(fns: Fn[]): Uint8Array {
   uleb(1, imports);
   name('env', imports);
   name('memory', imports);
-  imports.push(0x02, 0x00, 0x01); // memory, limits: min 1 page, no max
+  if (opts.shared) {
+    imports.push(0x02, 0x03, 0x01); // memory, limits: shared, min 1 page, then the max
+    uleb(MAX_PAGES, imports);
+  } else imports.push(0x02, 0x00, 0x01); // memory, limits: min 1 page, no max
   section(2, imports);
   const funcs: number[] = [];
   uleb(fns.length, funcs);

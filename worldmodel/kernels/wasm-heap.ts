@@ -78,7 +78,7 @@ export class WasmHeap {
    */
   zeroAddress(count: number): number {
     if (!this.zeros || this.zeroCount < count) {
-      if (this.zeros) this.be.disposeData(this.zeros.dataId, true);
+      // The old block stays allocated: products issued but not yet run may still read it.
       this.zeroCount = Math.max(count, 4096);
       this.zeros = this.be.makeOutput([this.zeroCount], 'float32');
       const a = this.address(this.zeros);
