@@ -10,6 +10,7 @@
  * b (1/px). A stochastic policy drives with its mean.
  */
 import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../common/errors.js';
 import type { Controller, ControllerBatch } from '../sim/controllers/controller.js';
 import { IMAGE_H, IMAGE_W, STATE_DIM } from '../worldmodel/fm/config.js';
 import type { FmInput } from '../worldmodel/fm/model.js';
@@ -22,8 +23,8 @@ export const ACTION_CLAMP = 3;
 export function policyInput(batch: ControllerBatch, p: LoadedPolicy, from = 0, to = batch.n): FmInput {
   const { ncond, channels: C } = p.policy.cfg;
   const T = batch.contextFrames;
-  if (T < ncond) throw new Error(`policy needs ${ncond} context frames, the environment buffers ${T}`);
-  if (batch.channels !== C) throw new Error(`policy ${p.dir} reads ${C}-channel images, the environment renders ${batch.channels} (dump and train with the same image variant)`);
+  if (T < ncond) throw new UserError(`policy ${p.dir} needs ${ncond} context frames, the environment buffers ${T}`);
+  if (batch.channels !== C) throw new UserError(`policy ${p.dir} reads ${C}-channel images, the environment renders ${batch.channels} (dump and train with the same image variant)`);
   const n = to - from;
   const HW = IMAGE_H * IMAGE_W;
   const frame = HW * C;

@@ -4,12 +4,14 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../../data/dataset.js';
-import { loadFm } from '../../worldmodel/fm/checkpoint.js';
+import { loadFm, saveFm } from '../../worldmodel/fm/checkpoint.js';
+import { fmConfig } from '../../worldmodel/fm/config.js';
+import { ForwardModel } from '../../worldmodel/fm/model.js';
+import { writeTinyDataset } from '../helpers/tiny-dataset.js';
 import { Adam } from '../../worldmodel/fm/adam.js';
 import { FmNoise } from '../../worldmodel/fm/noise.js';
 import { makeBatch, type BatchSpec } from '../../worldmodel/fm/batches.js';
 import { batchTensors } from '../../worldmodel/fm/train-step.js';
-import type { ForwardModel } from '../../worldmodel/fm/model.js';
 import type { NormStats } from '../../data/dataset-types.js';
 import { PolicyNetwork } from '../../policy/network.js';
 import { policyNetConfig, policyTrainConfig, type PolicyMethod, type TrainOverrides } from '../../policy/config.js';
@@ -183,4 +185,25 @@ test('IL lowers its imitation loss; mper and svg train; methods check their mode
   await assert.rejects(trainPolicy({ dataset: tinyDataset(), out: join(tempDir(), 'x'), method: 'mpur', steps: 1, prefetch: false }), /needs a forward model/);
   await assert.rejects(trainPolicy({ model: await tinyModel('vae'), dataset: tinyDataset(), out: join(tempDir(), 'x'), method: 'svg', steps: 1, overrides: { lambdaU: 0.5 } }), /lambda-u/);
   await assert.rejects(trainPolicy({ model: await tinyModel('vae'), dataset: tinyDataset(), out: join(tempDir(), 'x'), method: 'mpur', steps: 1, overrides: { lambdaO: 1 } }), /4-channel/);
+});
+
+test('with 4-channel images the off-road term trains (lambda_o > 0)', async () => {
+  const ds = writeTinyDataset({ n: 6, length: 30, seed: 8, channels: 4 });
+  const dir = join(tempDir(), 'fm4');
+  const meta = openDataset(ds);
+  const cfg = fmConfig('tiny', { channels: 4 });
+  const m = ForwardModel.create(cfg, 'deterministic', 2);
+  await saveFm(dir, m, { format: 'ppuu-fm', version: 1, kind: 'deterministic', preset: 'tiny', config: cfg, stats: meta.manifest.stats, dataset: ds, steps: 0, paramCount: m.paramCount(), writtenBy: 'test' });
+  m.dispose();
+  const out = join(tempDir(), 'vg4');
+  const s = await trainPolicy({ model: dir, dataset: ds, out, method: 'vg', steps: 2, prefetch: false, overrides: { lambdaO: 1 } });
+  assert.equal(s.train.lambdaO, 1);
+  const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { offroad: number; total: number; proximity: number; lane: number });
+  for (const e of log) {
+    assert.ok(e.offroad > 0, 'the 4-channel frames have an off-road channel');
+    assert.ok(Math.abs(e.total - (e.proximity + 0.2 * e.lane + e.offroad)) < 1e-5);
+  }
+  const p = await loadPolicy(out);
+  assert.equal(p.policy.cfg.channels, 4);
+  p.policy.dispose();
 });
