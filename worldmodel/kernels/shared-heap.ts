@@ -54,7 +54,7 @@ export function shareMemory(binary: Uint8Array): Uint8Array | null {
         if (uleb() !== 1) return null; // one memory
         const flagsAt = p;
         if (binary[flagsAt] !== 0x01) return null; // has a maximum, not shared
-        const out = binary.slice();
+        const out = new Uint8Array(binary); // a copy (Buffer.slice would share the input's memory)
         out[flagsAt] = 0x03;
         return out;
       }
