@@ -6,9 +6,11 @@
  * averaged through shared memory) is measured after it on the same batches.
  * On wasm the single-thread step is also measured with this project's heap kernels switched off
  * (`previous`: XNNPACK products that pack every new weight tensor, Adam in JavaScript, copying
- * Identity; kernels/wasm-heap.ts), interleaved step by step with the current one on the same
- * batches so that load from other processes hits both alike (with --workers 2 the data-parallel
- * step likewise, its workers started with PPUU_STOCK_KERNELS=heap); --no-previous skips it.
+ * Identity; kernels/wasm-heap.ts), and, where the products have helper threads
+ * (kernels/gemm-pool.ts), the step with them (`threads`: large products split over every core);
+ * the variants take turns step by step on the same batches so that load from other processes
+ * hits them alike (with --workers 2 the data-parallel step likewise, its workers started with
+ * PPUU_STOCK_KERNELS=heap for `previousDataParallel`); --no-previous skips the previous kernels.
  * Reference: PyTorch 1.13 on this machine's 2 CPU cores, 0.76 s (batch 8) and 5.0 s (batch 64).
  *
  *   npm run bench -- fm-step [--batch 8] [--npred 1] [--preset paper] [--model vae]
@@ -28,6 +30,8 @@ import type { WindowBatch } from '../worldmodel/fm/windows.js';
 import { forwardFlops } from '../worldmodel/fm/flops.js';
 import { setHeapKernelsEnabled, heapKernelsEnabled } from '../worldmodel/kernels/wasm-heap.js';
 import { gemmUsesFma } from '../worldmodel/kernels/gemm-wasm.js';
+import { setHelperThreadsEnabled, helperThreadsEnabled } from '../worldmodel/kernels/gemm-pool.js';
+import { WasmHeap } from '../worldmodel/kernels/wasm-heap.js';
 
 function flag(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -98,16 +102,18 @@ interface Run {
  * whether this project's heap kernels are on for that variant. Returns per-step wall and CPU ms
  * and numTensors after each step, per variant.
  */
-function singleThread(variants: Array<{ name: string; heap: boolean }>): Record<string, Run> {
+function singleThread(variants: Array<{ name: string; heap: boolean; helpers?: boolean }>): Record<string, Run> {
   const runs = variants.map((v) => {
     const model = ForwardModel.create(cfg, kind, 1);
     return { ...v, model, adam: new Adam(model.weights, { learningRate: cfg.learningRate }), run: { ms: [], cpu: [], tensors: [], loss: [] } as Run };
   });
   const heapBefore = heapKernelsEnabled();
+  const helpersBefore = helperThreadsEnabled();
   try {
     batches.forEach((b, i) => {
       for (const v of runs) {
         setHeapKernelsEnabled(v.heap);
+        setHelperThreadsEnabled(v.helpers ?? false);
         const c0 = process.cpuUsage();
         const t0 = performance.now();
         const s = trainStep(v.model, v.adam, b, FmNoise.forStep(1, i, true));
@@ -123,6 +129,7 @@ function singleThread(variants: Array<{ name: string; heap: boolean }>): Record<
     });
   } finally {
     setHeapKernelsEnabled(heapBefore);
+    setHelperThreadsEnabled(helpersBefore);
     for (const v of runs) {
       v.adam.dispose();
       v.model.dispose();
@@ -136,8 +143,15 @@ const params = model0.paramCount();
 model0.dispose();
 log(`${kind} ${preset}: ${params.total.toLocaleString('en')} parameters (${params.withoutResidual.toLocaleString('en')} without the residual block); batch ${batch}, npred ${npred}, backend ${backend.name}`);
 const compare = withPrevious && backend.name === 'wasm';
-const single = singleThread([...(compare ? [{ name: 'previous', heap: false }] : []), { name: 'current', heap: heapKernelsEnabled() }]);
+// Threads the products can use (1 where the heap is not shared or PPUU_THREADS=1).
+const productThreads = backend.name === 'wasm' ? (WasmHeap.of(tf.backend())?.gemm.threads ?? 1) : 1;
+const single = singleThread([
+  ...(compare ? [{ name: 'previous', heap: false }] : []),
+  { name: 'current', heap: heapKernelsEnabled() },
+  ...(productThreads > 1 ? [{ name: `${productThreads} threads`, heap: heapKernelsEnabled(), helpers: true }] : []),
+]);
 const base = single.current!;
+const threaded = single[`${productThreads} threads`];
 const result: Record<string, unknown> = {
   bench: 'fm-step', backend: backend.name, preset, kind, batch, npred, ncond: cfg.ncond, params: params.total, paramsWithoutResidual: params.withoutResidual,
   gflopPerStep: flopsPerStep / 1e9,
@@ -147,13 +161,19 @@ const result: Record<string, unknown> = {
   pytorchS: PYTORCH_S[batch] ?? null,
   fma: backend.name === 'wasm' ? gemmUsesFma() : null,
 };
+if (threaded) {
+  result.threads = {
+    threads: productThreads, medianMs: median(threaded.ms), medianCpuMs: median(threaded.cpu), gflops: flopsPerStep / 1e9 / (median(threaded.ms) / 1000),
+    stepsMs: threaded.ms.map(Math.round), speedup: median(base.ms) / median(threaded.ms),
+  };
+}
 const prev = single.previous;
 if (prev) {
   result.previous = { workers: 1, medianMs: median(prev.ms), medianCpuMs: median(prev.cpu), gflops: flopsPerStep / 1e9 / (median(prev.ms) / 1000), stepsMs: prev.ms.map(Math.round), firstLoss: prev.loss[0] };
   result.speedupVsPrevious = median(prev.ms) / median(base.ms);
   result.cpuSpeedupVsPrevious = median(prev.cpu) / median(base.cpu);
 }
-let best = median(base.ms);
+let best = Math.min(median(base.ms), threaded ? median(threaded.ms) : Infinity);
 if (workers > 1) {
   const { DataParallelTrainer } = await import('../worldmodel/fm/data-parallel.js');
   /** Starts a trainer; `previous`: its workers start with the heap kernels off (they read PPUU_STOCK_KERNELS). */

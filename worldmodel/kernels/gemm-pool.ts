@@ -101,9 +101,21 @@ export function poolThreads(): number {
   return typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
 }
 
+/** Rounds over which the calling thread's waiting is averaged. */
+const WINDOW = 16;
+/** Share of a round's time the calling thread may spend waiting for helpers before they rest. */
+const MAX_WAIT_SHARE = 0.35;
+/** Dispatches the calling thread then runs alone before trying the helpers again. */
+const REST_DISPATCHES = 256;
+
 export class GemmPool {
   private seq = 0;
   private round = 0;
+  private resting = 0;
+  /** Time spent in the last rounds, and the part of it the calling thread waited for helpers. */
+  private windowMs = 0;
+  private waitedMs = 0;
+  private windowRounds = 0;
 
   private constructor(
     private readonly workers: Worker[],
@@ -121,7 +133,7 @@ export class GemmPool {
     const ctlBuffer = new SharedArrayBuffer((CALLS_AT + MAX_CALLS * JOB_INTS) * 4);
     const workers: Worker[] = [];
     for (let i = 0; i < n; i++) {
-      const worker = new Worker(HELPER, { eval: true, workerData: { module, memory, ctl: ctlBuffer, names: [...names], spin: 20000 } });
+      const worker = new Worker(HELPER, { eval: true, workerData: { module, memory, ctl: ctlBuffer, names: [...names], spin: 2500 } });
       worker.unref();
       workers.push(worker);
     }
@@ -131,6 +143,20 @@ export class GemmPool {
   /** Threads a dispatch runs on (the helpers and the calling thread). */
   get threads(): number {
     return this.workers.length + 1;
+  }
+
+  /**
+   * Whether dispatches should use the helpers now. When other processes keep the helpers' cores
+   * busy, a helper is often descheduled in the middle of a task and the calling thread waits for
+   * it; when that waiting exceeds MAX_WAIT_SHARE of the time over WINDOW rounds, the calling
+   * thread works alone for REST_DISPATCHES dispatches, then tries again.
+   */
+  available(): boolean {
+    if (this.resting > 0) {
+      this.resting--;
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -159,6 +185,7 @@ export class GemmPool {
 
   private runRound(tasks: PoolCall[][], local: (call: PoolCall) => void): void {
     const ctl = this.ctl;
+    const start = performance.now();
     let c = 0;
     tasks.forEach((task, t) => {
       ctl[TASKS_AT + 2 * t] = c;
@@ -186,6 +213,7 @@ export class GemmPool {
       for (const call of tasks[t]!) local(call);
       Atomics.add(ctl, COMPLETED, 1);
     }
+    const ownDone = performance.now();
     // Wait for the tasks helpers took (not for helpers that took none).
     const t0 = Date.now();
     for (;;) {
@@ -193,6 +221,13 @@ export class GemmPool {
       if (done >= tasks.length) break;
       if (Date.now() - t0 > JOIN_TIMEOUT_MS) throw new Error('gemm pool: a helper thread did not answer');
       Atomics.wait(ctl, COMPLETED, done, 1000);
+    }
+    const end = performance.now();
+    this.windowMs += end - start;
+    this.waitedMs += end - ownDone;
+    if (++this.windowRounds >= WINDOW) {
+      if (this.waitedMs > MAX_WAIT_SHARE * this.windowMs) this.resting = REST_DISPATCHES;
+      this.windowMs = this.waitedMs = this.windowRounds = 0;
     }
     if (Atomics.load(ctl, STATUS) !== 0) throw new Error('gemm pool: a product trapped in a helper thread');
   }

@@ -441,8 +441,8 @@ export function gemmFor(memory: WebAssembly.Memory): Gemm | null {
   return g;
 }
 
-/** Products smaller than this many multiply-adds run on the calling thread alone. */
-const PARALLEL_MACS = 1 << 20;
+/** Products smaller than this many multiply-adds (~0.1 ms) run on the calling thread alone: a dispatch costs tens of microseconds. */
+const PARALLEL_MACS = 1 << 22;
 
 /**
  * Blocked products over byte addresses of one memory. With a pool (a shared heap), each large
@@ -578,7 +578,7 @@ export class Gemm {
    * the tasks are run before returning.
    */
   private split(m: number, macs: number, emit: (r0: number, r1: number) => void, maxChunks = Infinity): void {
-    const parallel = this.pool !== null && macs >= PARALLEL_MACS && helperThreadsEnabled();
+    const parallel = this.pool !== null && macs >= PARALLEL_MACS && helperThreadsEnabled() && this.pool.available();
     if (!parallel && this.tasks === null) {
       // Nothing to share: run the calls as they are issued.
       this.direct = true;
@@ -621,7 +621,7 @@ export class Gemm {
     const local = (c: PoolCall) => {
       this.fns[c.fn]!(...c.args);
     };
-    if (this.pool && tasks.length > 1) this.pool.run(tasks, local);
+    if (this.pool && tasks.length > 1 && helperThreadsEnabled() && this.pool.available()) this.pool.run(tasks, local);
     else for (const task of tasks) for (const c of task) local(c);
   }
 }
