@@ -22,6 +22,11 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes report.js
     for (const h of report.steps['eval-fm'].horizons) assert.ok(Number.isFinite(h.image.model) && h.image.model > 0);
     assert.ok(report.steps['eval-replay'].successRate.mean > 0.5, 'replaying the logs mostly succeeds');
     assert.ok(existsSync(join(out, 'fm-vae', 'frames.png')));
+    for (const name of ['no-action', 'idm', 'mpur', 'il']) {
+      const rate = report.steps[`eval-${name}`].successRate.mean;
+      assert.ok(rate >= 0 && rate <= 1, `eval-${name} success rate is a fraction`);
+    }
+    assert.ok(existsSync(join(out, 'policy-mpur', 'checkpoint')));
     // A second run skips the finished data steps.
     const again = ppuu([...args, '--json']);
     assert.equal(again.status, 0, again.stderr);
