@@ -9,7 +9,9 @@
  * Every call gets a filter tensor it has not seen, as in training (an update gives every weight a
  * new tensor): that is when XNNPACK packs it. On wasm the previous generation of our kernels
  * (`wasm-previous`: XNNPACK products through the stock Conv2D, the heap kernels switched off,
- * kernels/wasm-heap.ts) is measured in the same run, and `vsPrevious` = ours / previous.
+ * kernels/wasm-heap.ts) is measured in the same run, and `vsPrevious` = ours / previous; `ours` runs
+ * on one thread, and where the products have helper threads (kernels/gemm-pool.ts) `wasm-threads`
+ * repeats them on every core.
  * Also the dense layer 256 -> 10752 (the forward model's state / action MLP) products on wasm,
  * stock, previous and ours, untransposed (forward) and transposed (its two gradients), with new
  * weights each call.
@@ -25,7 +27,8 @@ import * as tf from '@tensorflow/tfjs';
 import { cpus, loadavg } from 'node:os';
 import { initBackend } from '../worldmodel/backend.js';
 import { activeTrainingKernels, stockKernel, type TrainingKernel } from '../worldmodel/kernels/register.js';
-import { setHeapKernelsEnabled } from '../worldmodel/kernels/wasm-heap.js';
+import { setHeapKernelsEnabled, WasmHeap } from '../worldmodel/kernels/wasm-heap.js';
+import { setHelperThreadsEnabled } from '../worldmodel/kernels/gemm-pool.js';
 import { gemmUsesFma } from '../worldmodel/kernels/gemm-wasm.js';
 import { Rng } from '../common/rng.js';
 import { createProgress } from '../common/progress.js';
@@ -54,7 +57,7 @@ const KERNEL: Record<Op, string> = { forward: 'Conv2D', inputGrad: 'Conv2DBackpr
 /** Largest work per call (GFLOP) a slow configuration is given; its batch is cut to fit. */
 const SLOW_GFLOP: Record<string, number> = { 'cpu-ours': 0.3, 'cpu-stock': 0.3, 'wasm-stock': 0.6 };
 
-type Kernels = 'ours' | 'previous' | 'stock';
+type Kernels = 'ours' | 'threads' | 'previous' | 'stock';
 
 interface Row {
   backend: 'wasm' | 'cpu';
@@ -133,10 +136,12 @@ function kernelCall(name: string, backendName: string, stock: boolean, inputs: R
 async function measureConv(config: { backend: 'wasm' | 'cpu'; kernels: Kernels }, ops: readonly Op[], onStep: () => void): Promise<Row[]> {
   await tf.setBackend(config.backend);
   setHeapKernelsEnabled(config.kernels !== 'previous');
+  setHelperThreadsEnabled(config.kernels === 'threads');
   try {
     return measureConvOn(config, ops, onStep);
   } finally {
     setHeapKernelsEnabled(true);
+    setHelperThreadsEnabled(true);
   }
 }
 
@@ -243,7 +248,9 @@ function measureDense(onStep: () => void): MatRow[] {
       setHeapKernelsEnabled(false);
       const p = bestMs(Math.max(reps, 7), call(ours));
       setHeapKernelsEnabled(true);
+      setHelperThreadsEnabled(false);
       const o = bestMs(Math.max(reps, 7), call(ours));
+      setHelperThreadsEnabled(true);
       rows.push({ product, batch, stockMs: s, previousMs: p, oursMs: o, speedup: s / o, vsPrevious: p / o });
     }
     tf.dispose([x, w, dy]);
@@ -253,13 +260,15 @@ function measureDense(onStep: () => void): MatRow[] {
 
 tf.env().set('PROD', true);
 const choice = await initBackend({ requested: 'wasm' });
-const steps = (3 * OPS.length + 2) * batches.length * LAYERS.length + 3 * batches.length;
+const threads = WasmHeap.of(tf.backend())?.gemm.threads ?? 1;
+const steps = ((threads > 1 ? 4 : 3) * OPS.length + 2) * batches.length * LAYERS.length + 3 * batches.length;
 const bar = createProgress('kernels', steps, { json });
 let done = 0;
 const step = () => bar.update(++done);
 const t0 = performance.now();
 const conv: Row[] = [
   ...(await measureConv({ backend: 'wasm', kernels: 'ours' }, OPS, step)),
+  ...(threads > 1 ? await measureConv({ backend: 'wasm', kernels: 'threads' }, OPS, step) : []),
   ...(await measureConv({ backend: 'wasm', kernels: 'previous' }, OPS, step)),
   // cpu keeps its stock forward and input gradient (ours is slower there): only the filter gradient.
   ...(await measureConv({ backend: 'cpu', kernels: 'ours' }, OPS.filter((op) => activeTrainingKernels('cpu').includes(KERNEL[op] as TrainingKernel)), step)),
@@ -274,7 +283,7 @@ bar.stop();
 const stockCpu = (r: Row) => conv.find((s) => s.backend === 'cpu' && s.kernels === 'stock' && s.layer === r.layer && s.op === r.op && s.batch === r.batch);
 const previous = (r: Row) => conv.find((s) => s.backend === 'wasm' && s.kernels === 'previous' && s.layer === r.layer && s.op === r.op && s.batch === r.batch);
 const ratios = conv
-  .filter((r) => r.kernels === 'ours')
+  .filter((r) => r.kernels === 'ours' || r.kernels === 'threads')
   .map((r) => ({
     backend: r.backend, layer: r.layer, op: r.op, batch: r.batch, gflops: round(r.gflops),
     vsStockCpu: round(r.gflops / (stockCpu(r)?.gflops ?? NaN)),
@@ -291,6 +300,7 @@ const result = {
   backend: choice.name,
   kernels: { wasm: activeTrainingKernels('wasm'), cpu: activeTrainingKernels('cpu') },
   fma: gemmUsesFma(),
+  threads,
   batches,
   reps,
   // Other processes on the machine slow every figure; the load average says how busy it was.
@@ -307,7 +317,7 @@ if (!json) {
   console.log(`${pad('backend', 15)}${pad('layer', 22)}${pad('op', 12)}${pad('batch', 7)}${pad('meas.', 7)}${pad('GFLOP/s', 10)}${pad('x stock cpu', 13)}x previous`);
   for (const r of conv) {
     const ratio = r.backend === 'cpu' && r.kernels === 'stock' ? '' : round(r.gflops / (stockCpu(r)?.gflops ?? NaN));
-    const vsPrev = r.backend === 'wasm' && r.kernels === 'ours' ? round(r.gflops / (previous(r)?.gflops ?? NaN)) : '';
+    const vsPrev = r.backend === 'wasm' && (r.kernels === 'ours' || r.kernels === 'threads') ? round(r.gflops / (previous(r)?.gflops ?? NaN)) : '';
     console.log(`${pad(`${r.backend}-${r.kernels}`, 15)}${pad(r.layer, 22)}${pad(r.op, 12)}${pad(r.batch, 7)}${pad(r.measuredBatch, 7)}${pad(round(r.gflops), 10)}${pad(ratio, 13)}${vsPrev}`);
   }
   console.log('\ndense 256 -> 10752 on wasm, new weights every call (ms, best of repeats)');
