@@ -89,12 +89,15 @@ export async function prepareSharedWasmHeap(): Promise<boolean> {
     const original = require.resolve(`@tensorflow/tfjs-backend-wasm/wasm-out/${SIMD_BINARY}`);
     const binary = readFileSync(original);
     const hash = createHash('sha256').update(binary).digest('hex').slice(0, 16);
+    const patched = shareMemory(binary);
+    if (!patched) return false;
     const dir = join(tmpdir(), 'ppuu-wasm');
-    const patchedPath = join(dir, `${hash}-shared-memory.wasm`);
-    if (!existsSync(patchedPath)) {
-      const patched = shareMemory(binary);
-      if (!patched) return false;
+    let patchedPath = join(dir, `${hash}-shared-memory.wasm`);
+    // A cached copy is used only if it is exactly the patched binary; else this process writes its own.
+    const cached = existsSync(patchedPath) ? readFileSync(patchedPath) : null;
+    if (!cached || !Buffer.from(patched).equals(cached)) {
       mkdirSync(dir, { recursive: true });
+      if (cached) patchedPath = join(dir, `${hash}-shared-memory-${process.pid}.wasm`);
       const tmp = `${patchedPath}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
       writeFileSync(tmp, patched);
       renameSync(tmp, patchedPath); // atomic: readers see the old state or the whole file
