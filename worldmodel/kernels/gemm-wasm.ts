@@ -16,10 +16,15 @@
  * vectors of B's row and broadcasts one value of A per row. It multiply-adds with the relaxed-SIMD
  * f32x4.relaxed_madd (a fused multiply-add on x86 with FMA: about 40 GFLOP/s per core here
  * against 30 with separate multiplies and adds); Node 20 has relaxed SIMD behind a V8 flag, which
- * is switched on before compiling, and without it the module uses f32x4.mul + f32x4.add. Blocking: K in chunks of KC (the
- * K x 8 slice of B stays in L1), M in chunks of MC (the MC x KC block of A stays in L2), N in
- * tiles of 8, then a 4-wide tile and single columns for the rest; rows past the last multiple of
- * 4 use narrower tiles. Addresses and strides are in bytes.
+ * is switched on before compiling, and without it the module uses f32x4.mul + f32x4.add.
+ * Blocking: K in chunks of KC (the K x 8 slice of B stays in L1), M in chunks of MC (the MC x KC
+ * block of A stays in L2), N in tiles of 8, then a 4-wide tile and single columns for the rest;
+ * rows past the last multiple of 4 use narrower tiles. Addresses and strides are in bytes.
+ *
+ * The module also has variants reading A's rows through address tables (convolutions,
+ * conv-gemm.ts), a 4 x 4-block transpose and a convolution window-table builder. On a shared
+ * heap (shared-heap.ts) large products are cut into row chunks run by helper threads too
+ * (gemm-pool.ts).
  */
 import { Fn, Op, Simd, T, buildModule } from './wasm-asm.js';
 import { GemmPool, helperThreadsEnabled, type PoolCall } from './gemm-pool.js';
