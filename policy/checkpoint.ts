@@ -18,6 +18,7 @@ import { writeDirAtomic } from '../common/atomic.js';
 import type { NormStats } from '../data/dataset-types.js';
 import { checkWeightShapes, loadWeights, makeHparams, readHparams, readSidecar, saveWeights } from '../worldmodel/checkpoint.js';
 import type { Adam } from '../worldmodel/fm/adam.js';
+import type { EncoderInitRecord } from '../worldmodel/fm/ebm-init.js';
 import { checkNetConfig, checkTrainConfig, type PolicyNetConfig, type PolicyTrainConfig } from './config.js';
 import { PolicyNetwork, policyParamSpecs, policyVariablesFrom } from './network.js';
 import type { UStats } from './uncertainty.js';
@@ -40,6 +41,8 @@ export interface PolicyHyper {
   /** Updates applied to these weights. */
   steps: number;
   paramCount: number;
+  /** Where the first convolution's starting values came from (`--encoder-init`); absent or null: seeded default. */
+  encoderInit?: EncoderInitRecord | null;
 }
 
 export interface PolicyTrainState {

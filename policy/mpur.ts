@@ -38,6 +38,8 @@ import { egoSizesFromContext } from './car-size.js';
 import { PART_NAMES, partsRecord, policyLoss, type ObjectiveContext, type PartName } from './objectives.js';
 import { estimateUStats } from './ustats.js';
 import type { UStats } from './uncertainty.js';
+import { applyPolicyEncoderInit } from './ebm-init.js';
+import type { EncoderInitRecord, TileMode } from '../worldmodel/fm/ebm-init.js';
 import { checkpointDir, loadPolicy, loadPolicyTraining, readPolicyHparams, savePolicyCheckpoint, type PolicyHyper, type PolicyTrainState } from './checkpoint.js';
 
 /** Noise stream of a stochastic policy's samples (apart from the model's streams). */
@@ -60,6 +62,10 @@ export interface PolicyTrainOptions {
   resume?: boolean;
   checkpointEvery?: number;
   overrides?: TrainOverrides;
+  /** EBM model folder whose conv encoder initialises the first convolution (policy/ebm-init.ts); not with resume. */
+  encoderInit?: string;
+  /** How that one-frame kernel is spread over the context frames (default 'mean'). */
+  encoderTile?: TileMode;
   /** Build batches in a worker thread (default true). */
   prefetch?: boolean;
   onStart?: (info: PolicyStartInfo) => void;
@@ -103,6 +109,8 @@ export interface PolicyTrainSummary {
   secondsPerStep: number;
   uStatsSeconds: number;
   uStats: UStats | null;
+  /** Where the first convolution's starting values came from (--encoder-init), null: seeded default. */
+  encoderInit: EncoderInitRecord | null;
 }
 
 function truncateLog(file: string, step: number): void {
@@ -165,6 +173,7 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
   const ckDir = checkpointDir(opts.out);
   const hasCheckpoint = existsSync(join(ckDir, 'policy', 'hparams.json'));
   if (hasCheckpoint && !opts.resume) throw new UserError(`${opts.out}: already holds a policy checkpoint; pass --resume to continue it or choose another --out`);
+  if (opts.resume && opts.encoderInit) throw new UserError('field encoder-init: --encoder-init and --resume cannot be combined (a resumed run already has its weights)');
 
   // What the run is: from the checkpoint when resuming, else from the flags.
   let prior: { hyper: PolicyHyper; stats: NormStats } | null = null;
@@ -230,6 +239,7 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
     let startStep = 0;
     let skipped = 0;
     let uStats: UStats | null = prior?.hyper.uStats ?? null;
+    let encoderInit: EncoderInitRecord | null = prior?.hyper.encoderInit ?? null;
     if (prior) {
       policy = (await loadPolicy(ckDir)).policy;
       adam = new Adam(policy.weights, { learningRate: train.learningRate });
@@ -240,6 +250,15 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
       say(`resuming ${method} policy from step ${startStep}`);
     } else {
       policy = PolicyNetwork.create(policyNetConfig(preset, ncond, ds.channels, opts.stochastic ?? false), seed);
+      if (opts.encoderInit) {
+        try {
+          encoderInit = await applyPolicyEncoderInit(policy, opts.encoderInit, opts.encoderTile ?? 'mean');
+        } catch (e) {
+          policy.dispose();
+          throw e;
+        }
+        say(`encoder init: ${encoderInit.tensors.join(', ')} from ${encoderInit.source} (${encoderInit.kind}, ${encoderInit.filters} filters over ${encoderInit.channels} channels, tiled '${encoderInit.tile}')`);
+      }
       adam = new Adam(policy.weights, { learningRate: train.learningRate });
       mkdirSync(opts.out, { recursive: true });
       writeFileAtomic(logFile, '');
@@ -259,7 +278,7 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
     const hyper = (steps: number): PolicyHyper => ({
       kind: 'ppuu-policy', version: 1, preset, net: policy.cfg, train,
       forwardModel: model && modelPath ? { path: modelPath, kind: model.kind, preset: fmPreset } : null,
-      uStats, dataset: opts.dataset, seed, steps, paramCount,
+      uStats, dataset: opts.dataset, seed, steps, paramCount, encoderInit,
     });
     const save = async (step: number) => {
       const state: PolicyTrainState = { step, seed, skipped, adamT: adam.t };
@@ -303,7 +322,7 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
       startStep, steps: Math.max(opts.steps, startStep), skipped,
       firstLoss: losses[0] ?? null, lastLoss: losses[losses.length - 1] ?? null,
       meanLossHead: mean(losses.slice(0, tenth)), meanLossTail: mean(losses.slice(-tenth)),
-      secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, uStatsSeconds, uStats,
+      secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, uStatsSeconds, uStats, encoderInit,
     };
     adam.dispose();
     policy.dispose();

@@ -22,6 +22,8 @@ interface Flags {
   lr?: number;
   seed?: number;
   resume?: boolean;
+  encoderInit?: string;
+  encoderTile?: string;
   checkpointEvery: number;
   backend?: string;
   json?: boolean;
@@ -48,6 +50,8 @@ export function registerTrainPolicy(program: Command): void {
     .option('--lr <x>', 'Adam learning rate (default 1e-4)', parseNumber('--lr', false, 0))
     .option('--seed <n>', 'random seed (default 1)', parseNumber('--seed', true, 0))
     .option('--resume', 'continue the run in --out from its checkpoint (with its own settings)')
+    .option('--encoder-init <dir>', 'initialise the first convolution from an EBM conv encoder (ppuu ebm train --kind conv-sparse, --atoms nfeature/4)')
+    .option('--encoder-tile <mode>', 'how --encoder-init spreads its one-frame kernel over the context frames: mean | last | repeat (default mean)')
     .option('--checkpoint-every <n>', 'steps between checkpoints', parseNumber('--checkpoint-every', true, 1), 1000)
     .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
     .option('--json', 'print the training summary as one JSON object')
@@ -65,6 +69,8 @@ export function registerTrainPolicy(program: Command): void {
       if (opts.method !== undefined) check(() => checkMethod(opts.method!));
       if (opts.preset !== undefined) check(() => checkPreset(opts.preset!));
       if (opts.lr === 0) throw new InvalidFlag('--lr must be > 0');
+      if (opts.encoderTile !== undefined && !['mean', 'last', 'repeat'].includes(opts.encoderTile)) throw new InvalidFlag(`--encoder-tile must be mean, last or repeat, got '${opts.encoderTile}'`);
+      if (opts.encoderTile !== undefined && opts.encoderInit === undefined) throw new InvalidFlag('--encoder-tile needs --encoder-init');
       const { initFmBackend } = await import('../../worldmodel/fm/setup.js');
       const backend = await initFmBackend(opts.backend, { training: true });
       const { trainPolicy } = await import('../../policy/mpur.js');
@@ -77,6 +83,7 @@ export function registerTrainPolicy(program: Command): void {
       const summary = await trainPolicy({
         model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
         stochastic: opts.stochastic, steps: opts.steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
+        encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined,
         overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, k: opts.k, uBatches: opts.uBatches },
         say: log,
         onUStats: (done, total) => {

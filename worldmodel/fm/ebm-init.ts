@@ -14,6 +14,8 @@
  *
  * Requirements (checked, one-line errors): C equals the dataset's channels and F equals the
  * first convolution's outputs (nfeature / 4: 4 for tiny, 16 for small, 64 for paper).
+ * `applyEncoderInitTo` does the work on any weight map with such convolutions; the policy's
+ * `--encoder-init` (policy/ebm-init.ts) calls it too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ import { UserError } from '../../common/errors.js';
 import { loadEncoderInit, tileEncoderKernel, type TileMode } from '../ebm/encoder-init.js';
 import type { EbmKind } from '../ebm/store.js';
 import type { ForwardModel } from './model.js';
+import type { WeightMap } from './params.js';
 
 export const TILE_MODES: readonly TileMode[] = ['mean', 'last', 'repeat'];
 export type { TileMode };
@@ -48,33 +51,49 @@ export function firstConvNames(model: ForwardModel): Array<{ prefix: string; fra
 }
 
 /**
- * Loads the EBM encoder from `dir`, checks its shape against `model`, and assigns the first
- * convolutions. Returns the record (its `tensors` lists every weight set here).
+ * The weights an encoder init writes into: the forward model's or the policy's (policy/ebm-init.ts),
+ * whose frame encoders have the same 4x4, stride-2, padding-1 first convolution.
  */
-export async function applyEncoderInit(model: ForwardModel, dir: string, tile: TileMode = 'mean'): Promise<EncoderInitRecord> {
+export interface EncoderInitTarget {
+  /** Whose weights, as error messages name it ('the forward model', 'the policy'). */
+  owner: string;
+  weights: WeightMap;
+  /** One frame's channels (the dataset's) and the encoder's nfeature (first conv outputs: nfeature / 4). */
+  channels: number;
+  nfeature: number;
+  /** The first convolutions to set and how many frames each sees on its channels. */
+  convs: Array<{ prefix: string; frames: number }>;
+}
+
+/**
+ * Loads the EBM encoder from `dir`, checks its shape against `target`, and assigns the listed
+ * first convolutions (kernel tiled over their frames, bias as described at the top). Returns the
+ * record (its `tensors` lists every weight set here). Shared by the forward model and the policy.
+ */
+export async function applyEncoderInitTo(target: EncoderInitTarget, dir: string, tile: TileMode = 'mean'): Promise<EncoderInitRecord> {
   if (!TILE_MODES.includes(tile)) throw new UserError(`field encoder-tile: must be one of ${TILE_MODES.join(', ')}, got '${tile}'`);
   const init = await loadEncoderInit(dir);
   const file = join(dir, 'ebm.json');
-  const cfg = model.cfg;
-  const filters = cfg.nfeature / 4;
+  const { owner, nfeature } = target;
+  const filters = nfeature / 4;
   try {
     if (init.stride !== 2 || init.padding !== 1) {
-      throw new UserError(`${file}: field encoder: stride ${init.stride}, padding ${init.padding}; the forward model's first convolution has stride 2, padding 1`);
+      throw new UserError(`${file}: field encoder: stride ${init.stride}, padding ${init.padding}; ${owner}'s first convolution has stride 2, padding 1`);
     }
-    if (init.channels !== cfg.channels) {
-      throw new UserError(`${file}: field atoms.patch: the encoder sees ${init.channels} channels per frame; the dataset's images have ${cfg.channels} (train the EBM on images of this dataset's variant)`);
+    if (init.channels !== target.channels) {
+      throw new UserError(`${file}: field atoms.patch: the encoder sees ${init.channels} channels per frame; the dataset's images have ${target.channels} (train the EBM on images of this dataset's variant)`);
     }
     if (init.filters !== filters) {
-      throw new UserError(`${file}: field encoder: the kernel has ${init.filters} filters; the forward model's first convolution (nfeature ${cfg.nfeature}) has ${filters} outputs (ppuu ebm train --atoms ${filters})`);
+      throw new UserError(`${file}: field encoder: the kernel has ${init.filters} filters; ${owner}'s first convolution (nfeature ${nfeature}) has ${filters} outputs (ppuu ebm train --atoms ${filters})`);
     }
     const tensors: string[] = [];
-    for (const { prefix, frames } of firstConvNames(model)) {
+    for (const { prefix, frames } of target.convs) {
       const kernel = frames === 1 ? init.kernel.clone() : tileEncoderKernel(init.kernel, frames, tile);
-      assign(model, `${prefix}.w`, kernel);
+      assign(target, `${prefix}.w`, kernel);
       tensors.push(`${prefix}.w`);
       if (init.bias) {
         const scale = frames > 1 && tile === 'repeat' ? frames : 1;
-        assign(model, `${prefix}.b`, tf.tidy(() => tf.mul(init.bias!, scale)));
+        assign(target, `${prefix}.b`, tf.tidy(() => tf.mul(init.bias!, scale)));
         tensors.push(`${prefix}.b`);
       }
     }
@@ -85,12 +104,21 @@ export async function applyEncoderInit(model: ForwardModel, dir: string, tile: T
   }
 }
 
+/**
+ * Loads the EBM encoder from `dir`, checks its shape against `model`, and assigns the first
+ * convolutions. Returns the record (its `tensors` lists every weight set here).
+ */
+export async function applyEncoderInit(model: ForwardModel, dir: string, tile: TileMode = 'mean'): Promise<EncoderInitRecord> {
+  const target = { owner: 'the forward model', weights: model.weights, channels: model.cfg.channels, nfeature: model.cfg.nfeature, convs: firstConvNames(model) };
+  return applyEncoderInitTo(target, dir, tile);
+}
+
 /** Assigns `value` (disposed here) to the weight `name` after checking the shape. */
-function assign(model: ForwardModel, name: string, value: tf.Tensor): void {
-  const v = model.weights[name];
+function assign(target: EncoderInitTarget, name: string, value: tf.Tensor): void {
+  const v = target.weights[name];
   try {
-    if (!v) throw new Error(`forward model: no weight ${name}`);
-    if (v.shape.join(',') !== value.shape.join(',')) throw new Error(`forward model: ${name} has shape [${v.shape}], the EBM init gives [${value.shape}]`);
+    if (!v) throw new Error(`${target.owner}: no weight ${name}`);
+    if (v.shape.join(',') !== value.shape.join(',')) throw new Error(`${target.owner}: ${name} has shape [${v.shape}], the EBM init gives [${value.shape}]`);
     v.assign(value);
   } finally {
     value.dispose();
