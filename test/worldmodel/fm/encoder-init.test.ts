@@ -9,65 +9,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../../common/rng.js';
-import { saveEbmModel } from '../../../worldmodel/ebm/store.js';
 import { fmConfig } from '../../../worldmodel/fm/config.js';
 import { ForwardModel } from '../../../worldmodel/fm/model.js';
 import { applyEncoderInit } from '../../../worldmodel/fm/ebm-init.js';
 import { trainForwardModel, type TrainOptions } from '../../../worldmodel/fm/train.js';
 import { loadFm, type FmHparams, type TrainState } from '../../../worldmodel/fm/checkpoint.js';
 import { setup, tinyDataset } from './helpers.js';
+import { assertTiled, fakeEbm as writeFakeEbm } from '../../helpers/fake-ebm.js';
 
 before(setup);
 const work = mkdtempSync(join(tmpdir(), 'ppuu-fm-encinit-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-interface FakeEbm {
-  dir: string;
-  /** [4, 4, C, F] row-major, and [F]. */
-  kernel: Float32Array;
-  bias: Float32Array | null;
-  channels: number;
-  filters: number;
-}
-
-/** A conv-sparse-shaped model folder with seeded random encoder weights. */
-async function fakeEbm(name: string, channels: number, filters: number, seed: number, withBias = true): Promise<FakeEbm> {
-  const rng = new Rng(seed);
-  const n = 16 * channels * filters;
-  const rand = (k: number) => Float32Array.from({ length: k }, () => rng.normal(0, 0.3));
-  const kernel = rand(n);
-  const bias = withBias ? rand(filters) : null;
-  const k4 = [4, 4, channels, filters];
-  const dir = join(work, name);
-  await saveEbmModel(dir, {
-    kind: 'conv-sparse',
-    hyper: { filters },
-    arrays: { D: { data: rand(n), shape: k4 }, E: { data: kernel, shape: k4 }, ...(bias ? { encoder_bias: { data: bias, shape: [filters] } } : {}) },
-    atoms: { array: 'D', patch: [4, 4, channels] },
-    encoder: { kernel: 'E', bias: bias ? 'encoder_bias' : null, stride: 2, padding: 1 },
-    training: {},
-  });
-  return { dir, kernel, bias, channels, filters };
-}
-
-/** Checks `w` ([4, 4, frames * C, F]) against the EBM kernel spread over frames as `mode` says. */
-function assertTiled(w: Float32Array, e: FakeEbm, frames: number, mode: 'mean' | 'last' | 'repeat'): void {
-  const { channels: C, filters: F } = e;
-  assert.equal(w.length, 16 * frames * C * F);
-  for (let p = 0; p < 16; p++) {
-    for (let f = 0; f < frames; f++) {
-      for (let c = 0; c < C; c++) {
-        for (let o = 0; o < F; o++) {
-          const k = e.kernel[(p * C + c) * F + o]!;
-          const want = mode === 'mean' ? k / frames : mode === 'repeat' ? k : f === frames - 1 ? k : 0;
-          const got = w[(p * frames * C + f * C + c) * F + o]!;
-          assert.ok(Math.abs(got - want) <= 1e-6 * Math.max(1, Math.abs(want)), `tap ${p} frame ${f} channel ${c} filter ${o} (${mode}): ${got} vs ${want}`);
-        }
-      }
-    }
-  }
-}
+const fakeEbm = (name: string, channels: number, filters: number, seed: number, withBias = true) => writeFakeEbm(work, name, channels, filters, seed, withBias);
 
 const values = (m: ForwardModel, name: string) => m.weights[name]!.dataSync() as Float32Array;
 
