@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
@@ -87,7 +87,7 @@ export function registerPipeline(program: Command): void {
     .command('pipeline')
     .description('run the main job end to end on synthetic I-80 traffic: synth, dump, train fm (deterministic, then VAE), eval fm, train policies (MPUR, IL), eval controllers and policies')
     .option('--preset <name>', 'tiny (minutes) | small (an hour or two) | paper (GPU)', 'tiny')
-    .option('--out <dir>', 'working folder: synth/, dataset/, fm-det/, fm-vae/, policy-mpur/, policy-il/, report.json (re-running resumes)', 'runs/pipeline')
+    .option('--out <dir>', 'working folder: synth/, dataset/, fm-det/, fm-vae/, policy-mpur/, policy-il/, pipeline.json, report.json (re-running with the same settings resumes)', 'runs/pipeline')
     .option('--seed <n>', 'seed of the traffic, the split and the training', parseNumber('--seed', true, 0), 1)
     .option('--workers <n>', 'worker threads for the dump and data-parallel training (1 or 2)', parseNumber('--workers', true, 1), 2)
     .option('--backend <name>', 'tfjs backend for training and model evaluation')
@@ -111,6 +111,7 @@ export function registerPipeline(program: Command): void {
       const log = (line: string) => (opts.json ? process.stderr.write(line + '\n') : say(line));
       const steps: Record<string, unknown> = {};
       const started = Date.now();
+      checkSettings(dir('pipeline.json'), { preset: opts.preset, seed: opts.seed, settings: preset });
       const step = async (name: string, args: string[], done?: string) => {
         if (done && existsSync(done)) {
           log(`[${name}] already done (${done}); skipped`);
@@ -150,6 +151,27 @@ export function registerPipeline(program: Command): void {
       say(`pipeline '${opts.preset}' finished in ${report.seconds.toFixed(0)} s; report: ${dir('report.json')}`);
       say(summaryLines(steps).join('\n'));
     });
+}
+
+/**
+ * Resuming is only right for the same settings: the first run records them in OUT/pipeline.json,
+ * and a later run with other settings is refused rather than mixing old data with new steps.
+ */
+function checkSettings(file: string, settings: { preset: string; seed: number; settings: PipelinePreset }): void {
+  const want = JSON.stringify(settings);
+  if (existsSync(file)) {
+    let had: unknown;
+    try {
+      had = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      throw new UserError(`${file}: not valid JSON; remove it (or the whole folder) to start the pipeline afresh`);
+    }
+    if (JSON.stringify(had) !== want) {
+      throw new UserError(`${dirname(file)} holds a pipeline run with other settings (${file}); use another --out, or remove the folder to start afresh`);
+    }
+    return;
+  }
+  writeFileAtomic(file, JSON.stringify(settings, null, 1) + '\n');
 }
 
 /** A few readable lines from the steps' JSON (the full results are in report.json). */

@@ -33,6 +33,10 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes report.js
     const second = JSON.parse(again.stdout);
     assert.equal(second.steps.synth.skipped, true);
     assert.equal(second.steps.dump.skipped, true);
+    // Other settings in the same folder are refused instead of mixing old data with new steps.
+    const other = ppuu(['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '2', '--steps', '3', '--workers', '1']);
+    assert.equal(other.status, 2);
+    assert.match(other.stderr, /holds a pipeline run with other settings/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
