@@ -47,7 +47,7 @@ export const PIPELINE_PRESETS: Record<'tiny' | 'small' | 'paper', PipelinePreset
 
 interface PipelineFlags {
   preset: string;
-  out: string;
+  out?: string;
   seed: number;
   workers: number;
   backend?: string;
@@ -87,7 +87,7 @@ export function registerPipeline(program: Command): void {
     .command('pipeline')
     .description('run the main job end to end on synthetic I-80 traffic: synth, dump, train fm (deterministic, then VAE), eval fm, train policies (MPUR, IL), eval controllers and policies')
     .option('--preset <name>', 'tiny (minutes) | small (an hour or two) | paper (GPU)', 'tiny')
-    .option('--out <dir>', 'working folder: synth/, dataset/, fm-det/, fm-vae/, policy-mpur/, policy-il/, pipeline.json, report.json (re-running with the same settings resumes)', 'runs/pipeline')
+    .option('--out <dir>', 'working folder: synth/, dataset/, fm-det/, fm-vae/, policy-mpur/, policy-il/, pipeline.json, report.json (re-running with the same settings resumes; default runs/<preset>)')
     .option('--seed <n>', 'seed of the traffic, the split and the training', parseNumber('--seed', true, 0), 1)
     .option('--workers <n>', 'worker threads for the dump and data-parallel training (1 or 2)', parseNumber('--workers', true, 1), 2)
     .option('--backend <name>', 'tfjs backend for training and model evaluation')
@@ -105,7 +105,8 @@ export function registerPipeline(program: Command): void {
         mpurSteps: opts.steps ?? base.mpurSteps,
         ilSteps: opts.steps ?? base.ilSteps,
       };
-      const dir = (p: string) => join(opts.out, p);
+      const out = opts.out ?? join('runs', opts.preset);
+      const dir = (p: string) => join(out, p);
       const backend = opts.backend ? ['--backend', opts.backend] : [];
       const quiet = Boolean(opts.json) || !process.stderr.isTTY;
       const log = (line: string) => (opts.json ? process.stderr.write(line + '\n') : say(line));
@@ -145,7 +146,7 @@ export function registerPipeline(program: Command): void {
         await step(`eval-${name}`, ['eval', '--data', dir('dataset'), '--policy', policy, '--seeds', String(preset.evalSeeds), '--no-records']);
       }
 
-      const report = { preset: opts.preset, settings: preset, out: opts.out, seconds: (Date.now() - started) / 1000, steps };
+      const report = { preset: opts.preset, settings: preset, out, seconds: (Date.now() - started) / 1000, steps };
       writeFileAtomic(dir('report.json'), JSON.stringify(report, null, 1) + '\n');
       if (opts.json) return printJson(report);
       say(`pipeline '${opts.preset}' finished in ${report.seconds.toFixed(0)} s; report: ${dir('report.json')}`);
