@@ -47,18 +47,35 @@ export function proceduralEpisode(id: string, length: number, seed: number, chan
   return { meta, images, states, masks, actions, costs, frames };
 }
 
-/** Writes a dataset of `n` procedural episodes of `length` frames to a new temp folder. */
-export function writeTinyDataset(opts: { n?: number; length?: number; seed?: number; channels?: number; dir?: string } = {}): string {
+/**
+ * Writes a dataset of `n` procedural episodes of `length` frames to a new temp folder. Episode i
+ * is proceduralEpisode(id, length, episodeSeed(i)); `edit` may change it before it is written
+ * (statistics are computed after the edit). `ids` names the episodes (default ep0000, ...).
+ */
+export function writeTinyDataset(
+  opts: {
+    n?: number;
+    length?: number;
+    seed?: number;
+    channels?: number;
+    dir?: string;
+    ids?: (i: number) => string;
+    episodeSeed?: (i: number) => number;
+    edit?: (ep: Episode, i: number) => void;
+    source?: string;
+  } = {},
+): string {
   const n = opts.n ?? 10;
   const length = opts.length ?? 60;
   const channels = opts.channels ?? 3;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ppuu-tiny-dataset-'));
-  const ids = Array.from({ length: n }, (_, i) => `ep${String(i).padStart(4, '0')}`);
+  const ids = Array.from({ length: n }, (_, i) => opts.ids?.(i) ?? `ep${String(i).padStart(4, '0')}`);
   const split = splitEpisodes(ids, opts.seed ?? 1);
   const acc = new NormAccumulator();
   const metas: EpisodeMeta[] = [];
   ids.forEach((id, i) => {
-    const ep = proceduralEpisode(id, length, (opts.seed ?? 1) * 1000 + i, channels);
+    const ep = proceduralEpisode(id, length, opts.episodeSeed?.(i) ?? (opts.seed ?? 1) * 1000 + i, channels);
+    opts.edit?.(ep, i);
     ep.meta.split = split.get(id)!;
     writeEpisode(dir, ep, channels, 2);
     if (ep.meta.split === 'train') acc.add(ep.states, ep.actions, length);
@@ -66,7 +83,7 @@ export function writeTinyDataset(opts: { n?: number; length?: number; seed?: num
   });
   const manifest: DatasetManifest = {
     format: 'ppuu-episodes', version: 1, map: 'i80', imageShape: [H, W, channels], costNames: ['proximity', 'lane'],
-    sources: [{ tracks: 'procedural', slot: null }], splitSeed: opts.seed ?? 1, episodes: metas, stats: acc.stats(), writtenBy: 'test',
+    sources: [{ tracks: opts.source ?? 'procedural', slot: null }], splitSeed: opts.seed ?? 1, episodes: metas, stats: acc.stats(), writtenBy: 'test',
   };
   writeManifest(dir, manifest);
   return dir;

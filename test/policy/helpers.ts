@@ -7,9 +7,8 @@ import { initFmBackend } from '../../worldmodel/fm/setup.js';
 import { fmConfig, type FmKind } from '../../worldmodel/fm/config.js';
 import { ForwardModel } from '../../worldmodel/fm/model.js';
 import { saveFm } from '../../worldmodel/fm/checkpoint.js';
-import { NormAccumulator, openDataset, splitEpisodes, writeEpisode, writeManifest } from '../../data/dataset.js';
-import type { DatasetManifest, EpisodeMeta } from '../../data/dataset-types.js';
-import { proceduralEpisode, writeTinyDataset } from '../helpers/tiny-dataset.js';
+import { openDataset } from '../../data/dataset.js';
+import { writeTinyDataset } from '../helpers/tiny-dataset.js';
 
 export async function setup(): Promise<void> {
   await initFmBackend(undefined, { training: true });
@@ -29,24 +28,16 @@ let predictable: string | null = null;
  */
 export function predictableDataset(): string {
   if (predictable) return predictable;
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-policy-predictable-'));
-  const ids = Array.from({ length: 10 }, (_, i) => `ep${i}`);
-  const split = splitEpisodes(ids, 1);
-  const acc = new NormAccumulator();
-  const metas: EpisodeMeta[] = [];
-  ids.forEach((id, i) => {
-    const ep = proceduralEpisode(id, 30, 500 + i);
-    for (let t = 0; t < 30; t++) ep.actions[t * 2] = 0.2 * (75 - ep.states[t * 28 + 2]!);
-    ep.meta.split = split.get(id)!;
-    writeEpisode(dir, ep, 3, 2);
-    if (ep.meta.split === 'train') acc.add(ep.states, ep.actions, 30);
-    metas.push(ep.meta);
+  const dir = writeTinyDataset({
+    n: 10,
+    length: 30,
+    ids: (i) => `ep${i}`,
+    episodeSeed: (i) => 500 + i,
+    // The expert's acceleration is a fixed function of its speed, so IL has something to learn.
+    edit: (ep) => {
+      for (let t = 0; t < 30; t++) ep.actions[t * 2] = 0.2 * (75 - ep.states[t * 28 + 2]!);
+    },
   });
-  const manifest: DatasetManifest = {
-    format: 'ppuu-episodes', version: 1, map: 'i80', imageShape: [117, 24, 3], costNames: ['proximity', 'lane'],
-    sources: [{ tracks: 'procedural', slot: null }], splitSeed: 1, episodes: metas, stats: acc.stats(), writtenBy: 'test',
-  };
-  writeManifest(dir, manifest);
   predictable = dir;
   return dir;
 }

@@ -1,47 +1,34 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { NormAccumulator, openDataset, splitEpisodes, writeEpisode, writeManifest } from '../../../data/dataset.js';
-import type { DatasetManifest, EpisodeMeta } from '../../../data/dataset-types.js';
+import { openDataset } from '../../../data/dataset.js';
 import { fmConfig } from '../../../worldmodel/fm/config.js';
 import { ForwardModel } from '../../../worldmodel/fm/model.js';
 import { evaluateForwardModel } from '../../../worldmodel/fm/evaluate.js';
 import { framesPng } from '../../../worldmodel/fm/frames-png.js';
-import { proceduralEpisode } from '../../helpers/tiny-dataset.js';
+import { writeTinyDataset } from '../../helpers/tiny-dataset.js';
 import { setup } from './helpers.js';
 
 before(setup);
 
 /** Episodes whose image never changes and whose car moves at constant velocity (vx, vy px/s). */
 function steadyDataset(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-fm-steady-'));
-  const ids = Array.from({ length: 10 }, (_, i) => `s${i}`);
-  const split = splitEpisodes(ids, 1);
-  const acc = new NormAccumulator();
-  const metas: EpisodeMeta[] = [];
-  ids.forEach((id, i) => {
-    const ep = proceduralEpisode(id, 30, 50 + i);
-    const frame = ep.images.slice(0, 117 * 24 * 3);
-    const vx = 40 + 5 * i;
-    const vy = i % 2 === 0 ? 3 : -2;
-    for (let t = 0; t < 30; t++) {
-      ep.images.set(frame, t * frame.length);
-      ep.states.set([100 + vx * 0.1 * t, 50 + vy * 0.1 * t, vx, vy], t * 28);
-    }
-    ep.meta.split = split.get(id)!;
-    writeEpisode(dir, ep, 3, 2);
-    if (ep.meta.split === 'train') acc.add(ep.states, ep.actions, 30);
-    metas.push(ep.meta);
+  return writeTinyDataset({
+    n: 10,
+    length: 30,
+    ids: (i) => `s${i}`,
+    episodeSeed: (i) => 50 + i,
+    source: 'steady',
+    edit: (ep, i) => {
+      const frame = ep.images.slice(0, 117 * 24 * 3);
+      const vx = 40 + 5 * i;
+      const vy = i % 2 === 0 ? 3 : -2;
+      for (let t = 0; t < 30; t++) {
+        ep.images.set(frame, t * frame.length);
+        ep.states.set([100 + vx * 0.1 * t, 50 + vy * 0.1 * t, vx, vy], t * 28);
+      }
+    },
   });
-  const manifest: DatasetManifest = {
-    format: 'ppuu-episodes', version: 1, map: 'i80', imageShape: [117, 24, 3], costNames: ['proximity', 'lane'],
-    sources: [{ tracks: 'steady', slot: null }], splitSeed: 1, episodes: metas, stats: acc.stats(), writtenBy: 'test',
-  };
-  writeManifest(dir, manifest);
-  return dir;
 }
 
 test('baselines: copy-last is exact for still images, constant velocity for steady motion', () => {
