@@ -77,6 +77,8 @@ export function readHparams(dir: string): FmHparams {
   const h = readJson(file) as FmHparams;
   if (h?.format !== 'ppuu-fm') throw new UserError(`${file}: field format: expected 'ppuu-fm'`);
   if (h.kind !== 'deterministic' && h.kind !== 'vae') throw new UserError(`${file}: field kind: expected deterministic or vae`);
+  // Checkpoints from before the imageSkip field used the paper's output layer.
+  if (h.config && typeof h.config === 'object' && !('imageSkip' in h.config)) (h.config as FmConfig).imageSkip = 'sum';
   checkFmConfig(h.config, file);
   return h;
 }

@@ -9,6 +9,10 @@
 import { UserError } from '../../common/errors.js';
 
 export type FmKind = 'deterministic' | 'vae';
+export type ImageSkip = 'sum' | 'logit';
+export const IMAGE_SKIPS: readonly ImageSkip[] = ['sum', 'logit'];
+/** Clip of the last frame before its logit (pixels are 0 or 1 mostly: logit(0.01) = -4.6). */
+export const LOGIT_CLIP = 0.01;
 export type FmPresetName = 'tiny' | 'small' | 'paper';
 export const FM_PRESETS: readonly FmPresetName[] = ['tiny', 'small', 'paper'];
 
@@ -31,6 +35,15 @@ export interface FmConfig {
   residual: boolean;
   /** Image channels (3 in the paper version, 4 with the separate ego channel). */
   channels: number;
+  /**
+   * How the last context frame enters the output sigmoid: 'sum' is the paper's
+   * sigmoid(decoded + last frame), where an empty (0) pixel starts at sigmoid(0) = 0.5 and the
+   * decoder must learn to push every pixel back; 'logit' is
+   * sigmoid(decoded + logit(clip(last frame, LOGIT_CLIP, 1 - LOGIT_CLIP))), where a zero decoder
+   * output reproduces the last frame (to within the clip), so a young model starts at copy-last.
+   * Checkpoints written before this field existed are 'sum'.
+   */
+  imageSkip: ImageSkip;
   /** Default batch size and learning rate for training. */
   batch: number;
   learningRate: number;
@@ -50,10 +63,12 @@ export const ACTION_DIM = 2;
 
 const BASE = { dropout: 0.1, zDropout: 0.5, beta: 1e-6, residual: true, channels: 3, learningRate: 1e-4, gradClip: 5 };
 
+// The paper preset keeps the published output layer ('sum'); the CPU presets start at copy-last
+// ('logit', measured in worldmodel/fm/README.md).
 export const PRESETS: Record<FmPresetName, FmConfig> = {
-  paper: { ...BASE, nfeature: 256, ncond: 20, npred: 20, nz: 32, batch: 64 },
-  small: { ...BASE, nfeature: 64, ncond: 10, npred: 10, nz: 16, batch: 16 },
-  tiny: { ...BASE, nfeature: 16, ncond: 4, npred: 4, nz: 8, batch: 4 },
+  paper: { ...BASE, nfeature: 256, ncond: 20, npred: 20, nz: 32, batch: 64, imageSkip: 'sum' },
+  small: { ...BASE, nfeature: 64, ncond: 10, npred: 10, nz: 16, batch: 16, imageSkip: 'logit' },
+  tiny: { ...BASE, nfeature: 16, ncond: 4, npred: 4, nz: 8, batch: 4, imageSkip: 'logit' },
 };
 
 /** The preset's configuration, with overrides applied and checked. */
@@ -93,6 +108,7 @@ export function checkFmConfig(cfg: FmConfig, file = 'config'): void {
     if (!(Number.isFinite(cfg[k]) && cfg[k] > 0)) throw new UserError(`${file}: field ${k}: must be a positive number, got ${cfg[k]}`);
   }
   if (typeof cfg.residual !== 'boolean') throw new UserError(`${file}: field residual: must be true or false`);
+  if (!(IMAGE_SKIPS as readonly string[]).includes(cfg.imageSkip)) throw new UserError(`${file}: field imageSkip: must be one of ${IMAGE_SKIPS.join(', ')}, got ${String(cfg.imageSkip)}`);
 }
 
 /** Values in the code (nfeature x 14 x 3), the size the state, action and z MLPs expand to. */

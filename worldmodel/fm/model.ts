@@ -7,7 +7,9 @@
  *   h += Expand(z)                                       VAE only: z ~ posterior or N(0, I)
  *   h += MLP_a(action)
  *   h += Residual(h)                                     when cfg.residual
- *   image = sigmoid(Dec(h)[:117] + last image), state = MLP(Reduce(h)) + last state
+ *   image = sigmoid(Dec(h)[:117] + skip(last image)), state = MLP(Reduce(h)) + last state
+ *   skip(x) = x (paper, cfg.imageSkip 'sum') or logit(clip(x, 0.01, 0.99)) ('logit': a zero
+ *   decoder output copies the last frame)
  *
  * Posterior (training): MLP(h_x + Enc_post(target image)) -> mean, log-variance of z.
  * z-dropout: with probability cfg.zDropout per step z comes from the prior (no KL).
@@ -16,7 +18,7 @@
  * respect to inputs or actions.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CODE_H, CODE_W, IMAGE_H, STATE_DIM, hiddenSize, type FmConfig, type FmKind } from './config.js';
+import { CODE_H, CODE_W, IMAGE_H, LOGIT_CLIP, STATE_DIM, hiddenSize, type FmConfig, type FmKind } from './config.js';
 import { conv, deconv, dropout2d, frameEncoder, leaky, mlp, dense, dropout } from './layers.js';
 import { RES_H, RES_W, countParams, disposeWeights, initWeights, paramSpecs, type ParamCount, type ParamSpec, type WeightMap } from './params.js';
 import type { FmNoise } from './noise.js';
@@ -175,7 +177,14 @@ export class ForwardModel {
     if (this.cfg.residual) h = tf.add(h, this.residual(h, noise));
     const dec = this.decode(h, noise);
     const last = this.lastFrame(input);
-    return { image: tf.sigmoid(tf.add(dec.image, last.image)), state: tf.add(dec.state, last.state) };
+    return { image: tf.sigmoid(tf.add(dec.image, this.imageSkip(last.image))), state: tf.add(dec.state, last.state) };
+  }
+
+  /** The last frame as it enters the output sigmoid (config.ts, imageSkip). */
+  private imageSkip(last: tf.Tensor4D): tf.Tensor4D {
+    if (this.cfg.imageSkip === 'sum') return last;
+    const p = tf.clipByValue(last, LOGIT_CLIP, 1 - LOGIT_CLIP);
+    return tf.log(tf.div(p, tf.sub(1, p)));
   }
 
   /** One step: next image and state for `action` (z ignored by the deterministic model). */

@@ -1,0 +1,96 @@
+/**
+ * The simulator's kinematic model (sim/kinematics.ts, SPEC.md sections 2 and 9) in
+ * differentiable tfjs ops, batched: the ego's imagined motion during policy training and
+ * planning comes from here, so the costs' gradient reaches the actions through exact kinematics
+ * (whatever the world model has learned about actions).
+ *
+ *   p += dt v d;   d~ = d + b v dt d_perp, d_perp = (d_y, -d_x);   d = d~ / |d~|;   v += a dt
+ *
+ * Units as in sim/: p the rear centre in px, d a unit heading, v px/s, a px/s^2, b 1/px (b > 0
+ * steers left, towards smaller y). Actions are not clipped here (the environment clips them to
+ * the car's limits when it drives).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NormStats } from '../data/dataset-types.js';
+import { DT_S } from '../sim/units.js';
+
+/** One pose per batch row; every field [B]. */
+export interface EgoPose {
+  x: tf.Tensor1D;
+  y: tf.Tensor1D;
+  dx: tf.Tensor1D;
+  dy: tf.Tensor1D;
+  v: tf.Tensor1D;
+}
+
+/** Below this speed (px/s) the velocity gives no heading and +x is used. */
+const MIN_HEADING_SPEED = 1e-3;
+
+function col(t: tf.Tensor2D, i: number): tf.Tensor1D {
+  return tf.reshape(tf.slice(t, [0, i], [-1, 1]), [-1]) as tf.Tensor1D;
+}
+
+/** Poses from standardised ego states [B, 4] (x, y, vx, vy): speed |v|, heading v / |v|. */
+export function poseFromStates(states: tf.Tensor2D, stats: NormStats): EgoPose {
+  const raw = (i: number) => tf.add(tf.mul(col(states, i), stats.stateStd[i]!), stats.stateMean[i]!) as tf.Tensor1D;
+  const vx = raw(2);
+  const vy = raw(3);
+  const v = tf.sqrt(tf.add(tf.add(tf.square(vx), tf.square(vy)), 1e-12)) as tf.Tensor1D;
+  const moving = tf.greater(v, MIN_HEADING_SPEED);
+  return {
+    x: raw(0),
+    y: raw(1),
+    dx: tf.where(moving, tf.div(vx, v), tf.onesLike(v)) as tf.Tensor1D,
+    dy: tf.where(moving, tf.div(vy, v), tf.zerosLike(v)) as tf.Tensor1D,
+    v,
+  };
+}
+
+/** Standardised states [B, 4] (x, y, v d_x, v d_y) of poses: what the policy and the world model read. */
+export function statesFromPose(p: EgoPose, stats: NormStats): tf.Tensor2D {
+  const norm = (t: tf.Tensor1D, i: number) => tf.div(tf.sub(t, stats.stateMean[i]!), stats.stateStd[i]!);
+  return tf.stack([norm(p.x, 0), norm(p.y, 1), norm(tf.mul(p.v, p.dx), 2), norm(tf.mul(p.v, p.dy), 3)], 1) as tf.Tensor2D;
+}
+
+/** Physical actions (a px/s^2, b 1/px), each [B], from normalised ones [B, 2]. */
+export function physicalActions(actions: tf.Tensor2D, stats: NormStats): { a: tf.Tensor1D; b: tf.Tensor1D } {
+  return {
+    a: tf.add(tf.mul(col(actions, 0), stats.actionStd[0]!), stats.actionMean[0]!) as tf.Tensor1D,
+    b: tf.add(tf.mul(col(actions, 1), stats.actionStd[1]!), stats.actionMean[1]!) as tf.Tensor1D,
+  };
+}
+
+/** One step of the kinematic model (differentiable in the pose and the actions). */
+export function kinematicStep(p: EgoPose, a: tf.Tensor1D, b: tf.Tensor1D, dtS = DT_S): EgoPose {
+  const vdt = tf.mul(p.v, dtS);
+  const k = tf.mul(b, vdt);
+  // d~ = d + k * (d_y, -d_x)
+  const nx = tf.add(p.dx, tf.mul(k, p.dy));
+  const ny = tf.sub(p.dy, tf.mul(k, p.dx));
+  // |d~| >= 1 (d~ adds an orthogonal vector to a unit one); the epsilon only keeps the gradient finite.
+  const n = tf.sqrt(tf.add(tf.add(tf.square(nx), tf.square(ny)), 1e-16));
+  return {
+    x: tf.add(p.x, tf.mul(vdt, p.dx)) as tf.Tensor1D,
+    y: tf.add(p.y, tf.mul(vdt, p.dy)) as tf.Tensor1D,
+    dx: tf.div(nx, n) as tf.Tensor1D,
+    dy: tf.div(ny, n) as tf.Tensor1D,
+    v: tf.add(p.v, tf.mul(a, dtS)) as tf.Tensor1D,
+  };
+}
+
+/** The pose with every field cut from the gradient. */
+export function detachPose(p: EgoPose, detach: <T extends tf.Tensor>(t: T) => T): EgoPose {
+  return { x: detach(p.x), y: detach(p.y), dx: detach(p.dx), dy: detach(p.dy), v: detach(p.v) };
+}
+
+/** Poses of rows [from, from + n) of each field. */
+export function slicePose(p: EgoPose, from: number, n: number): EgoPose {
+  const s = (t: tf.Tensor1D) => tf.slice(t, [from], [n]) as tf.Tensor1D;
+  return { x: s(p.x), y: s(p.y), dx: s(p.dx), dy: s(p.dy), v: s(p.v) };
+}
+
+/** Poses of several lists joined along the batch axis (in list order). */
+export function concatPoses(ps: EgoPose[]): EgoPose {
+  const c = (k: keyof EgoPose) => tf.concat(ps.map((p) => p[k])) as tf.Tensor1D;
+  return { x: c('x'), y: c('y'), dx: c('dx'), dy: c('dy'), v: c('v') };
+}
