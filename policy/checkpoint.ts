@@ -100,6 +100,10 @@ function checkHyper(h: PolicyHyper, file: string): void {
   if (!h.net || typeof h.net !== 'object') throw new UserError(`${file}: field hyperParameters.net: missing`);
   if (!h.train || typeof h.train !== 'object') throw new UserError(`${file}: field hyperParameters.train: missing`);
   checkNetConfig(h.net, file);
+  // Policies from before the km methods: frames from the model, no keep-in-frame term.
+  if (!('future' in h.train)) (h.train as PolicyTrainConfig).future = 'model';
+  if (!('lambdaF' in h.train)) (h.train as PolicyTrainConfig).lambdaF = 0;
+  if (!('uStride' in h.train)) (h.train as PolicyTrainConfig).uStride = 1;
   checkTrainConfig(h.train, file);
 }
 

@@ -9,6 +9,7 @@
  * name and are sized to train on a CPU.
  */
 import { UserError } from '../common/errors.js';
+import { WORLD_SOURCES, type WorldSource } from './km-rollout.js';
 
 export type PolicyPresetName = 'tiny' | 'small' | 'paper';
 export const POLICY_PRESETS: readonly PolicyPresetName[] = ['tiny', 'small', 'paper'];
@@ -16,10 +17,20 @@ export const POLICY_PRESETS: readonly PolicyPresetName[] = ['tiny', 'small', 'pa
 /**
  * Training methods: mpur (proximity + lane + uncertainty through the model), vg / svg (the same
  * without the uncertainty term, on a deterministic / stochastic model), il (1-step imitation of
- * the expert's action), mper (match the expert's trajectory through the model).
+ * the expert's action), mper (match the expert's trajectory through the model); mpur-km / vg-km
+ * (SPEC.md section 9: the ego moved by the kinematic model, the costs' masks moved over frames
+ * of the world model or of the logged future; with / without the uncertainty term).
  */
-export type PolicyMethod = 'mpur' | 'vg' | 'svg' | 'il' | 'mper';
-export const POLICY_METHODS: readonly PolicyMethod[] = ['mpur', 'vg', 'svg', 'il', 'mper'];
+export type PolicyMethod = 'mpur' | 'vg' | 'svg' | 'il' | 'mper' | 'mpur-km' | 'vg-km';
+export const POLICY_METHODS: readonly PolicyMethod[] = ['mpur', 'vg', 'svg', 'il', 'mper', 'mpur-km', 'vg-km'];
+
+/** Methods whose ego moves through the kinematic model (costs-km.ts, km-rollout.ts). */
+export function isKmMethod(m: PolicyMethod): boolean {
+  return m === 'mpur-km' || m === 'vg-km';
+}
+
+/** Weight of the km costs (the fork's mask_coeff: their masked means are about 10 times smaller than a max). */
+export const KM_COST_WEIGHT = 10;
 
 export interface PolicyNetConfig {
   /** Feature maps of the encoder's last convolution (a multiple of 4). */
@@ -54,6 +65,12 @@ export interface PolicyTrainConfig {
   uHinge: number;
   /** Per-step discount of the costs: weight gamma^t. */
   gamma: number;
+  /** Where the km methods' frames come from: the forward model, or the logged future ('real'); 'model' for the others. */
+  future: WorldSource;
+  /** Weight of the km methods' keep-in-frame term (0 for the others). */
+  lambdaF: number;
+  /** mpur-km: every uStride-th imagined step carries the uncertainty term (1: every step). */
+  uStride: number;
 }
 
 interface Preset {
@@ -63,12 +80,14 @@ interface Preset {
   batch: number;
   k: number;
   uBatches: number;
+  /** The km methods' unroll, batch, learning rate and lane weight (their costs are cheap: longer unrolls, larger steps). */
+  km: { npred: number; batch: number; learningRate: number; lambdaL: number; uStride: number };
 }
 
 export const PRESETS: Record<PolicyPresetName, Preset> = {
-  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50 },
-  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20 },
-  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4 },
+  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, uStride: 1 } },
+  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, uStride: 2 } },
+  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, uStride: 4 } },
 };
 
 /** Paper defaults: lambda_u = 0.5, lambda_l = 0.2, no off-road term; Adam 1e-4, clip 50. */
@@ -102,8 +121,10 @@ export type TrainOverrides = Partial<Omit<PolicyTrainConfig, 'method'>>;
 export function policyTrainConfig(preset: string, method: PolicyMethod, o: TrainOverrides = {}): PolicyTrainConfig {
   const p = PRESETS[checkPreset(preset)];
   const def = (v: number | undefined, d: number) => (v === undefined ? d : v);
-  // Which weights a method has: the cost terms belong to the model-based methods, U to mpur only.
-  const costs = method === 'mpur' || method === 'vg' || method === 'svg';
+  const km = isKmMethod(method);
+  // Which weights a method has: the cost terms belong to the model-based methods, U to mpur and mpur-km.
+  const costs = method === 'mpur' || method === 'vg' || method === 'svg' || km;
+  if (!km && o.future !== undefined && o.future !== 'model') throw new UserError(`field future: only the km methods (mpur-km, vg-km) can drive through the real future; ${method} needs the model`);
   const lambda = (name: string, v: number | undefined, d: number, has: boolean) => {
     if (!has && v !== undefined && v !== 0) throw new UserError(`field ${name}: method ${method} has no such term (it must be 0 or left out)`);
     return has ? def(v, d) : 0;
@@ -111,17 +132,20 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
   if (method === 'il' && o.npred !== undefined && o.npred !== 1) throw new UserError(`field npred: il imitates one step (npred 1), got ${o.npred}`);
   const cfg: PolicyTrainConfig = {
     method,
-    npred: method === 'il' ? 1 : def(o.npred, p.npred),
-    batch: def(o.batch, p.batch),
-    learningRate: def(o.learningRate, 1e-4),
+    npred: method === 'il' ? 1 : def(o.npred, km ? p.km.npred : p.npred),
+    batch: def(o.batch, km ? p.km.batch : p.batch),
+    learningRate: def(o.learningRate, km ? p.km.learningRate : 1e-4),
     gradClip: def(o.gradClip, 50),
-    lambdaL: lambda('lambda-l', o.lambdaL, DEFAULT_LAMBDAS.lambdaL, costs),
-    lambdaU: lambda('lambda-u', o.lambdaU, DEFAULT_LAMBDAS.lambdaU, method === 'mpur'),
+    lambdaL: lambda('lambda-l', o.lambdaL, km ? p.km.lambdaL : DEFAULT_LAMBDAS.lambdaL, costs),
+    lambdaU: lambda('lambda-u', o.lambdaU, DEFAULT_LAMBDAS.lambdaU, method === 'mpur' || method === 'mpur-km'),
     lambdaO: lambda('lambda-o', o.lambdaO, DEFAULT_LAMBDAS.lambdaO, costs),
     k: def(o.k, p.k),
     uBatches: def(o.uBatches, p.uBatches),
     uHinge: def(o.uHinge, 0.5),
     gamma: def(o.gamma, 0.99),
+    future: o.future ?? 'model',
+    lambdaF: lambda('lambda-f', o.lambdaF, 1, km),
+    uStride: def(o.uStride, km ? p.km.uStride : 1),
   };
   checkTrainConfig(cfg);
   return cfg;
@@ -155,4 +179,7 @@ export function checkTrainConfig(cfg: PolicyTrainConfig, file = 'policy training
   }
   for (const k of ['lambdaL', 'lambdaU', 'lambdaO', 'uHinge'] as const) nonNegative(file, k, cfg[k]);
   if (!(cfg.gamma > 0 && cfg.gamma <= 1)) throw new UserError(`${file}: field gamma: must be in (0, 1], got ${cfg.gamma}`);
+  if (!(WORLD_SOURCES as readonly string[]).includes(cfg.future)) throw new UserError(`${file}: field future: must be one of ${WORLD_SOURCES.join(', ')}, got ${String(cfg.future)}`);
+  nonNegative(file, 'lambdaF', cfg.lambdaF);
+  intMin(file, 'uStride', cfg.uStride, 1);
 }

@@ -32,10 +32,11 @@ import { SyncBatches, type BatchLoader, type BatchSpec } from '../worldmodel/fm/
 import { Prefetcher } from '../worldmodel/fm/prefetch.js';
 import { EpisodeCache } from '../worldmodel/fm/episode-cache.js';
 import type { WindowBatch } from '../worldmodel/fm/windows.js';
-import { checkMethod, checkPreset, policyNetConfig, policyTrainConfig, type PolicyMethod, type PolicyTrainConfig, type TrainOverrides } from './config.js';
+import { checkMethod, checkPreset, isKmMethod, policyNetConfig, policyTrainConfig, type PolicyMethod, type PolicyTrainConfig, type TrainOverrides } from './config.js';
 import { PolicyNetwork } from './network.js';
 import { egoSizesFromContext } from './car-size.js';
-import { PART_NAMES, partsRecord, policyLoss, type ObjectiveContext, type PartName } from './objectives.js';
+import { needsImaginedWorld, PART_NAMES, partsRecord, policyLoss, type ObjectiveContext, type PartName } from './objectives.js';
+import { imagineWorld } from './km-rollout.js';
 import { estimateUStats } from './ustats.js';
 import type { UStats } from './uncertainty.js';
 import { applyPolicyEncoderInit } from './ebm-init.js';
@@ -137,12 +138,17 @@ export function policyStep(ctx: ObjectiveContext, adam: Adam, wb: WindowBatch): 
   const nameOf = new Map(vars.map((v, i) => [v.name, ctx.policy.specs[i]!.name]));
   const cars = egoSizesFromContext(wb.ctxImages, wb.batch, wb.ncond, wb.channels);
   let partsT: tf.Tensor1D | null = null;
+  // The km methods' model world is imagined first, outside the gradient tape, then held fixed.
+  const batch = batchTensors(wb);
+  const world = needsImaginedWorld(ctx.cfg) ? imagineWorld(ctx.model!, ctx.policy, batch.input, ctx.stats, ctx.cfg.npred, ctx.noise.model) : undefined;
   const { value, grads } = tf.variableGrads(() => {
-    const r = policyLoss(ctx, { batch: batchTensors(wb), cars });
+    const r = policyLoss(ctx, { batch, cars, world });
     partsT = tf.keep(r.parts);
     return r.total;
   }, vars);
   value.dispose();
+  tf.dispose(batch as unknown as tf.TensorContainer);
+  if (world) tf.dispose(world as unknown as tf.TensorContainer);
   try {
     const parts = partsRecord(partsT!.dataSync());
     const named: Record<string, tf.Tensor> = {};
@@ -191,6 +197,8 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
       ['lambda-o', opts.overrides?.lambdaO, h.train.lambdaO],
       ['k', opts.overrides?.k, h.train.k],
       ['lr', opts.overrides?.learningRate, h.train.learningRate],
+      ['future', opts.overrides?.future, h.train.future],
+      ['lambda-f', opts.overrides?.lambdaF, h.train.lambdaF],
     ];
     for (const [flag, want, have] of asked) {
       if (want !== undefined && want !== have) throw new UserError(`field ${flag}: the run in ${opts.out} uses ${flag} ${String(have)}; drop --${flag} (or give ${String(have)}) to resume it`);
@@ -199,7 +207,14 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
   }
   const method = prior?.hyper.train.method ?? checkMethod(opts.method ?? 'mpur');
   const modelPath = opts.model ?? prior?.hyper.forwardModel?.path;
-  if (!modelPath && method !== 'il') throw new UserError(`field model: method ${method} needs a forward model (--model DIR)`);
+  const future = prior?.hyper.train.future ?? opts.overrides?.future ?? 'model';
+  // The real future needs no world model; mpur-km's uncertainty term still does.
+  const modelFree = method === 'il' || (isKmMethod(method) && future === 'real' && (method === 'vg-km' || opts.overrides?.lambdaU === 0));
+  if (!modelPath && !modelFree) {
+    const why = isKmMethod(method) && future === 'real' ? ' for its uncertainty term (or --lambda-u 0, or --method vg-km)' : '';
+    throw new UserError(`field model: method ${method} needs a forward model (--model DIR)${why}`);
+  }
+  if (isKmMethod(method) && opts.stochastic) throw new UserError(`field stochastic: the km methods train a deterministic policy`);
 
   let model: ForwardModel | null = null;
   let fmStats: NormStats | null = null;
@@ -272,7 +287,7 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
       const spec: BatchSpec = { split: 'train', shape, seed: mixSeed(seed, USTATS_SALT), stats };
       const src = new SyncBatches(cache, spec);
       say(`measuring the uncertainty statistics on ${train.uBatches} batches of expert actions (K = ${train.k})`);
-      uStats = await estimateUStats(model!, (i) => src.next(i), { batches: train.uBatches, k: train.k, stats, seed: mixSeed(seed, USTATS_SALT), onProgress: opts.onUStats });
+      uStats = await estimateUStats(model!, (i) => src.next(i), { batches: train.uBatches, k: train.k, stats, seed: mixSeed(seed, USTATS_SALT), onProgress: opts.onUStats, stepwise: isKmMethod(method) ? { stride: train.uStride } : undefined });
       uStatsSeconds = (performance.now() - t0) / 1000;
     }
     const hyper = (steps: number): PolicyHyper => ({

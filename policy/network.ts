@@ -133,10 +133,24 @@ export class PolicyNetwork {
 
   /** The network's output for a context: images [B, 117, 24, ncond * C] in [0, 1], states [B, ncond * 4] standardised. */
   forward(input: FmInput): PolicyOutput {
+    return this.head(this.encodeImages(input.images), input.states);
+  }
+
+  /**
+   * The image half of the encoder, [B, 14, 3, nfeature]: it depends on the frames only, so a
+   * caller whose frames do not depend on the policy's actions (the logged future, a rollout
+   * computed beforehand) encodes every step's context in one batched call.
+   */
+  encodeImages(images: tf.Tensor4D): tf.Tensor4D {
+    return frameEncoder(this.weights, 'enc', images, 0, NO_DROPOUT);
+  }
+
+  /** The output for image codes from encodeImages and standardised states [B, ncond * 4]. */
+  head(imageCode: tf.Tensor4D, states: tf.Tensor2D): PolicyOutput {
     const w = this.weights;
-    const b = input.images.shape[0];
-    const img = frameEncoder(w, 'enc', input.images, 0, NO_DROPOUT);
-    const st = tf.reshape(mlp(w, 'enc.state', input.states, 0, NO_DROPOUT), img.shape);
+    const b = imageCode.shape[0];
+    const img = imageCode;
+    const st = tf.reshape(mlp(w, 'enc.state', states, 0, NO_DROPOUT), img.shape);
     let h = tf.reshape(tf.add(img, st), [b, codeSize(this.cfg)]) as tf.Tensor2D;
     h = tf.relu(dense(w, 'proj', h));
     h = tf.relu(dense(w, 'fc1', h));

@@ -9,20 +9,27 @@
  *     negative log-likelihood for a stochastic policy);
  *   mper: unroll with the policy's actions and match the expert's trajectory:
  *     mean over steps of gamma^t * (MSE(images) + MSE(states)).
+ *   mpur-km, vg-km: the ego moved by the kinematic model through a world (the model's frames,
+ *     imagined beforehand, or the logged future: km-rollout.ts), then
+ *     10 * (proximity + lambda_l * lane + lambda_o * off-road) + lambda_f * keep-in-frame
+ *     + lambda_u * U (mpur-km), the costs from costs-km.ts, each a gamma^t-weighted mean.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
 import type { ForwardModel } from '../worldmodel/fm/model.js';
 import type { FmNoise } from '../worldmodel/fm/noise.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';
-import type { PolicyTrainConfig } from './config.js';
+import { isKmMethod, KM_COST_WEIGHT, type PolicyTrainConfig } from './config.js';
+import { kmCosts } from './costs-km.js';
+import { concatPoses } from './kinematic-ego.js';
+import { kmRollout, realWorld, type World } from './km-rollout.js';
 import { predictionCosts, tileCars, type CarSizes } from './costs.js';
 import { LOGVAR_MAX, LOGVAR_MIN, type PolicyNetwork } from './network.js';
 import { policyRollout } from './rollout.js';
-import { discounts, uncertaintyLoss, uncertaintyTerms, type UStats } from './uncertainty.js';
+import { discounts, stepwiseUncertaintyTerms, uncertaintyLoss, uncertaintyTerms, type UStats } from './uncertainty.js';
 
 /** Loss parts, in this order in logs and in the parts tensor. */
-export const PART_NAMES = ['total', 'proximity', 'lane', 'offroad', 'uncertainty', 'imitation', 'trajectory'] as const;
+export const PART_NAMES = ['total', 'proximity', 'lane', 'offroad', 'uncertainty', 'imitation', 'trajectory', 'frame'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
 export interface ObjectiveContext {
@@ -40,6 +47,13 @@ export interface ObjectiveInputs {
   batch: BatchTensors;
   /** Ego sizes of the batch's rows. */
   cars: CarSizes;
+  /** The km methods' world, imagined before the gradient pass (needsWorld; realWorld when absent). */
+  world?: World;
+}
+
+/** Whether a configuration's objective needs the world model's frames imagined outside the gradient (imagineWorld). */
+export function needsImaginedWorld(cfg: PolicyTrainConfig): boolean {
+  return isKmMethod(cfg.method) && cfg.future === 'model';
 }
 
 /** Per-step values [T, B] from a list of [B] tensors, weighted by gamma^t and averaged. */
@@ -52,7 +66,40 @@ function needModel(ctx: ObjectiveContext): ForwardModel {
   return ctx.model;
 }
 
-/** Parts as one [7] tensor in PART_NAMES order (zeros for terms a method does not have). */
+/** The km methods' loss parts (SPEC.md section 9). */
+function kmLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs, p: Partial<Record<PartName, tf.Scalar>>): tf.Scalar {
+  const { cfg, policy } = ctx;
+  const { batch, cars } = inputs;
+  const T = cfg.npred;
+  const B = batch.input.images.shape[0];
+  const world = inputs.world ?? (cfg.future === 'real' ? realWorld(batch, policy.cfg.ncond, policy.cfg.channels, T) : null);
+  if (!world) throw new Error('km objective: the model future needs the imagined world (imagineWorld)');
+  const r = kmRollout(policy, world, batch.input, ctx.stats, T);
+  const c = kmCosts(tf.concat(r.frames, 0), concatPoses(r.km), concatPoses(r.ref), tileCars(cars, T));
+  const perStep = (x: tf.Tensor1D) => tf.reshape(x, [T, B]);
+  p.proximity = discountedMean(perStep(c.proximity), T, cfg.gamma);
+  p.lane = discountedMean(perStep(c.lane), T, cfg.gamma);
+  p.frame = discountedMean(perStep(c.frame), T, cfg.gamma);
+  let costs: tf.Tensor = tf.add(p.proximity, tf.mul(p.lane, cfg.lambdaL));
+  if (cfg.lambdaO > 0) {
+    if (!c.offroad) throw new Error('the off-road cost needs 4-channel images');
+    p.offroad = discountedMean(perStep(c.offroad), T, cfg.gamma);
+    costs = tf.add(costs, tf.mul(p.offroad, cfg.lambdaO));
+  }
+  let total = tf.add(tf.mul(costs, KM_COST_WEIGHT), tf.mul(p.frame, cfg.lambdaF));
+  if (cfg.lambdaU > 0) {
+    const model = needModel(ctx);
+    if (!ctx.uStats) throw new Error('the uncertainty term needs its statistics (estimate them first)');
+    const zs = world.zs.length > 0 ? tf.concat(world.zs, 0) : undefined;
+    const input = { images: world.contexts, states: tf.concat(r.stateInputs, 0) };
+    const terms = stepwiseUncertaintyTerms(model, input, tf.concat(r.actions, 0), zs, tileCars(cars, T), ctx.stats, cfg.k, ctx.noise.uncertainty, T, cfg.uStride);
+    p.uncertainty = uncertaintyLoss(terms, ctx.uStats, cfg.uHinge, cfg.gamma);
+    total = tf.add(total, tf.mul(p.uncertainty, cfg.lambdaU));
+  }
+  return total as tf.Scalar;
+}
+
+/** Parts as one tensor in PART_NAMES order (zeros for terms a method does not have). */
 export function policyLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs): { total: tf.Scalar; parts: tf.Tensor1D } {
   const p: Partial<Record<PartName, tf.Scalar>> = {};
   const { cfg, policy } = ctx;
@@ -68,6 +115,8 @@ export function policyLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs): { to
       p.imitation = tf.mean(tf.squaredDifference(o.mean, target)) as tf.Scalar;
     }
     p.total = p.imitation;
+  } else if (isKmMethod(cfg.method)) {
+    p.total = kmLoss(ctx, inputs, p);
   } else if (cfg.method === 'mper') {
     const model = needModel(ctx);
     const T = cfg.npred;

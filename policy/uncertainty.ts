@@ -58,6 +58,45 @@ export function uncertaintyTerms(
   return { image: r.imageVar, state: r.stateVar, cost: tf.mean(r.costVar!, 2) as tf.Tensor2D };
 }
 
+/**
+ * The km methods' uncertainty (SPEC.md section 9 with section 6's U): at every imagined step t,
+ * the variance across k dropout copies of the ONE-step prediction from that step's context
+ * (held fixed: the imagined or logged frames and the kinematic states) with the policy's action
+ * a_t, rather than the variance of k rollouts that drift apart over the unroll. Every step runs
+ * in one batch of k * T * B rows, so its cost does not grow with the unroll's length; the
+ * gradient reaches a_t through every copy (and earlier actions through the kinematic states).
+ * Inputs are step-major [T * B, ...]; with `stride` s only the steps 0, s, 2s, ... carry the term
+ * (the cost falls by s). The result is [ceil(T / s), B] per term.
+ */
+export function stepwiseUncertaintyTerms(
+  model: ForwardModel,
+  input: FmInput,
+  actions: tf.Tensor2D,
+  zs: tf.Tensor2D | undefined,
+  cars: CarSizes,
+  stats: NormStats,
+  k: number,
+  noise: FmNoise,
+  steps: number,
+  stride = 1,
+): UncertaintyTerms {
+  const b = input.images.shape[0] / steps;
+  // Every stride-th step (0, stride, ...): the rows of those steps, and their car sizes.
+  const picked = Array.from({ length: Math.ceil(steps / stride) }, (_, i) => i * stride);
+  const rows = <T extends tf.Tensor>(x: T): T => (stride === 1 ? x : (tf.concat(picked.map((t) => tf.slice(x, t * b, b)), 0) as T));
+  const pickedCars = stride === 1 ? cars : { lengthObsPx: cars.lengthObsPx.slice(0, picked.length * b), widthObsPx: cars.widthObsPx.slice(0, picked.length * b) };
+  const tiled = tileCars(pickedCars, k);
+  const r = mcDropoutUncertainty(model, { images: rows(input.images), states: rows(input.states) }, {
+    k,
+    actions: [rows(actions)],
+    zs: model.kind === 'vae' && zs ? [rows(zs)] : undefined,
+    noise,
+    cost: (images, states) => stackedCosts(images, states, tiled, stats),
+  });
+  const perStep = (x: tf.Tensor) => tf.reshape(x, [picked.length, b]) as tf.Tensor2D;
+  return { image: perStep(r.imageVar), state: perStep(r.stateVar), cost: perStep(tf.mean(r.costVar!, 2)) };
+}
+
 /** Per-step weights gamma^t, [T, 1]. */
 export function discounts(steps: number, gamma: number): tf.Tensor2D {
   return tf.tensor2d(Float32Array.from({ length: steps }, (_, t) => gamma ** t), [steps, 1]);

@@ -15,6 +15,8 @@ interface Flags {
   lambdaU?: number;
   lambdaL?: number;
   lambdaO?: number;
+  lambdaF?: number;
+  future?: string;
   k?: number;
   uBatches?: number;
   steps: number;
@@ -36,13 +38,15 @@ export function registerTrainPolicy(program: Command): void {
     .option('--model <dir>', 'forward-model checkpoint or training folder (ppuu train fm); optional for --method il')
     .requiredOption('--data <dir>', 'episode dataset folder (ppuu data dump): real context windows')
     .requiredOption('--out <dir>', 'output folder: checkpoint/policy (the policy), checkpoint/optimizer, log.jsonl')
-    .option('--method <name>', 'mpur | vg (deterministic model, no uncertainty) | svg (stochastic model, no uncertainty) | il (1-step imitation) | mper (match the expert trajectory) (default mpur)')
+    .option('--method <name>', 'mpur | vg (deterministic model, no uncertainty) | svg (stochastic model, no uncertainty) | il (1-step imitation) | mper (match the expert trajectory) | mpur-km / vg-km (kinematic ego, costs moved over the frames; with / without uncertainty) (default mpur)')
+    .option('--future <src>', "km methods: the frames the ego drives through: model (the forward model's, default) | real (the logged future: the upper bound; no --model needed for vg-km)")
     .option('--preset <name>', 'tiny | small | paper (default: the forward model\'s preset)')
     .option('--stochastic', 'policy outputs a mean and a log-variance (sampled in training, its mean drives)')
     .option('--npred <n>', 'steps the model is unrolled (default: the preset\'s: 4 / 10 / 20)', parseNumber('--npred', true, 1))
     .option('--lambda-u <x>', 'weight of the uncertainty term (default 0.5; 0 for vg and svg)', parseNumber('--lambda-u', false, 0))
     .option('--lambda-l <x>', 'weight of the lane cost (default 0.2)', parseNumber('--lambda-l', false, 0))
     .option('--lambda-o <x>', 'weight of the off-road cost (default 0; needs 4-channel images)', parseNumber('--lambda-o', false, 0))
+    .option('--lambda-f <x>', 'km methods: weight of the keep-in-frame term (default 1)', parseNumber('--lambda-f', false, 0))
     .option('--k <n>', 'dropout copies for the uncertainty (default: the preset\'s: 4 / 10 / 10)', parseNumber('--k', true, 2))
     .option('--u-batches <n>', 'batches measuring the uncertainty statistics (default: 4 / 20 / 50)', parseNumber('--u-batches', true, 1))
     .option('--steps <n>', 'total updates (a resumed run continues up to this number)', parseNumber('--steps', true, 0), 1000)
@@ -69,6 +73,7 @@ export function registerTrainPolicy(program: Command): void {
       if (opts.method !== undefined) check(() => checkMethod(opts.method!));
       if (opts.preset !== undefined) check(() => checkPreset(opts.preset!));
       if (opts.lr === 0) throw new InvalidFlag('--lr must be > 0');
+      if (opts.future !== undefined && !['model', 'real'].includes(opts.future)) throw new InvalidFlag(`--future must be model or real, got '${opts.future}'`);
       if (opts.encoderTile !== undefined && !['mean', 'last', 'repeat'].includes(opts.encoderTile)) throw new InvalidFlag(`--encoder-tile must be mean, last or repeat, got '${opts.encoderTile}'`);
       if (opts.encoderTile !== undefined && opts.encoderInit === undefined) throw new InvalidFlag('--encoder-tile needs --encoder-init');
       const { initFmBackend } = await import('../../worldmodel/fm/setup.js');
@@ -84,7 +89,7 @@ export function registerTrainPolicy(program: Command): void {
         model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
         stochastic: opts.stochastic, steps: opts.steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
         encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined,
-        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, k: opts.k, uBatches: opts.uBatches },
+        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, future: opts.future as 'model' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches },
         say: log,
         onUStats: (done, total) => {
           uBar.bar ??= createProgress('uncertainty stats', total, { json: opts.json, unit: 'batches' });
@@ -92,7 +97,7 @@ export function registerTrainPolicy(program: Command): void {
           if (done === total) uBar.bar.stop();
         },
         onStart: (info) => {
-          log(`${info.method} policy, preset ${info.preset}: ${info.paramCount.toLocaleString('en')} parameters; npred ${info.train.npred}, batch ${info.train.batch}, lambda_u ${info.train.lambdaU}, lambda_l ${info.train.lambdaL}, lambda_o ${info.train.lambdaO}`);
+          log(`${info.method} policy, preset ${info.preset}: ${info.paramCount.toLocaleString('en')} parameters; npred ${info.train.npred}, batch ${info.train.batch}, lambda_u ${info.train.lambdaU}, lambda_l ${info.train.lambdaL}, lambda_o ${info.train.lambdaO}${info.train.future === 'real' ? ', real future' : ''}, lr ${info.train.learningRate}`);
           bar.bar = createProgress('train policy', opts.steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
           bar.bar.update(info.startStep, { loss: '-', stepsPerS: '-' });
         },

@@ -1,0 +1,131 @@
+/**
+ * Imagined rollouts with the ego separated from the world (SPEC.md section 9): the policy's
+ * actions move the ego through the kinematic model (kinematic-ego.ts); the world (the other
+ * cars, the lanes) comes from frames that do not depend on the actions' gradient:
+ *
+ *   'real'   the logged future frames of the window: what a perfect world model would predict
+ *            for the replayed cars, which do not react to the ego (the upper bound);
+ *   'model'  the frozen forward model unrolled with the policy's actions and the kinematic
+ *            states (z from the prior, dropout off), computed before the gradient pass
+ *            (imagineWorld) and then held fixed: the world model's response to actions shapes
+ *            the frames, the exact kinematics carry the gradient.
+ *
+ * The policy reads, at step t, the last ncond frames (context, then the future frames) and the
+ * last ncond kinematic states, standardised; its image code does not depend on the actions, so
+ * every step's code is computed in one batched call and only the small state path runs step by
+ * step. Frame t (after action t) is centred on ref[t]: the logged pose, or the world model's own
+ * predicted ego state.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NormStats } from '../data/dataset-types.js';
+import { STATE_DIM } from '../worldmodel/fm/config.js';
+import type { FmInput, ForwardModel } from '../worldmodel/fm/model.js';
+import type { FmNoise } from '../worldmodel/fm/noise.js';
+import type { BatchTensors } from '../worldmodel/fm/train-step.js';
+import { kinematicStep, physicalActions, poseFromStates, statesFromPose, type EgoPose } from './kinematic-ego.js';
+import type { PolicyNetwork } from './network.js';
+
+export type WorldSource = 'model' | 'real';
+export const WORLD_SOURCES: readonly WorldSource[] = ['model', 'real'];
+
+export interface KmRollout {
+  /** Per step t: the policy's normalised action [B, 2], the kinematic pose after it, the frame after it [B, 117, 24, C] and the pose that frame is centred on. */
+  actions: tf.Tensor2D[];
+  /** Per step t: the standardised kinematic states the policy read, [B, ncond * 4]. */
+  stateInputs: tf.Tensor2D[];
+  km: EgoPose[];
+  frames: tf.Tensor4D[];
+  ref: EgoPose[];
+}
+
+/** The world a rollout drives through: per step the policy's image context and the frame after the step. */
+export interface World {
+  /** Every step's context, step-major: [T * B, 117, 24, ncond * C]. */
+  contexts: tf.Tensor4D;
+  frames: tf.Tensor4D[];
+  /** Standardised ego state [B, 4] each frame is centred on. */
+  refStates: tf.Tensor2D[];
+  /** z per step of the model's rollout (empty for 'real' and the deterministic model). */
+  zs: tf.Tensor2D[];
+}
+
+/** The context shifted by one frame: images [B, H, W, ncond * C] + frame [B, H, W, C]. */
+function shiftImages(images: tf.Tensor4D, frame: tf.Tensor4D, ncond: number, channels: number): tf.Tensor4D {
+  if (ncond === 1) return frame;
+  return tf.concat([tf.slice(images, [0, 0, 0, channels], [-1, -1, -1, (ncond - 1) * channels]), frame], 3);
+}
+
+function shiftStates(states: tf.Tensor2D, state: tf.Tensor2D, ncond: number): tf.Tensor2D {
+  if (ncond === 1) return state;
+  return tf.concat([tf.slice(states, [0, STATE_DIM], [-1, (ncond - 1) * STATE_DIM]), state], 1);
+}
+
+function lastState(states: tf.Tensor2D, ncond: number): tf.Tensor2D {
+  return tf.slice(states, [0, (ncond - 1) * STATE_DIM], [-1, STATE_DIM]);
+}
+
+/** The logged future as the world: contexts slid over the context and target frames. */
+export function realWorld(batch: BatchTensors, ncond: number, channels: number, steps: number): World {
+  if (batch.targetImages.length < steps) throw new Error(`km rollout: the window has ${batch.targetImages.length} future frames, the rollout ${steps} steps`);
+  const contexts: tf.Tensor4D[] = [];
+  let ctx = batch.input.images;
+  for (let t = 0; t < steps; t++) {
+    contexts.push(ctx);
+    if (t + 1 < steps) ctx = shiftImages(ctx, batch.targetImages[t]!, ncond, channels);
+  }
+  return { contexts: tf.concat(contexts, 0), frames: batch.targetImages.slice(0, steps), refStates: batch.targetStates.slice(0, steps), zs: [] };
+}
+
+/**
+ * The world model's imagined world for the policy's actions (no gradient: call outside the
+ * gradient tape; the caller disposes the result). The model reads the kinematic states, as the
+ * policy does.
+ */
+export function imagineWorld(model: ForwardModel, policy: PolicyNetwork, input0: FmInput, stats: NormStats, steps: number, noise: FmNoise): World {
+  const { ncond, channels } = model.cfg;
+  const B = input0.images.shape[0];
+  const contexts: tf.Tensor4D[] = [];
+  const frames: tf.Tensor4D[] = [];
+  const refStates: tf.Tensor2D[] = [];
+  const zs: tf.Tensor2D[] = [];
+  const kept = tf.tidy(() => {
+    let input = input0;
+    let pose = poseFromStates(lastState(input0.states, ncond), stats);
+    for (let t = 0; t < steps; t++) {
+      contexts.push(input.images);
+      const action = policy.act(input);
+      const z = model.kind === 'vae' ? model.samplePrior(B, noise) : null;
+      if (z) zs.push(z);
+      const out = model.step(input, action, z, noise);
+      frames.push(out.image);
+      refStates.push(out.state);
+      const { a, b } = physicalActions(action, stats);
+      pose = kinematicStep(pose, a, b);
+      if (t + 1 < steps) input = { images: shiftImages(input.images, out.image, ncond, channels), states: shiftStates(input.states, statesFromPose(pose, stats), ncond) };
+    }
+    return { contexts: tf.concat(contexts, 0), frames, refStates, zs };
+  });
+  return kept;
+}
+
+/** Drives the kinematic ego through `world` with the policy (differentiable in the policy's weights). */
+export function kmRollout(policy: PolicyNetwork, world: World, input0: FmInput, stats: NormStats, steps: number): KmRollout {
+  const ncond = policy.cfg.ncond;
+  const B = input0.images.shape[0];
+  const codes = policy.encodeImages(world.contexts);
+  let states = input0.states;
+  let pose = poseFromStates(lastState(states, ncond), stats);
+  const out: KmRollout = { actions: [], stateInputs: [], km: [], frames: world.frames.slice(0, steps), ref: [] };
+  for (let t = 0; t < steps; t++) {
+    const code = tf.slice(codes, [t * B, 0, 0, 0], [B, -1, -1, -1]);
+    const action = policy.head(code, states).mean;
+    const { a, b } = physicalActions(action, stats);
+    pose = kinematicStep(pose, a, b);
+    out.actions.push(action);
+    out.stateInputs.push(states);
+    out.km.push(pose);
+    out.ref.push(poseFromStates(world.refStates[t]!, stats));
+    if (t + 1 < steps) states = shiftStates(states, statesFromPose(pose, stats), ncond);
+  }
+  return out;
+}
