@@ -25,8 +25,8 @@ import type { BatchTensors } from '../worldmodel/fm/train-step.js';
 import { kinematicStep, physicalActions, poseFromStates, statesFromPose, type EgoPose } from './kinematic-ego.js';
 import type { PolicyNetwork } from './network.js';
 
-export type WorldSource = 'model' | 'real';
-export const WORLD_SOURCES: readonly WorldSource[] = ['model', 'real'];
+export type WorldSource = 'model' | 'model-logged' | 'real';
+export const WORLD_SOURCES: readonly WorldSource[] = ['model', 'model-logged', 'real'];
 
 export interface KmRollout {
   /** Per step t: the policy's normalised action [B, 2], the kinematic pose after it, the frame after it [B, 117, 24, C] and the pose that frame is centred on. */
@@ -106,6 +106,25 @@ export function imagineWorld(model: ForwardModel, policy: PolicyNetwork, input0:
     return { contexts: tf.concat(contexts, 0), frames, refStates, zs };
   });
   return kept;
+}
+
+/**
+ * The world model's world for the LOGGED actions (no gradient; the caller disposes it): the
+ * model predicts the other cars around the expert's trajectory, as the logged future shows them,
+ * and each frame is centred on the model's own predicted ego state (near the logged pose).
+ */
+export function imagineLoggedWorld(model: ForwardModel, batch: BatchTensors, steps: number, noise: FmNoise): World {
+  const { ncond, channels } = model.cfg;
+  return tf.tidy(() => {
+    const r = model.unroll(batch.input, { actions: batch.actions.slice(0, steps), noise });
+    const contexts: tf.Tensor4D[] = [];
+    let ctx = batch.input.images;
+    for (let t = 0; t < steps; t++) {
+      contexts.push(ctx);
+      if (t + 1 < steps) ctx = shiftImages(ctx, r.images[t]!, ncond, channels);
+    }
+    return { contexts: tf.concat(contexts, 0), frames: r.images, refStates: r.states, zs: r.zs };
+  });
 }
 
 /** Drives the kinematic ego through `world` with the policy (differentiable in the policy's weights). */

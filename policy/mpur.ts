@@ -36,7 +36,7 @@ import { checkMethod, checkPreset, isKmMethod, policyNetConfig, policyTrainConfi
 import { PolicyNetwork } from './network.js';
 import { egoSizesFromContext } from './car-size.js';
 import { needsImaginedWorld, PART_NAMES, partsRecord, policyLoss, type ObjectiveContext, type PartName } from './objectives.js';
-import { imagineWorld } from './km-rollout.js';
+import { imagineLoggedWorld, imagineWorld } from './km-rollout.js';
 import { estimateUStats } from './ustats.js';
 import type { UStats } from './uncertainty.js';
 import { applyPolicyEncoderInit } from './ebm-init.js';
@@ -140,7 +140,11 @@ export function policyStep(ctx: ObjectiveContext, adam: Adam, wb: WindowBatch): 
   let partsT: tf.Tensor1D | null = null;
   // The km methods' model world is imagined first, outside the gradient tape, then held fixed.
   const batch = batchTensors(wb);
-  const world = needsImaginedWorld(ctx.cfg) ? imagineWorld(ctx.model!, ctx.policy, batch.input, ctx.stats, ctx.cfg.npred, ctx.noise.model) : undefined;
+  const world = !needsImaginedWorld(ctx.cfg)
+    ? undefined
+    : ctx.cfg.future === 'model-logged'
+      ? imagineLoggedWorld(ctx.model!, batch, ctx.cfg.npred, ctx.noise.model)
+      : imagineWorld(ctx.model!, ctx.policy, batch.input, ctx.stats, ctx.cfg.npred, ctx.noise.model);
   const { value, grads } = tf.variableGrads(() => {
     const r = policyLoss(ctx, { batch, cars, world });
     partsT = tf.keep(r.parts);

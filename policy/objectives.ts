@@ -53,7 +53,7 @@ export interface ObjectiveInputs {
 
 /** Whether a configuration's objective needs the world model's frames imagined outside the gradient (imagineWorld). */
 export function needsImaginedWorld(cfg: PolicyTrainConfig): boolean {
-  return isKmMethod(cfg.method) && cfg.future === 'model';
+  return isKmMethod(cfg.method) && cfg.future !== 'real';
 }
 
 /** Per-step values [T, B] from a list of [B] tensors, weighted by gamma^t and averaged. */

@@ -10,12 +10,14 @@
  */
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
 import { InvalidFlag, parseNumber, printJson, say } from '../output.js';
+import { resultRow, resultsMarkdown, resultsTable, type EvalSummary, type ResultRow, type ResultsTable } from '../../policy/results.js';
+import { resultsPng, resultsSvg } from '../../policy/results-chart.js';
 
 export interface PipelinePreset {
   /** Synthetic slots and recorded minutes per slot. */
@@ -31,6 +33,11 @@ export interface PipelinePreset {
   /** Updates of the MPUR policy (through the VAE) and of the 1-step imitation baseline (SPEC 6: up to ~120k). */
   mpurSteps: number;
   ilSteps: number;
+  /** Updates of the km policies (SPEC 9): vg-km and mpur-km through the VAE, mpur-km through the logged future. */
+  kmSteps: number;
+  kmRealSteps: number;
+  /** Policy training seeds per learned method (the table's mean and std). */
+  policySeeds: number;
   /** Windows scored by eval fm; seeds of the controller evaluation. */
   evalWindows: number;
   evalSeeds: number;
@@ -38,11 +45,11 @@ export interface PipelinePreset {
 
 export const PIPELINE_PRESETS: Record<'tiny' | 'small' | 'paper', PipelinePreset> = {
   // A few minutes on a 2-core CPU: every stage working; the world model just beats the baselines at long horizons.
-  tiny: { slot: '0400-0415', minutes: 3, fmPreset: 'tiny', deterministicSteps: 600, vaeSteps: 300, deterministicLr: 2e-3, vaeLr: 1e-3, mpurSteps: 100, ilSteps: 500, evalWindows: 32, evalSeeds: 1 },
+  tiny: { slot: '0400-0415', minutes: 3, fmPreset: 'tiny', deterministicSteps: 600, vaeSteps: 300, deterministicLr: 2e-3, vaeLr: 1e-3, mpurSteps: 100, ilSteps: 500, kmSteps: 300, kmRealSteps: 300, policySeeds: 1, evalWindows: 32, evalSeeds: 1 },
   // About an hour or two on a 2-core CPU: a model that beats the copy-last baseline.
-  small: { slot: '0400-0415', minutes: 15, fmPreset: 'small', deterministicSteps: 3000, vaeSteps: 3000, deterministicLr: 1e-3, vaeLr: 1e-3, mpurSteps: 3000, ilSteps: 20_000, evalWindows: 128, evalSeeds: 3 },
+  small: { slot: '0400-0415', minutes: 15, fmPreset: 'small', deterministicSteps: 3000, vaeSteps: 3000, deterministicLr: 1e-3, vaeLr: 1e-3, mpurSteps: 3000, ilSteps: 20_000, kmSteps: 1500, kmRealSteps: 1500, policySeeds: 3, evalWindows: 128, evalSeeds: 1 },
   // The paper's schedule on all three slots: days on a CPU, meant for a GPU (tensorflow-gpu backend).
-  paper: { slot: 'all', minutes: 15, fmPreset: 'paper', deterministicSteps: 200_000, vaeSteps: 200_000, deterministicLr: 1e-4, vaeLr: 1e-4, mpurSteps: 120_000, ilSteps: 120_000, evalWindows: 512, evalSeeds: 3 },
+  paper: { slot: 'all', minutes: 15, fmPreset: 'paper', deterministicSteps: 200_000, vaeSteps: 200_000, deterministicLr: 1e-4, vaeLr: 1e-4, mpurSteps: 120_000, ilSteps: 120_000, kmSteps: 120_000, kmRealSteps: 120_000, policySeeds: 3, evalWindows: 512, evalSeeds: 1 },
 };
 
 interface PipelineFlags {
@@ -53,6 +60,7 @@ interface PipelineFlags {
   backend?: string;
   minutes?: number;
   steps?: number;
+  policySeeds?: number;
   json?: boolean;
 }
 
@@ -87,12 +95,13 @@ export function registerPipeline(program: Command): void {
     .command('pipeline')
     .description('run the main job end to end on synthetic I-80 traffic: synth, dump, train fm (deterministic, then VAE), eval fm, train policies (MPUR, IL), eval controllers and policies')
     .option('--preset <name>', 'tiny (minutes) | small (an hour or two) | paper (GPU)', 'tiny')
-    .option('--out <dir>', 'working folder: synth/, dataset/, fm-det/, fm-vae/, policy-mpur/, policy-il/, pipeline.json, report.json (re-running with the same settings resumes; default runs/<preset>)')
+    .option('--out <dir>', 'working folder: synth/, dataset/, fm-det/, fm-vae/, policy-METHOD/seed-S/, steps/ (finished steps), pipeline.json, results.{md,json,svg,png}, report.json (re-running with the same settings resumes; default runs/<preset>)')
     .option('--seed <n>', 'seed of the traffic, the split and the training', parseNumber('--seed', true, 0), 1)
     .option('--workers <n>', 'worker threads for the dump and data-parallel training (1 or 2)', parseNumber('--workers', true, 1), 2)
     .option('--backend <name>', 'tfjs backend for training and model evaluation')
     .option('--minutes <m>', "recorded minutes of traffic per slot (overrides the preset's)", parseNumber('--minutes', false, 0.1))
     .option('--steps <n>', "training updates of each model (overrides the preset's)", parseNumber('--steps', true, 1))
+    .option('--policy-seeds <n>', "policy training seeds per learned method (overrides the preset's: 1 tiny, 3 small and paper)", parseNumber('--policy-seeds', true, 1))
     .option('--json', 'print the final report as one JSON object')
     .action(async (opts: PipelineFlags) => {
       const base = PIPELINE_PRESETS[opts.preset as keyof typeof PIPELINE_PRESETS];
@@ -104,6 +113,9 @@ export function registerPipeline(program: Command): void {
         vaeSteps: opts.steps ?? base.vaeSteps,
         mpurSteps: opts.steps ?? base.mpurSteps,
         ilSteps: opts.steps ?? base.ilSteps,
+        kmSteps: opts.steps ?? base.kmSteps,
+        kmRealSteps: opts.steps ?? base.kmRealSteps,
+        policySeeds: opts.policySeeds ?? base.policySeeds,
       };
       const out = opts.out ?? join('runs', opts.preset);
       const dir = (p: string) => join(out, p);
@@ -111,47 +123,93 @@ export function registerPipeline(program: Command): void {
       const quiet = Boolean(opts.json) || !process.stderr.isTTY;
       const log = (line: string) => (opts.json ? process.stderr.write(line + '\n') : say(line));
       const steps: Record<string, unknown> = {};
+      const seconds: Record<string, number> = {};
       const started = Date.now();
       checkSettings(dir('pipeline.json'), { preset: opts.preset, seed: opts.seed, settings: preset });
-      const step = async (name: string, args: string[], done?: string) => {
-        if (done && existsSync(done)) {
-          log(`[${name}] already done (${done}); skipped`);
-          steps[name] = { skipped: true };
-          return;
+      // A finished step leaves its JSON result in OUT/steps/NAME.json; a re-run reads it instead of running the step again.
+      const step = async (name: string, args: string[]): Promise<unknown> => {
+        const record = join(out, 'steps', `${name}.json`);
+        if (existsSync(record)) {
+          const had = JSON.parse(readFileSync(record, 'utf8')) as { result: unknown; seconds: number };
+          log(`[${name}] already done; skipped`);
+          steps[name] = { ...(had.result as object), skipped: true };
+          seconds[name] = had.seconds;
+          return had.result;
         }
         log(`[${name}] ppuu ${args.join(' ')}`);
         const t0 = Date.now();
         const result = await runStep(args, quiet);
+        const s = (Date.now() - t0) / 1000;
         steps[name] = result;
-        log(`[${name}] done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        seconds[name] = s;
+        mkdirSync(join(out, 'steps'), { recursive: true });
+        writeFileAtomic(record, JSON.stringify({ result, seconds: s }) + '\n');
+        log(`[${name}] done in ${s.toFixed(1)} s`);
+        return result;
       };
 
-      await step('synth', ['data', 'synth', '--slot', preset.slot, '--minutes', String(preset.minutes), '--seed', String(opts.seed), '--out', dir('synth')], dir('synth/synth.json'));
-      await step('dump', ['data', 'dump', '--trajectories', dir('synth'), '--out', dir('dataset'), '--workers', String(opts.workers), '--split-seed', String(opts.seed)], dir('dataset/manifest.json'));
-      const train = (kind: string, out: string, steps: number, lr: number, extra: string[]) => {
-        const resume = existsSync(join(out, 'checkpoint')) ? ['--resume'] : [];
-        return ['train', 'fm', '--data', dir('dataset'), '--out', out, '--preset', preset.fmPreset, '--model', kind, '--steps', String(steps), '--lr', String(lr), '--seed', String(opts.seed), '--workers', String(opts.workers), ...backend, ...extra, ...resume];
-      };
+      await step('synth', ['data', 'synth', '--slot', preset.slot, '--minutes', String(preset.minutes), '--seed', String(opts.seed), '--out', dir('synth')]);
+      await step('dump', ['data', 'dump', '--trajectories', dir('synth'), '--out', dir('dataset'), '--workers', String(opts.workers), '--split-seed', String(opts.seed)]);
+      const resume = (folder: string) => (existsSync(join(folder, 'checkpoint')) ? ['--resume'] : []);
+      const train = (kind: string, folder: string, n: number, lr: number, extra: string[]) =>
+        ['train', 'fm', '--data', dir('dataset'), '--out', folder, '--preset', preset.fmPreset, '--model', kind, '--steps', String(n), '--lr', String(lr), '--seed', String(opts.seed), '--workers', String(opts.workers), ...backend, ...extra, ...resume(folder)];
       await step('train-deterministic', train('deterministic', dir('fm-det'), preset.deterministicSteps, preset.deterministicLr, []));
       await step('train-vae', train('vae', dir('fm-vae'), preset.vaeSteps, preset.vaeLr, existsSync(join(dir('fm-vae'), 'checkpoint')) ? [] : ['--init', dir('fm-det')]));
       await step('eval-fm', ['eval', 'fm', '--model', dir('fm-vae'), '--data', dir('dataset'), '--split', 'val', '--windows', String(preset.evalWindows), '--frames', dir('fm-vae/frames.png'), ...backend]);
-      const trainPolicy = (method: string, out: string, steps: number) => {
-        const resume = existsSync(join(out, 'checkpoint')) ? ['--resume'] : [];
-        return ['train', 'policy', '--model', dir('fm-vae'), '--data', dir('dataset'), '--out', out, '--method', method, '--steps', String(steps), '--seed', String(opts.seed), ...backend, ...resume];
-      };
-      await step('train-policy-mpur', trainPolicy('mpur', dir('policy-mpur'), preset.mpurSteps));
-      await step('train-policy-il', trainPolicy('il', dir('policy-il'), preset.ilSteps));
-      const policies: Record<string, string> = { replay: 'replay', 'no-action': 'no-action', idm: 'idm', mpur: dir('policy-mpur'), il: dir('policy-il') };
-      for (const [name, policy] of Object.entries(policies)) {
-        await step(`eval-${name}`, ['eval', '--data', dir('dataset'), '--policy', policy, '--seeds', String(preset.evalSeeds), '--no-records']);
-      }
 
-      const report = { preset: opts.preset, settings: preset, out, seconds: (Date.now() - started) / 1000, steps };
+      const evalArgs = (policy: string) => ['eval', '--data', dir('dataset'), '--policy', policy, '--seeds', String(preset.evalSeeds), '--no-records'];
+      const rows: ResultRow[] = [];
+      for (const c of BUILTIN_ROWS) {
+        const e = (await step(`eval-${c.name}`, evalArgs(c.name))) as EvalSummary;
+        rows.push(resultRow(c.name, c.label, false, [], [e]));
+      }
+      for (const m of policyRows(preset)) {
+        const evals: EvalSummary[] = [];
+        const dirs: string[] = [];
+        const trainS: number[] = [];
+        for (let k = 0; k < preset.policySeeds; k++) {
+          const seed = opts.seed + k;
+          const folder = dir(join(`policy-${m.name}`, `seed-${seed}`));
+          const suffix = preset.policySeeds > 1 ? `-seed-${seed}` : '';
+          const trainName = `train-policy-${m.name}${suffix}`;
+          await step(trainName, ['train', 'policy', '--model', dir('fm-vae'), '--data', dir('dataset'), '--out', folder, ...m.args, '--steps', String(m.steps), '--seed', String(seed), ...backend, ...resume(folder)]);
+          evals.push((await step(`eval-${m.name}${suffix}`, evalArgs(folder))) as EvalSummary);
+          dirs.push(folder);
+          trainS.push(seconds[trainName] ?? 0);
+        }
+        rows.push(resultRow(m.name, m.label, true, dirs, evals, trainS));
+      }
+      const episodes = (steps['eval-replay'] as { episodes?: number } | undefined)?.episodes ?? null;
+      const table = resultsTable(opts.preset, rows, episodes);
+      writeFileAtomic(dir('results.json'), JSON.stringify(table, null, 1) + '\n');
+      writeFileAtomic(dir('results.md'), resultsMarkdown(table));
+      writeFileAtomic(dir('results.svg'), resultsSvg(table));
+      writeFileAtomic(dir('results.png'), resultsPng(table));
+
+      const report = { preset: opts.preset, settings: preset, out, seconds: (Date.now() - started) / 1000, steps, results: table };
       writeFileAtomic(dir('report.json'), JSON.stringify(report, null, 1) + '\n');
       if (opts.json) return printJson(report);
-      say(`pipeline '${opts.preset}' finished in ${report.seconds.toFixed(0)} s; report: ${dir('report.json')}`);
-      say(summaryLines(steps).join('\n'));
+      say(`pipeline '${opts.preset}' finished in ${report.seconds.toFixed(0)} s; report: ${dir('report.json')}, table: ${dir('results.md')}, chart: ${dir('results.png')}`);
+      say(summaryLines(steps, table).join('\n'));
     });
+}
+
+/** The built-in controllers of the table (not trained). */
+const BUILTIN_ROWS = [
+  { name: 'replay', label: 'human (replay)' },
+  { name: 'no-action', label: 'no action' },
+  { name: 'idm', label: 'IDM (car following)' },
+];
+
+/** The learned methods of the table: `ppuu train policy` flags and updates. */
+function policyRows(p: PipelinePreset): Array<{ name: string; label: string; args: string[]; steps: number }> {
+  return [
+    { name: 'il', label: '1-step IL', args: ['--method', 'il'], steps: p.ilSteps },
+    { name: 'mpur', label: 'MPUR (paper), VAE', args: ['--method', 'mpur'], steps: p.mpurSteps },
+    { name: 'vg-km', label: 'VG-KM (no U), VAE', args: ['--method', 'vg-km'], steps: p.kmSteps },
+    { name: 'mpur-km', label: 'MPUR-KM, VAE', args: ['--method', 'mpur-km'], steps: p.kmSteps },
+    { name: 'mpur-km-real', label: 'MPUR-KM, real future', args: ['--method', 'mpur-km', '--future', 'real'], steps: p.kmRealSteps },
+  ];
 }
 
 /**
@@ -175,8 +233,8 @@ function checkSettings(file: string, settings: { preset: string; seed: number; s
   writeFileAtomic(file, JSON.stringify(settings, null, 1) + '\n');
 }
 
-/** A few readable lines from the steps' JSON (the full results are in report.json). */
-function summaryLines(steps: Record<string, unknown>): string[] {
+/** A few readable lines from the steps' JSON and the table (the full results are in report.json and results.md). */
+function summaryLines(steps: Record<string, unknown>, table: ResultsTable): string[] {
   const lines: string[] = [];
   type Horizon = { horizon: number; image: { model: number; copyLast: number }; state: { model: number; constVelocity: number } };
   const fm = steps['eval-fm'] as { horizons?: Horizon[] } | undefined;
@@ -186,10 +244,11 @@ function summaryLines(steps: Record<string, unknown>): string[] {
         `state MSE ${h.state.model.toFixed(4)} (constant velocity ${h.state.constVelocity.toFixed(4)})`,
     );
   }
-  for (const policy of ['replay', 'no-action', 'idm', 'mpur', 'il']) {
-    const r = steps[`eval-${policy}`] as { successRate?: { mean: number }; meanDistanceM?: { mean: number } } | undefined;
-    if (r?.successRate && r.meanDistanceM) lines.push(`${policy}: success ${(100 * r.successRate.mean).toFixed(1)} %, mean distance ${r.meanDistanceM.mean.toFixed(1)} m`);
+  const pm = (m: { mean: number; std: number }, d: number, seeds: number) => (seeds > 1 ? `${m.mean.toFixed(d)} ± ${m.std.toFixed(d)}` : m.mean.toFixed(d));
+  for (const r of table.rows) {
+    lines.push(`${r.name.padEnd(13)} success ${pm(r.successPct, 1, r.seeds).padStart(12)} %, mean distance ${pm(r.distanceM, 1, r.seeds).padStart(12)} m, collisions ${pm(r.collisionPct, 1, r.seeds)} %, off-road ${pm(r.offRoadPct, 1, r.seeds)} %`);
   }
+  if (table.best) lines.push(`best learned policy: ${table.best.name} (${table.best.dir}); the app shows it: ppuu app`);
   return lines;
 }
 

@@ -39,7 +39,7 @@ export function registerTrainPolicy(program: Command): void {
     .requiredOption('--data <dir>', 'episode dataset folder (ppuu data dump): real context windows')
     .requiredOption('--out <dir>', 'output folder: checkpoint/policy (the policy), checkpoint/optimizer, log.jsonl')
     .option('--method <name>', 'mpur | vg (deterministic model, no uncertainty) | svg (stochastic model, no uncertainty) | il (1-step imitation) | mper (match the expert trajectory) | mpur-km / vg-km (kinematic ego, costs moved over the frames; with / without uncertainty) (default mpur)')
-    .option('--future <src>', "km methods: the frames the ego drives through: model (the forward model's, default) | real (the logged future: the upper bound; no --model needed for vg-km)")
+    .option('--future <src>', "km methods: the frames the ego drives through: model (the forward model unrolled with the policy's actions, default) | model-logged (unrolled with the logged actions: it predicts the world around the expert) | real (the logged future: the upper bound; no --model needed for vg-km)")
     .option('--preset <name>', 'tiny | small | paper (default: the forward model\'s preset)')
     .option('--stochastic', 'policy outputs a mean and a log-variance (sampled in training, its mean drives)')
     .option('--npred <n>', 'steps the model is unrolled (default: the preset\'s: 4 / 10 / 20)', parseNumber('--npred', true, 1))
@@ -73,7 +73,7 @@ export function registerTrainPolicy(program: Command): void {
       if (opts.method !== undefined) check(() => checkMethod(opts.method!));
       if (opts.preset !== undefined) check(() => checkPreset(opts.preset!));
       if (opts.lr === 0) throw new InvalidFlag('--lr must be > 0');
-      if (opts.future !== undefined && !['model', 'real'].includes(opts.future)) throw new InvalidFlag(`--future must be model or real, got '${opts.future}'`);
+      if (opts.future !== undefined && !['model', 'model-logged', 'real'].includes(opts.future)) throw new InvalidFlag(`--future must be model, model-logged or real, got '${opts.future}'`);
       if (opts.encoderTile !== undefined && !['mean', 'last', 'repeat'].includes(opts.encoderTile)) throw new InvalidFlag(`--encoder-tile must be mean, last or repeat, got '${opts.encoderTile}'`);
       if (opts.encoderTile !== undefined && opts.encoderInit === undefined) throw new InvalidFlag('--encoder-tile needs --encoder-init');
       const { initFmBackend } = await import('../../worldmodel/fm/setup.js');
@@ -89,7 +89,7 @@ export function registerTrainPolicy(program: Command): void {
         model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
         stochastic: opts.stochastic, steps: opts.steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
         encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined,
-        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, future: opts.future as 'model' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches },
+        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches },
         say: log,
         onUStats: (done, total) => {
           uBar.bar ??= createProgress('uncertainty stats', total, { json: opts.json, unit: 'batches' });
