@@ -4,6 +4,9 @@
  *   vg     the rollout through the frozen model (npred steps), the costs and their gradient
  *          (the baseline, measured in the same run),
  *   mpur   the same plus the uncertainty term (K dropout copies of the rollout),
+ *   mpur-km  the kinematic-ego method at mpur's batch and horizon: the world imagined without
+ *          gradient, the kinematic rollout and costs, the one-step uncertainty every uStride steps,
+ *   vg-km-real  the kinematic-ego method through the logged future (no model),
  *   il     one-step imitation (the policy alone),
  *   act    the controller's forward pass for `cars` controlled cars (one lockstep step),
  * the ratio mpur / vg (the price of U), and whether tf.memory().numTensors stays flat.
@@ -67,8 +70,8 @@ const model = ForwardModel.create(fmCfg, 'vae', 1);
 model.setTrainable(false);
 
 /** A training-step runner for `method`; its steps are timed interleaved with the others' so that load hits all alike. */
-function stepper(method: PolicyMethod) {
-  const cfg = policyTrainConfig(preset, method, method === 'il' ? { batch: over.batch } : over);
+function stepper(method: PolicyMethod, extra: Parameters<typeof policyTrainConfig>[2] = {}) {
+  const cfg = policyTrainConfig(preset, method, method === 'il' ? { batch: over.batch } : { ...over, ...extra });
   const policy = PolicyNetwork.create(policyNetConfig(preset, fmCfg.ncond, fmCfg.channels), 1);
   const adam = new Adam(policy.weights, { learningRate: cfg.learningRate });
   const z = Array(cfg.npred).fill(0);
@@ -94,11 +97,15 @@ function stepper(method: PolicyMethod) {
   };
 }
 
-const runners = { vg: stepper('vg'), mpur: stepper('mpur'), il: stepper('il') };
+const mpurCfg = policyTrainConfig(preset, 'mpur', over);
+const same = { batch: mpurCfg.batch, npred: mpurCfg.npred };
+const runners = { vg: stepper('vg'), mpur: stepper('mpur'), il: stepper('il'), mpurKm: stepper('mpur-km', same), vgKmReal: stepper('vg-km', { ...same, future: 'real' }) };
 for (let k = 0; k < warmup + steps; k++) for (const r of Object.values(runners)) r.step(k, k >= warmup); // warm-up steps fill kernel caches
 const vg = runners.vg.result();
 const mpur = runners.mpur.result();
 const il = runners.il.result();
+const mpurKm = runners.mpurKm.result();
+const vgKmReal = runners.vgKmReal.result();
 
 // Run time: the controller on one lockstep step of `cars` cars, 20 buffered frames each.
 const policy = PolicyNetwork.create(policyNetConfig(preset, fmCfg.ncond, fmCfg.channels), 1);
@@ -119,12 +126,13 @@ const result = {
   bench: 'policy-step', preset, backend: backend.name, cores: cpus().length, loadavg: loadavg().map((l) => +l.toFixed(2)),
   batch: mpur.batch, npred: mpur.npred, k: mpur.k,
   vgStepMs: +vg.ms.toFixed(1), mpurStepMs: +mpur.ms.toFixed(1), mpurOverVg: +(mpur.ms / vg.ms).toFixed(2),
+  mpurKmStepMs: +mpurKm.ms.toFixed(1), mpurKmOverMpur: +(mpurKm.ms / mpur.ms).toFixed(2), vgKmRealStepMs: +vgKmReal.ms.toFixed(1),
   ilStepMs: +il.ms.toFixed(2), ilBatch: il.batch,
   actMs: +median(actTimes).toFixed(2), actCars: cars, actMsPerCar: +(median(actTimes) / cars).toFixed(3),
-  numTensorsFlat: vg.flat && mpur.flat && il.flat,
+  numTensorsFlat: vg.flat && mpur.flat && il.flat && mpurKm.flat && vgKmReal.flat,
 };
 if (!json) {
-  process.stdout.write(`policy-step (${preset}, ${backend.name}): vg ${result.vgStepMs} ms, mpur ${result.mpurStepMs} ms (x${result.mpurOverVg} for U with K = ${result.k}), il ${result.ilStepMs} ms; act ${result.actMs} ms for ${cars} cars\n`);
+  process.stdout.write(`policy-step (${preset}, ${backend.name}): vg ${result.vgStepMs} ms, mpur ${result.mpurStepMs} ms (x${result.mpurOverVg} for U with K = ${result.k}), il ${result.ilStepMs} ms, mpur-km ${result.mpurKmStepMs} ms (x${result.mpurKmOverMpur} of mpur), vg-km through the real future ${result.vgKmRealStepMs} ms; act ${result.actMs} ms for ${cars} cars\n`);
 }
 process.stdout.write(JSON.stringify(result) + '\n');
 model.dispose();

@@ -5,6 +5,10 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+import { registerControllers } from '../policy/register-controllers.js';
+
+// Benchmarks see the same controllers as the CLI and the app.
+registerControllers();
 
 const here = dirname(fileURLToPath(import.meta.url));
 const names = readdirSync(here)

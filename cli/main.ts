@@ -20,6 +20,7 @@ import { registerEval } from './commands/eval.js';
 import { registerSimFidelity } from './commands/sim-fidelity.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerTrainPolicy } from './commands/train-policy.js';
+import { registerControllers } from '../policy/register-controllers.js';
 
 /** Returns the sub-command `name` of `parent`, creating it on first use (shared command groups). */
 export function group(parent: Command, name: string, description: string): Command {
@@ -29,6 +30,8 @@ export function group(parent: Command, name: string, description: string): Comma
 }
 
 export function buildProgram(): Command {
+  // Every command that drives cars (eval, the app, the pipeline's steps) sees the same controllers.
+  registerControllers();
   const program = new Command('ppuu')
     .description('Learn to drive in dense highway traffic from observation (PPUU / MPUR).')
     .option('--verbose', 'print stack traces and extra diagnostics')

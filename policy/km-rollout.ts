@@ -13,8 +13,9 @@
  * The policy reads, at step t, the last ncond frames (context, then the future frames) and the
  * last ncond kinematic states, standardised; its image code does not depend on the actions, so
  * every step's code is computed in one batched call and only the small state path runs step by
- * step. Frame t (after action t) is centred on ref[t]: the logged pose, or the world model's own
- * predicted ego state.
+ * step. Frame t (after action t) is centred on ref[t]: the logged pose ('real', 'model-logged'),
+ * or the kinematic pose itself ('model': the world model was given the kinematic states and the
+ * policy's actions, so its frame is centred on the kinematic ego).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
@@ -43,8 +44,12 @@ export interface World {
   /** Every step's context, step-major: [T * B, 117, 24, ncond * C]. */
   contexts: tf.Tensor4D;
   frames: tf.Tensor4D[];
-  /** Standardised ego state [B, 4] each frame is centred on. */
-  refStates: tf.Tensor2D[];
+  /**
+   * Standardised ego state [B, 4] each frame is centred on (the logged poses); null when the
+   * frames are centred on the kinematic ego itself (the model unrolled with the policy's actions
+   * and the kinematic states), so dp is 0 in value with an identity gradient.
+   */
+  refStates: tf.Tensor2D[] | null;
   /** z per step of the model's rollout (empty for 'real' and the deterministic model). */
   zs: tf.Tensor2D[];
 }
@@ -86,7 +91,6 @@ export function imagineWorld(model: ForwardModel, policy: PolicyNetwork, input0:
   const B = input0.images.shape[0];
   const contexts: tf.Tensor4D[] = [];
   const frames: tf.Tensor4D[] = [];
-  const refStates: tf.Tensor2D[] = [];
   const zs: tf.Tensor2D[] = [];
   const kept = tf.tidy(() => {
     let input = input0;
@@ -98,14 +102,13 @@ export function imagineWorld(model: ForwardModel, policy: PolicyNetwork, input0:
       if (z) zs.push(z);
       const out = model.step(input, action, z, noise);
       frames.push(out.image);
-      refStates.push(out.state);
       const { a, b } = physicalActions(action, stats);
       pose = kinematicStep(pose, a, b);
       if (t + 1 < steps) input = { images: shiftImages(input.images, out.image, ncond, channels), states: shiftStates(input.states, statesFromPose(pose, stats), ncond) };
     }
-    return { contexts: tf.concat(contexts, 0), frames, refStates, zs };
+    return { contexts: tf.concat(contexts, 0), frames, zs };
   });
-  return kept;
+  return { ...kept, refStates: null };
 }
 
 /**
@@ -115,7 +118,9 @@ export function imagineWorld(model: ForwardModel, policy: PolicyNetwork, input0:
  */
 export function imagineLoggedWorld(model: ForwardModel, batch: BatchTensors, steps: number, noise: FmNoise): World {
   const { ncond, channels } = model.cfg;
-  return tf.tidy(() => {
+  // The frames are centred on the logged poses (what the model was trained to predict), not on its own state predictions.
+  const refStates = batch.targetStates.slice(0, steps).map((s) => tf.clone(s));
+  const kept = tf.tidy(() => {
     const r = model.unroll(batch.input, { actions: batch.actions.slice(0, steps), noise });
     const contexts: tf.Tensor4D[] = [];
     let ctx = batch.input.images;
@@ -123,8 +128,9 @@ export function imagineLoggedWorld(model: ForwardModel, batch: BatchTensors, ste
       contexts.push(ctx);
       if (t + 1 < steps) ctx = shiftImages(ctx, r.images[t]!, ncond, channels);
     }
-    return { contexts: tf.concat(contexts, 0), frames: r.images, refStates: r.states, zs: r.zs };
+    return { contexts: tf.concat(contexts, 0), frames: r.images, zs: r.zs };
   });
+  return { ...kept, refStates };
 }
 
 /** Drives the kinematic ego through `world` with the policy (differentiable in the policy's weights). */
@@ -143,7 +149,7 @@ export function kmRollout(policy: PolicyNetwork, world: World, input0: FmInput, 
     out.actions.push(action);
     out.stateInputs.push(states);
     out.km.push(pose);
-    out.ref.push(poseFromStates(world.refStates[t]!, stats));
+    out.ref.push(world.refStates ? poseFromStates(world.refStates[t]!, stats) : pose);
     if (t + 1 < steps) states = shiftStates(states, statesFromPose(pose, stats), ncond);
   }
   return out;

@@ -49,14 +49,19 @@ export function registerApp(program: Command): void {
       const { loadScenarioFile } = await import('../../scenarios/validate.js');
       const { checkScenarioPaths } = await import('../../scenarios/paths.js');
       if (opts.scenario) checkScenarioPaths(loadScenarioFile(opts.scenario));
-      // The page lists the shipped scenarios and the one given here.
-      const scenarioDirs = [SHIPPED_SCENARIOS];
+      // Without --scenario: the newest pipeline run's suite (its best learned policy first), else the IDM demo.
+      const { defaultScenario } = await import('../../renderer/server/default-scenario.js');
+      const dflt = opts.scenario ? null : defaultScenario(process.cwd(), join(SHIPPED_SCENARIOS, 'demo.json'));
+      const scenario = opts.scenario ?? dflt!.file;
+      if (dflt && !opts.json) say(dflt.message);
+      // The page lists the shipped scenarios, the run's and the one given here.
+      const scenarioDirs = [SHIPPED_SCENARIOS, ...(dflt?.run ? [dflt.run] : [])];
       const { electronBinary, prepareElectronFiles, spawnElectron } = await import('../../renderer/electron/launch.js');
       const electron = electronBinary();
       if (electron.available && !opts.browser) {
         const outDir = resolve('out', 'electron');
         const { webDir, preloadPath } = await prepareElectronFiles(outDir);
-        const child = spawnElectron(electron.path!, { rootDir: process.cwd(), scenarioDirs, scenario: opts.scenario ?? null, webDir, preloadPath });
+        const child = spawnElectron(electron.path!, { rootDir: process.cwd(), scenarioDirs, scenario, webDir, preloadPath });
         const code = await new Promise<number>((done) => child.on('exit', (c) => done(c ?? 0)));
         if (code !== 0) process.exitCode = code;
         return;
@@ -64,9 +69,9 @@ export function registerApp(program: Command): void {
       const { ViewerService } = await import('../../renderer/server/viewer-service.js');
       const { createScenarioSource } = await import('../../renderer/server/scenario-source.js');
       const { startViewerServer } = await import('../../renderer/server/http-server.js');
-      const service = new ViewerService({ scenarioDirs, initialFile: opts.scenario ?? null, createSource: createScenarioSource });
+      const service = new ViewerService({ scenarioDirs, initialFile: scenario, createSource: createScenarioSource });
       const server = await startViewerServer(service, opts.port);
-      if (opts.json) printJson({ mode: 'browser', url: server.url, port: server.port, scenario: opts.scenario ?? null, electron: electron.why });
+      if (opts.json) printJson({ mode: 'browser', url: server.url, port: server.port, scenario, defaultFrom: dflt ? dflt.run : undefined, electron: electron.why });
       else {
         say(`viewer at ${server.url}  (${electron.available ? '--browser given' : `no Electron: ${electron.why}`}; Ctrl+C to stop)`);
       }

@@ -3,15 +3,13 @@
  * with a controller, all episodes of a slot in lockstep, over seeds, and reports success rate,
  * mean distance, collision and off-road rates as mean and std over seeds
  * (sim/io/eval-dataset.ts). Built-in policies: replay, no-action, idm; a folder holding a
- * trained policy works once its area registers a directory loader (sim/controllers/registry.ts),
- * from policy/register-controllers.ts when that file exists.
+ * trained policy through the directory loader that policy/register-controllers.ts adds to the
+ * controller registry at start-up (cli/main.ts).
  *
  * `eval` is also the group of `ppuu eval fm`; its own flags are parsed here from the arguments so
  * that they never take the flags of its sub-commands.
  */
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { createProgress } from '../../common/progress.js';
 import { group } from '../main.js';
@@ -67,16 +65,10 @@ function evalParser(): Command {
     .option('--json');
 }
 
-async function loadPolicyPlugins(): Promise<void> {
-  const plugin = new URL('../../policy/register-controllers.ts', import.meta.url);
-  if (existsSync(fileURLToPath(plugin))) await import(new URL('../../policy/register-controllers.js', import.meta.url).href);
-}
-
 /** `ppuu eval --scenarios FILE`: every scenario of a scenario or suite file, one report each. */
 async function evalScenarios(file: string, opts: EvalFlags): Promise<void> {
   const { loadScenarioFile } = await import('../../scenarios/validate.js');
   const { evaluateScenarioFile } = await import('../../scenarios/evaluate.js');
-  await loadPolicyPlugins();
   const scenarioFile = loadScenarioFile(file);
   const bar = createProgress('eval', 1, { json: opts.json, unit: 'episodes' });
   const reports = await evaluateScenarioFile(scenarioFile, {
@@ -110,8 +102,7 @@ export function registerEval(program: Command): void {
       if (!['train', 'val', 'test'].includes(opts.split)) throw new InvalidFlag(`--split must be train, val or test, got '${opts.split}'`);
       const { resolveController, controllerNames } = await import('../../sim/controllers/registry.js');
       const { evaluateDataset, isDir } = await import('../../sim/io/eval-dataset.js');
-      await loadPolicyPlugins();
-      const policy = opts.policy;
+          const policy = opts.policy;
       const seeds = Array.from({ length: opts.seeds }, (_, i) => opts.seed + i);
       const first = await resolveController(policy, { seed: seeds[0]! }, isDir);
       if (!first) {

@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
@@ -185,6 +185,7 @@ export function registerPipeline(program: Command): void {
       writeFileAtomic(dir('results.md'), resultsMarkdown(table));
       writeFileAtomic(dir('results.svg'), resultsSvg(table));
       writeFileAtomic(dir('results.png'), resultsPng(table));
+      writeFileAtomic(dir(APP_SUITE), JSON.stringify(appSuite(opts.preset, out, table, preset), null, 1) + '\n');
 
       const report = { preset: opts.preset, settings: preset, out, seconds: (Date.now() - started) / 1000, steps, results: table };
       writeFileAtomic(dir('report.json'), JSON.stringify(report, null, 1) + '\n');
@@ -192,6 +193,39 @@ export function registerPipeline(program: Command): void {
       say(`pipeline '${opts.preset}' finished in ${report.seconds.toFixed(0)} s; report: ${dir('report.json')}, table: ${dir('results.md')}, chart: ${dir('results.png')}`);
       say(summaryLines(steps, table).join('\n'));
     });
+}
+
+/** The suite `ppuu app` opens by default after a run (renderer/server/default-scenario.ts). */
+export const APP_SUITE = 'app.json';
+
+/**
+ * The app's suite for a finished run: the same test-split episodes driven by the best learned
+ * policy first, then every other learned policy (first seed) and the built-in controllers, so
+ * the app can switch the bot's controller for one episode; the VAE shows its imagined frames.
+ * Paths are relative to the run folder (where the file is written).
+ */
+function appSuite(presetName: string, out: string, table: ResultsTable, p: PipelinePreset): unknown {
+  const rel = (d: string) => relative(out, d) || '.';
+  const ordered = [...table.rows.filter((r) => r.learned && r.name === table.best?.name), ...table.rows.filter((r) => r.learned && r.name !== table.best?.name)];
+  const base = {
+    map: 'i80',
+    dataset: { kind: 'episodes', path: 'dataset' },
+    ego: { kind: 'split', split: 'test', limit: 20 },
+    worldModel: { path: 'fm-vae', horizon: 10, samples: 8 },
+    seeds: [0],
+    display: { camera: 'follow', showGhost: true, showObservation: true, showImagined: true, playbackSpeed: 1 },
+  };
+  const scenario = (name: string, description: string, controller: unknown) => ({ name, description, ...base, controller });
+  return {
+    format: 'ppuu-suite',
+    name: `pipeline ${presetName}: the learned policies and the baselines on the test split`,
+    description: `Written by ppuu pipeline (${p.minutes} min of synthetic traffic per slot). The first scenario is the best learned policy of the run (results.md).`,
+    scenarios: [
+      ...ordered.map((r) => scenario(`${r.name}${r.name === table.best?.name ? ' (best)' : ''}`, `${r.label}: success ${r.successPct.mean.toFixed(0)} % on the test split`, { kind: 'policy', path: rel(r.dirs[0]!) })),
+      scenario('idm', 'IDM car following (built in)', { kind: 'idm' }),
+      scenario('no-action', 'no action: keeps speed and heading', { kind: 'no-action' }),
+    ],
+  };
 }
 
 /** The built-in controllers of the table (not trained). */

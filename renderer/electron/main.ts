@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { ViewerService } from '../server/viewer-service.js';
 import { createScenarioSource } from '../server/scenario-source.js';
 import { runShell } from './shell.js';
+import { registerControllers } from '../../policy/register-controllers.js';
 import type { AppLike, BrowserWindowCtorLike, IpcMainLike } from './shell.js';
 
 /** What `ppuu app` passes to the Electron process. */
@@ -23,6 +24,7 @@ export const CONFIG_ENV = 'PPUU_APP_CONFIG';
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env[CONFIG_ENV] ?? 'null') as AppConfig | null;
   if (!cfg) throw new Error(`${CONFIG_ENV} is not set: start the app with \`ppuu app\``);
+  registerControllers();
   const electron = createRequire(import.meta.url)('electron') as { app: AppLike; BrowserWindow: BrowserWindowCtorLike; ipcMain: IpcMainLike };
   const service = new ViewerService({ rootDir: cfg.rootDir, scenarioDirs: cfg.scenarioDirs, initialFile: cfg.scenario, createSource: createScenarioSource });
   await runShell({ app: electron.app, BrowserWindow: electron.BrowserWindow, ipcMain: electron.ipcMain, service, webDir: cfg.webDir, preloadPath: cfg.preloadPath });
