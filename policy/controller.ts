@@ -15,23 +15,28 @@ import type { Controller, ControllerBatch } from '../sim/controllers/controller.
 import { IMAGE_H, IMAGE_W, STATE_DIM } from '../worldmodel/fm/config.js';
 import type { FmInput } from '../worldmodel/fm/model.js';
 import type { LoadedPolicy } from './checkpoint.js';
+import type { NormStats } from '../data/dataset-types.js';
 
 /** Normalised actions are clamped to this many standard deviations before un-normalising. */
 export const ACTION_CLAMP = 3;
 
 /** The policy's input tensors for rows [from, to) of a controller batch (the caller disposes them). */
 export function policyInput(batch: ControllerBatch, p: LoadedPolicy, from = 0, to = batch.n): FmInput {
-  const { ncond, channels: C } = p.policy.cfg;
+  return contextInput(batch, p.policy.cfg.ncond, p.policy.cfg.channels, p.stats, `policy ${p.dir}`, from, to);
+}
+
+/** The last `ncond` frames and states of rows [from, to), normalised as a model of `channels` channels with `stats` reads them. */
+export function contextInput(batch: ControllerBatch, ncond: number, C: number, stats: NormStats, who: string, from = 0, to = batch.n): FmInput {
   const T = batch.contextFrames;
-  if (T < ncond) throw new UserError(`policy ${p.dir} needs ${ncond} context frames, the environment buffers ${T}`);
-  if (batch.channels !== C) throw new UserError(`policy ${p.dir} reads ${C}-channel images, the environment renders ${batch.channels} (dump and train with the same image variant)`);
+  if (T < ncond) throw new UserError(`${who} needs ${ncond} context frames, the environment buffers ${T}`);
+  if (batch.channels !== C) throw new UserError(`${who} reads ${C}-channel images, the environment renders ${batch.channels} (dump and train with the same image variant)`);
   const n = to - from;
   const HW = IMAGE_H * IMAGE_W;
   const frame = HW * C;
   const images = new Float32Array(n * HW * ncond * C);
   const states = new Float32Array(n * ncond * STATE_DIM);
   const src = batch.images;
-  const { stateMean, stateStd } = p.stats;
+  const { stateMean, stateStd } = stats;
   for (let b = 0; b < n; b++) {
     const row = from + b;
     for (let f = 0; f < ncond; f++) {
@@ -50,7 +55,7 @@ export function policyInput(batch: ControllerBatch, p: LoadedPolicy, from = 0, t
 }
 
 /** Physical actions [n, 2] from normalised ones: clamp to +-ACTION_CLAMP, then a * std + mean. */
-export function unnormaliseActions(normalised: Float32Array, p: LoadedPolicy): Float32Array {
+export function unnormaliseActions(normalised: Float32Array, p: { stats: NormStats }): Float32Array {
   const out = new Float32Array(normalised.length);
   const { actionMean, actionStd } = p.stats;
   for (let i = 0; i < normalised.length; i++) {

@@ -21,7 +21,7 @@ import type { FmNoise } from '../worldmodel/fm/noise.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';
 import { isKmMethod, KM_COST_WEIGHT, type PolicyTrainConfig } from './config.js';
 import { kmCosts } from './costs-km.js';
-import { concatPoses } from './kinematic-ego.js';
+import { concatPoses, type EgoPose } from './kinematic-ego.js';
 import { kmRollout, realWorld, type World } from './km-rollout.js';
 import { predictionCosts, tileCars, type CarSizes } from './costs.js';
 import { LOGVAR_MAX, LOGVAR_MIN, type PolicyNetwork } from './network.js';
@@ -66,27 +66,46 @@ function needModel(ctx: ObjectiveContext): ForwardModel {
   return ctx.model;
 }
 
+/** The weights the km costs are combined with (a policy's training config, or MPC's). */
+export interface KmCostWeights {
+  gamma: number;
+  lambdaL: number;
+  lambdaO: number;
+  lambdaF: number;
+}
+
+/**
+ * The km costs of T imagined steps of B cars (SPEC.md section 9): frames, kinematic poses and
+ * reference poses per step, each term a gamma^t-weighted mean over steps and cars, combined as
+ * 10 * (proximity + lambda_l lane + lambda_o off-road) + lambda_f keep-in-frame. Policy training
+ * and MPC (mpc.ts) both call this.
+ */
+export function kmCostLoss(frames: tf.Tensor4D[], km: EgoPose[], ref: EgoPose[], cars: CarSizes, w: KmCostWeights, p: Partial<Record<PartName, tf.Scalar>> = {}): tf.Scalar {
+  const T = frames.length;
+  const B = frames[0]!.shape[0];
+  const c = kmCosts(tf.concat(frames, 0), concatPoses(km), concatPoses(ref), tileCars(cars, T));
+  const perStep = (x: tf.Tensor1D) => tf.reshape(x, [T, B]);
+  p.proximity = discountedMean(perStep(c.proximity), T, w.gamma);
+  p.lane = discountedMean(perStep(c.lane), T, w.gamma);
+  p.frame = discountedMean(perStep(c.frame), T, w.gamma);
+  let costs: tf.Tensor = tf.add(p.proximity, tf.mul(p.lane, w.lambdaL));
+  if (w.lambdaO > 0) {
+    if (!c.offroad) throw new Error('the off-road cost needs 4-channel images');
+    p.offroad = discountedMean(perStep(c.offroad), T, w.gamma);
+    costs = tf.add(costs, tf.mul(p.offroad, w.lambdaO));
+  }
+  return tf.add(tf.mul(costs, KM_COST_WEIGHT), tf.mul(p.frame, w.lambdaF)) as tf.Scalar;
+}
+
 /** The km methods' loss parts (SPEC.md section 9). */
 function kmLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs, p: Partial<Record<PartName, tf.Scalar>>): tf.Scalar {
   const { cfg, policy } = ctx;
   const { batch, cars } = inputs;
   const T = cfg.npred;
-  const B = batch.input.images.shape[0];
   const world = inputs.world ?? (cfg.future === 'real' ? realWorld(batch, policy.cfg.ncond, policy.cfg.channels, T) : null);
   if (!world) throw new Error('km objective: the model future needs the imagined world (imagineWorld)');
   const r = kmRollout(policy, world, batch.input, ctx.stats, T);
-  const c = kmCosts(tf.concat(r.frames, 0), concatPoses(r.km), concatPoses(r.ref), tileCars(cars, T));
-  const perStep = (x: tf.Tensor1D) => tf.reshape(x, [T, B]);
-  p.proximity = discountedMean(perStep(c.proximity), T, cfg.gamma);
-  p.lane = discountedMean(perStep(c.lane), T, cfg.gamma);
-  p.frame = discountedMean(perStep(c.frame), T, cfg.gamma);
-  let costs: tf.Tensor = tf.add(p.proximity, tf.mul(p.lane, cfg.lambdaL));
-  if (cfg.lambdaO > 0) {
-    if (!c.offroad) throw new Error('the off-road cost needs 4-channel images');
-    p.offroad = discountedMean(perStep(c.offroad), T, cfg.gamma);
-    costs = tf.add(costs, tf.mul(p.offroad, cfg.lambdaO));
-  }
-  let total = tf.add(tf.mul(costs, KM_COST_WEIGHT), tf.mul(p.frame, cfg.lambdaF));
+  let total: tf.Tensor = kmCostLoss(r.frames, r.km, r.ref, cars, cfg, p);
   if (cfg.lambdaU > 0) {
     const model = needModel(ctx);
     if (!ctx.uStats) throw new Error('the uncertainty term needs its statistics (estimate them first)');

@@ -27,6 +27,10 @@ interface EvalFlags {
   maxSteps: number;
   limit?: number;
   records: boolean;
+  model?: string;
+  horizon?: number;
+  iters?: number;
+  warmStart?: string;
   json?: boolean;
 }
 
@@ -35,7 +39,11 @@ Evaluate a driving policy (when no sub-command is given):
   --scenarios <file>    evaluate a scenario or suite file instead (its own traffic, egos,
                         controller and seeds); one report per scenario
   --data <dir>          episode dataset folder (ppuu data dump)            [required]
-  --policy <name|dir>   replay | no-action | idm, or a trained policy folder [required]
+  --policy <name|dir>   replay | no-action | idm | mpc, or a trained policy folder [required]
+  --model <dir>         mpc: the world model it plans through (ppuu train fm)
+  --horizon <n>         mpc: planned steps                                     (default: 10)
+  --iters <n>           mpc: Adam iterations per step                          (default: 5)
+  --warm-start <dir>    mpc: a trained policy whose action starts a new car's plan
   --split <name>        train | val | test                                   (default: test)
   --seeds <n>           number of seeds; mean and std over them               (default: 1)
   --seed <n>            first seed                                            (default: 0)
@@ -62,6 +70,10 @@ function evalParser(): Command {
     .option('--max-steps <n>', '', parseNumber('--max-steps', true, 1), 2000)
     .option('--limit <n>', '', parseNumber('--limit', true, 1))
     .option('--no-records')
+    .option('--model <dir>')
+    .option('--horizon <n>', '', parseNumber('--horizon', true, 1))
+    .option('--iters <n>', '', parseNumber('--iters', true, 1))
+    .option('--warm-start <dir>')
     .option('--json');
 }
 
@@ -104,7 +116,9 @@ export function registerEval(program: Command): void {
       const { evaluateDataset, isDir } = await import('../../sim/io/eval-dataset.js');
           const policy = opts.policy;
       const seeds = Array.from({ length: opts.seeds }, (_, i) => opts.seed + i);
-      const first = await resolveController(policy, { seed: seeds[0]! }, isDir);
+      if (policy !== 'mpc' && (opts.model || opts.horizon || opts.iters || opts.warmStart)) throw new InvalidFlag('--model, --horizon, --iters and --warm-start belong to --policy mpc');
+      const params = policy === 'mpc' ? { model: opts.model, horizon: opts.horizon, iters: opts.iters, policy: opts.warmStart } : undefined;
+      const first = await resolveController(policy, { seed: seeds[0]!, params }, isDir);
       if (!first) {
         throw new InvalidFlag(`--policy: '${policy}' is neither a built-in policy (${controllerNames().join(', ')}) nor a folder holding a trained policy`);
       }
@@ -114,7 +128,7 @@ export function registerEval(program: Command): void {
         split: opts.split as 'test',
         policyName: policy,
         seeds,
-        controllerFor: async (seed) => (seed === seeds[0] ? first : (await resolveController(policy, { seed }, isDir))!),
+        controllerFor: async (seed) => (seed === seeds[0] ? first : (await resolveController(policy, { seed, params }, isDir))!),
         trajectories: opts.trajectories,
         maxSteps: opts.maxSteps,
         limit: opts.limit,

@@ -9,6 +9,8 @@ import { idmController, noActionController, replayController } from './builtin.j
 export interface ControllerOptions {
   /** Seed for stochastic controllers (one per evaluation seed). */
   seed: number;
+  /** Settings of a parameterised controller (mpc: model, horizon, iters, warm-start policy), as given on the command line or in a scenario. */
+  params?: Readonly<Record<string, string | number | undefined>>;
 }
 
 export type ControllerFactory = (opts: ControllerOptions) => Controller | Promise<Controller>;
