@@ -143,7 +143,8 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     uBatches: def(o.uBatches, p.uBatches),
     uHinge: def(o.uHinge, 0.5),
     gamma: def(o.gamma, 0.99),
-    future: o.future ?? 'model',
+    // The km methods default to the world model unrolled with the logged actions (measured in policy/README.md).
+    future: o.future ?? (km ? 'model-logged' : 'model'),
     lambdaF: lambda('lambda-f', o.lambdaF, 1, km),
     uStride: def(o.uStride, km ? p.km.uStride : 1),
   };

@@ -211,7 +211,7 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
   }
   const method = prior?.hyper.train.method ?? checkMethod(opts.method ?? 'mpur');
   const modelPath = opts.model ?? prior?.hyper.forwardModel?.path;
-  const future = prior?.hyper.train.future ?? opts.overrides?.future ?? 'model';
+  const future = prior?.hyper.train.future ?? opts.overrides?.future ?? 'model-logged';
   // The real future needs no world model; mpur-km's uncertainty term still does.
   const modelFree = method === 'il' || (isKmMethod(method) && future === 'real' && (method === 'vg-km' || opts.overrides?.lambdaU === 0));
   if (!modelPath && !modelFree) {

@@ -39,7 +39,7 @@ export function registerTrainPolicy(program: Command): void {
     .requiredOption('--data <dir>', 'episode dataset folder (ppuu data dump): real context windows')
     .requiredOption('--out <dir>', 'output folder: checkpoint/policy (the policy), checkpoint/optimizer, log.jsonl')
     .option('--method <name>', 'mpur | vg (deterministic model, no uncertainty) | svg (stochastic model, no uncertainty) | il (1-step imitation) | mper (match the expert trajectory) | mpur-km / vg-km (kinematic ego, costs moved over the frames; with / without uncertainty) (default mpur)')
-    .option('--future <src>', "km methods: the frames the ego drives through: model (the forward model unrolled with the policy's actions, default) | model-logged (unrolled with the logged actions: it predicts the world around the expert) | real (the logged future: the upper bound; no --model needed for vg-km)")
+    .option('--future <src>', "km methods: the frames the ego drives through: model-logged (the forward model unrolled with the logged actions: it predicts the world around the expert; default) | model (unrolled with the policy's actions and the kinematic states) | real (the logged future: the upper bound; no --model needed for vg-km)")
     .option('--preset <name>', 'tiny | small | paper (default: the forward model\'s preset)')
     .option('--stochastic', 'policy outputs a mean and a log-variance (sampled in training, its mean drives)')
     .option('--npred <n>', 'steps the model is unrolled (default: the preset\'s: 4 / 10 / 20)', parseNumber('--npred', true, 1))

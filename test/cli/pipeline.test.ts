@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...args], { encoding: 'utf8' });
 
-test('ppuu pipeline runs every stage on a short synthetic slot, writes report.json and resumes', () => {
+test('ppuu pipeline runs every stage on a short synthetic slot, writes the table, report.json and app.json, and resumes', { timeout: 600_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'ppuu-pipeline-'));
   try {
     const args = ['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '1', '--steps', '3', '--workers', '1'];
@@ -22,17 +22,36 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes report.js
     for (const h of report.steps['eval-fm'].horizons) assert.ok(Number.isFinite(h.image.model) && h.image.model > 0);
     assert.ok(report.steps['eval-replay'].successRate.mean > 0.5, 'replaying the logs mostly succeeds');
     assert.ok(existsSync(join(out, 'fm-vae', 'frames.png')));
-    for (const name of ['no-action', 'idm', 'mpur', 'il']) {
+    for (const name of ['no-action', 'idm', 'mpur', 'il', 'vg-km', 'mpur-km', 'vg-km-real']) {
       const rate = report.steps[`eval-${name}`].successRate.mean;
       assert.ok(rate >= 0 && rate <= 1, `eval-${name} success rate is a fraction`);
     }
-    assert.ok(existsSync(join(out, 'policy-mpur', 'checkpoint')));
-    // A second run skips the finished data steps.
+    assert.ok(existsSync(join(out, 'policy-mpur', 'seed-1', 'checkpoint')));
+    // The paper's table: every method's row, from the evaluations above, with the paper's figures where it has them.
+    const table = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    assert.deepEqual(table.rows.map((r: { name: string }) => r.name), ['replay', 'no-action', 'idm', 'il', 'mpur', 'vg-km', 'mpur-km', 'vg-km-real']);
+    for (const r of table.rows) {
+      const e = report.steps[`eval-${r.name}`];
+      assert.ok(Math.abs(r.successPct.mean - 100 * e.successRate.mean) < 1e-9, `${r.name} success`);
+      assert.ok(Math.abs(r.distanceM.mean - e.meanDistanceM.mean) < 1e-9, `${r.name} distance`);
+    }
+    assert.equal(table.rows.find((r: { name: string }) => r.name === 'mpur').paper.successPct, '74.8 ± 3.0');
+    assert.ok(['il', 'mpur', 'vg-km', 'mpur-km', 'vg-km-real'].includes(table.best.name));
+    const md = readFileSync(join(out, 'results.md'), 'utf8');
+    assert.match(md, /\| VG-KM, real future \| 1 \| /);
+    const png = readFileSync(join(out, 'results.png'));
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'results.png is a PNG');
+    // The app's suite: the best policy first, every learned policy, the baselines; it validates as a scenario file.
+    const { loadScenarioFile } = await import('../../scenarios/validate.js');
+    const suite = loadScenarioFile(join(out, 'app.json'));
+    assert.equal(suite.scenarios.length, 7);
+    assert.match(suite.scenarios[0]!.name, /\(best\)$/);
+    // A second run skips every finished step, training and evaluation included.
     const again = ppuu([...args, '--json']);
     assert.equal(again.status, 0, again.stderr);
     const second = JSON.parse(again.stdout);
-    assert.equal(second.steps.synth.skipped, true);
-    assert.equal(second.steps.dump.skipped, true);
+    for (const [name, step] of Object.entries(second.steps)) assert.equal((step as { skipped?: boolean }).skipped, true, `${name} skipped`);
+    assert.deepEqual(second.results.rows, table.rows);
     // Other settings in the same folder are refused instead of mixing old data with new steps.
     const other = ppuu(['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '2', '--steps', '3', '--workers', '1']);
     assert.equal(other.status, 2);
