@@ -53,7 +53,7 @@ function panel(rows: ResultRow[], y0: number, title: string, value: (r: ResultRo
 
 export function resultsSvg(t: ResultsTable): string {
   const rows = t.rows;
-  const w = LEFT + rows.length * (BAR_W + GAP) + 20;
+  const w = LEFT + rows.length * (BAR_W + GAP) + 80;
   const maxDist = Math.max(50, ...rows.map((r) => r.distanceM.mean + r.distanceM.std).filter(Number.isFinite));
   const distTop = TOP + PANEL_H + 50;
   const h = distTop + PANEL_H + LABEL_H;

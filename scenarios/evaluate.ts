@@ -36,7 +36,7 @@ export async function evaluateScenario(s: ResolvedScenario, opts: ScenarioEvalOp
   });
   const report = await evaluate(
     slots.filter((x) => x.vehicleIds.length > 0),
-    { ...envOptions(s, traffic), seeds: s.seeds, policyName: s.controller.kind === 'policy' ? s.controller.path : s.controller.kind, controllerFor: (seed) => controllerFor(s, seed), onProgress: opts.onProgress },
+    { ...envOptions(s, traffic), seeds: s.seeds, policyName: s.controller.kind === 'policy' ? s.controller.path : s.controller.kind === 'mpc' ? `mpc:${s.controller.model}` : s.controller.kind, controllerFor: (seed) => controllerFor(s, seed), onProgress: opts.onProgress },
   );
   return { scenario: s.name, file: s.source.file, index: s.source.index, controller: s.controller.kind, traffic: traffic.source, ...report };
 }

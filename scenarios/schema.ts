@@ -67,7 +67,9 @@ export type ControllerSpec =
   | { kind: 'replay' }
   | { kind: 'no-action' }
   | { kind: 'idm'; params?: IdmParams }
-  | { kind: 'policy'; path: string; stochastic?: boolean };
+  | { kind: 'policy'; path: string; stochastic?: boolean }
+  /** Planning through a world model at run time (policy/mpc.ts); `policy` warm-starts new cars' plans. */
+  | { kind: 'mpc'; model: string; horizon?: number; iters?: number; policy?: string };
 
 export interface WorldModelSpec {
   /** Forward-model checkpoint folder. */
@@ -226,6 +228,17 @@ export const scenarioSchema = {
           additionalProperties: false,
           required: ['path'],
           properties: { kind: { const: 'policy' }, path: { type: 'string', minLength: 1 }, stochastic: { type: 'boolean' } },
+        },
+        {
+          additionalProperties: false,
+          required: ['model'],
+          properties: {
+            kind: { const: 'mpc' },
+            model: { type: 'string', minLength: 1 },
+            horizon: { type: 'integer', minimum: 1, maximum: 100 },
+            iters: { type: 'integer', minimum: 1, maximum: 100 },
+            policy: { type: 'string', minLength: 1 },
+          },
         },
       ],
     },

@@ -2,10 +2,12 @@
  * `ppuu pipeline --preset tiny|small|paper`: the main job end to end on the built-in synthetic
  * traffic: generate traffic, dump the episode dataset, train the deterministic forward model,
  * warm-start and train the VAE + dropout model from it, score the model against its baselines,
- * train an MPUR policy through the VAE and a 1-step imitation baseline, and evaluate the built-in
- * driving controllers and both policies. Each step is the documented `ppuu` command run as
- * a child process (so a step here behaves exactly as when typed by hand, and prints the same
- * progress); finished steps are skipped on a re-run, so an interrupted pipeline resumes.
+ * evaluate the built-in controllers, train and evaluate the learned policies (1-step IL, the
+ * paper's MPUR, vg-km and mpur-km through the VAE, vg-km through the logged future) over policy
+ * training seeds, and write the paper's table (results.md / .json / .svg / .png) and the app's
+ * suite (app.json). Each step is the documented `ppuu` command run as a child process (so a step
+ * here behaves exactly as when typed by hand, and prints the same progress); a finished step's
+ * JSON result is kept in OUT/steps/ and a re-run skips it, so an interrupted pipeline resumes.
  * The last step writes OUT/report.json with every step's JSON result.
  */
 import type { Command } from 'commander';
