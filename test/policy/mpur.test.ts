@@ -121,6 +121,8 @@ test('MPUR lowers its loss on a fixed batch; tensors stay flat across steps', as
   const losses: number[] = [];
   const counts: number[] = [];
   for (let k = 0; k < 14; k++) {
+    // The same z and dropout draws every step: the loss changes only through the policy's weights.
+    ctx.noise = stepNoise(1, 0);
     const s = policyStep(ctx, adam, wb);
     assert.ok(!s.skipped && Number.isFinite(s.gradNorm) && s.gradNorm > 0);
     losses.push(s.parts.total);

@@ -65,7 +65,7 @@ test('defaults: display, seeds, window and duration', () => {
 test('errors name the file, the line and the JSON path of the field', () => {
   const bad = errorOf({ ...base, controller: { kind: 'teleport' } });
   const line = JSON.stringify({ ...base, controller: { kind: 'teleport' } }, null, 2).split('\n').findIndex((l) => l.includes('teleport')) + 1;
-  assert.equal(bad, `f.json:${line}: field $.controller.kind: must be one of "replay", "no-action", "idm", "policy", got "teleport"`);
+  assert.equal(bad, `f.json:${line}: field $.controller.kind: must be one of "replay", "no-action", "idm", "policy", "mpc", got "teleport"`);
   assert.match(errorOf({ ...base, controller: { kind: 'policy' } }), /^f\.json:\d+: field \$\.controller\.path: is required$/);
   assert.match(errorOf({ ...base, ego: { kind: 'vehicles', ids: [1, 'a'] } }), /field \$\.ego\.ids\[1\]: must be integer/);
   assert.match(errorOf({ ...base, extra: 1 }), /field \$\.extra: is not allowed here/);
