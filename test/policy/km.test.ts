@@ -132,3 +132,54 @@ test('the mask moves with the kinematic pose: shifting the ego by dp moves the m
     assert.ok(Math.abs(read(outOfFrame) - 16) < 0.5, `2 m beyond 30 m: (2)^4 = 16, got ${read(outOfFrame)}`);
   });
 });
+
+test('through the logged future with the expert\'s own actions the kinematic ego stays on the logged poses and its costs are those of the unshifted frames', { timeout: 120_000 }, async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { writeTraffic } = await import('../sim/helpers/traffic.js');
+  const { dumpDataset } = await import('../../sim/io/dump.js');
+  const { openDataset } = await import('../../data/dataset.js');
+  const { EpisodeCache } = await import('../../worldmodel/fm/episode-cache.js');
+  const { SyncBatches } = await import('../../worldmodel/fm/batches.js');
+  const { batchTensors } = await import('../../worldmodel/fm/train-step.js');
+  const { egoSizesFromContext } = await import('../../policy/car-size.js');
+  const dir = mkdtempSync(join(tmpdir(), 'ppuu-km-expert-'));
+  const tracks = await writeTraffic({ perLane: 5, lanes: [1, 2, 3], laneChanger: 2, headwayS: 1 }, join(dir, 'tracks'));
+  await dumpDataset({ trajectories: tracks, out: join(dir, 'ds'), workers: 1 });
+  const ds = openDataset(join(dir, 'ds'));
+  const stats = ds.manifest.stats;
+  const T = 20;
+  const src = new SyncBatches(new EpisodeCache(ds), { split: 'train', shape: { batch: 6, ncond: 4, npred: T, channels: 3 }, seed: 2, stats });
+  let worstPx = 0;
+  let worstCost = 0;
+  let largest = 0;
+  for (let i = 0; i < 4; i++) {
+    const wb = await src.next(i);
+    const cars = egoSizesFromContext(wb.ctxImages, wb.batch, wb.ncond, wb.channels);
+    tf.tidy(() => {
+      const bt = batchTensors(wb);
+      let pose = poseFromStates(tf.slice(bt.input.states, [0, 12], [-1, 4]) as tf.Tensor2D, stats);
+      for (let t = 0; t < T; t++) {
+        const { a, b } = physicalActions(bt.actions[t]!, stats);
+        pose = kinematicStep(pose, a, b);
+        const ref = poseFromStates(bt.targetStates[t]!, stats);
+        worstPx = Math.max(worstPx, tf.max(tf.sqrt(tf.add(tf.square(tf.sub(pose.x, ref.x)), tf.square(tf.sub(pose.y, ref.y))))).dataSync()[0]!);
+        const moved = kmCosts(bt.targetImages[t]!, pose, ref, cars);
+        const still = kmCosts(bt.targetImages[t]!, ref, ref, cars);
+        for (const k of ['proximity', 'lane'] as const) {
+          const m = moved[k].dataSync();
+          const s = still[k].dataSync();
+          for (let j = 0; j < m.length; j++) {
+            worstCost = Math.max(worstCost, Math.abs(m[j]! - s[j]!));
+            largest = Math.max(largest, s[j]!);
+          }
+        }
+      }
+    });
+  }
+  // Float32 states and the standardisation leave a fraction of a pixel after 20 steps.
+  assert.ok(worstPx < 0.5, `largest gap to the logged pose ${worstPx.toFixed(3)} px`);
+  assert.ok(largest > 0.01, 'the windows see cars and lanes');
+  assert.ok(worstCost < 0.01 * largest + 1e-4, `costs of the moved masks differ by ${worstCost} (largest cost ${largest})`);
+});
