@@ -156,7 +156,7 @@ test('an invalid scenario shows a clear one-line error in the page', { skip: SKI
   await page.waitForFunction(() => window.ppuuViewer?.ready === true);
   await page.waitForSelector('#error:not([hidden])');
   const text = (await page.textContent('#error'))!;
-  assert.match(text, /bad\.json:\d+: field \$\.controller\.kind: must be one of "replay", "no-action", "idm", "policy", got "teleport"/);
+  assert.match(text, /bad\.json:\d+: field \$\.controller\.kind: must be one of "replay", "no-action", "idm", "policy", "mpc", got "teleport"/);
   assert.equal(text.trim().split('\n').length, 1);
   assert.equal(pageErrors.length, 0, pageErrors.join('\n'));
 });
