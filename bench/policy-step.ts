@@ -9,10 +9,13 @@
  *   vg-km-real  the kinematic-ego method through the logged future (no model),
  *   il     one-step imitation (the policy alone),
  *   act    the controller's forward pass for `cars` controlled cars (one lockstep step),
+ *   mpc    one MPC step (policy/mpc.ts) for the same `cars` cars: the reference future and
+ *          `--mpc-iters` Adam iterations over a `--horizon`-step plan (defaults MPC_DEFAULTS),
  * the ratio mpur / vg (the price of U), and whether tf.memory().numTensors stays flat.
  *
  *   npm run bench -- policy-step [--preset tiny|small|paper] [--batch B] [--npred N] [--k K]
- *                                [--cars N] [--steps 4] [--warmup 2] [--backend NAME] [--json]
+ *                                [--cars N] [--horizon H] [--mpc-iters N] [--steps 4] [--warmup 2]
+ *                                [--backend NAME] [--json]
  */
 import * as tf from '@tensorflow/tfjs';
 import { cpus, loadavg } from 'node:os';
@@ -28,6 +31,8 @@ import { PolicyNetwork } from '../policy/network.js';
 import { policyNetConfig, policyTrainConfig, type PolicyMethod } from '../policy/config.js';
 import { policyStep, stepNoise } from '../policy/mpur.js';
 import { policyController } from '../policy/controller.js';
+import { MPC_DEFAULTS, MpcPlanner } from '../policy/mpc.js';
+import type { EpisodeView } from '../sim/controllers/controller.js';
 import type { UStats } from '../policy/uncertainty.js';
 
 function flag(name: string, dflt: string): string {
@@ -122,6 +127,23 @@ for (let k = 0; k < warmup + steps; k++) {
 }
 policy.dispose();
 
+// MPC for the same cars: every step plans from scratch (new vehicle ids), as for a car's first step.
+const horizon = Number(flag('horizon', String(MPC_DEFAULTS.horizon)));
+const mpcIters = Number(flag('mpc-iters', String(MPC_DEFAULTS.iters)));
+const mpc = new MpcPlanner(model, STATS, { horizon, iters: mpcIters, learningRate: MPC_DEFAULTS.learningRate, weights: { gamma: 0.99, lambdaL: 1, lambdaO: 0, lambdaF: 1 } });
+const mpcTimes: number[] = [];
+for (let k = 0; k < warmup + steps; k++) {
+  const episodes: EpisodeView[] = Array.from({ length: cars }, (_, i) => ({
+    vehicleId: k * cars + i, frame: 100, state: { xPx: 1000 + 40 * i, yPx: 120, dirX: 1, dirY: 0, speedPxPerS: 80 },
+    lengthPx: 28, widthPx: 12, neighbours: new Float32Array(28), mask: new Uint8Array(7), loggedAction: null,
+  }));
+  const before = tf.memory().numTensors;
+  const t0 = performance.now();
+  mpc.plan({ n: cars, map: I80_MAP, contextFrames: T, channels: fmCfg.channels, episodes, images, states });
+  if (k >= warmup) mpcTimes.push(performance.now() - t0);
+  if (k > 0 && tf.memory().numTensors !== before) throw new Error(`mpc step ${k} leaked ${tf.memory().numTensors - before} tensors`);
+}
+
 const result = {
   bench: 'policy-step', preset, backend: backend.name, cores: cpus().length, loadavg: loadavg().map((l) => +l.toFixed(2)),
   batch: mpur.batch, npred: mpur.npred, k: mpur.k,
@@ -129,10 +151,11 @@ const result = {
   mpurKmStepMs: +mpurKm.ms.toFixed(1), mpurKmOverMpur: +(mpurKm.ms / mpur.ms).toFixed(2), vgKmRealStepMs: +vgKmReal.ms.toFixed(1),
   ilStepMs: +il.ms.toFixed(2), ilBatch: il.batch,
   actMs: +median(actTimes).toFixed(2), actCars: cars, actMsPerCar: +(median(actTimes) / cars).toFixed(3),
+  mpcMs: +median(mpcTimes).toFixed(1), mpcHorizon: horizon, mpcIters, mpcOverAct: +(median(mpcTimes) / median(actTimes)).toFixed(1),
   numTensorsFlat: vg.flat && mpur.flat && il.flat && mpurKm.flat && vgKmReal.flat,
 };
 if (!json) {
-  process.stdout.write(`policy-step (${preset}, ${backend.name}): vg ${result.vgStepMs} ms, mpur ${result.mpurStepMs} ms (x${result.mpurOverVg} for U with K = ${result.k}), il ${result.ilStepMs} ms, mpur-km ${result.mpurKmStepMs} ms (x${result.mpurKmOverMpur} of mpur), vg-km through the real future ${result.vgKmRealStepMs} ms; act ${result.actMs} ms for ${cars} cars\n`);
+  process.stdout.write(`policy-step (${preset}, ${backend.name}): vg ${result.vgStepMs} ms, mpur ${result.mpurStepMs} ms (x${result.mpurOverVg} for U with K = ${result.k}), il ${result.ilStepMs} ms, mpur-km ${result.mpurKmStepMs} ms (x${result.mpurKmOverMpur} of mpur), vg-km through the real future ${result.vgKmRealStepMs} ms; act ${result.actMs} ms for ${cars} cars, mpc (H ${horizon}, ${mpcIters} iterations) ${result.mpcMs} ms for the same cars\n`);
 }
 process.stdout.write(JSON.stringify(result) + '\n');
 model.dispose();

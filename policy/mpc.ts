@@ -139,7 +139,9 @@ export class MpcPlanner {
       const r = this.model.unroll(input, { actions, noise });
       return { frames: r.images, poses: rollPlan(pose0, plan0, this.stats) } as unknown as tf.TensorContainer;
     }) as unknown as Ref;
-    const plan = tf.variable(tf.tensor3d(init, [n, H, ACTION_DIM]), true);
+    const init3 = tf.tensor3d(init, [n, H, ACTION_DIM]);
+    const plan = tf.variable(init3, true);
+    init3.dispose();
     const adam = new Adam({ plan }, { learningRate: this.opts.learningRate });
     const costs: number[] = [];
     const loss = () => kmCostLoss(ref.frames, rollPlan(pose0, plan, this.stats), ref.poses, cars, this.opts.weights);
