@@ -12,6 +12,10 @@ export interface EvalSummary {
   meanDistanceM: { mean: number };
   collisionRate: { mean: number };
   offRoadRate: { mean: number };
+  /** Episodes driven (the MPC row may drive a subset of the split). */
+  episodes?: number;
+  /** The controller's compute (sim/evaluate.ts). */
+  controllerTiming?: { msPerCall: number; meanCarsPerCall: number };
 }
 
 import { meanStd, type MeanStd } from '../sim/evaluate.js';
@@ -34,6 +38,11 @@ export interface ResultRow {
   offRoadPct: MeanStd;
   /** Seconds of training per seed (mean), when trained. */
   trainSeconds: number | null;
+  /** Episodes this row drove (null: unknown). */
+  episodes: number | null;
+  /** The controller's wall time per lockstep step (all its cars in one batch), ms, and the mean cars per step. */
+  msPerStep: number | null;
+  carsPerStep: number | null;
   /** The paper's figures for the nearest published method (SPEC.md section 7), when it has them. */
   paper: { label: string; successPct: string; distanceM: string } | null;
 }
@@ -67,6 +76,9 @@ export function resultRow(name: string, label: string, learned: boolean, dirs: s
     collisionPct: pct((e) => e.collisionRate.mean),
     offRoadPct: pct((e) => e.offRoadRate.mean),
     trainSeconds: trainSeconds.length > 0 ? meanStd(trainSeconds).mean : null,
+    episodes: evals[0]?.episodes ?? null,
+    msPerStep: evals.every((e) => e.controllerTiming) && evals.length > 0 ? meanStd(evals.map((e) => e.controllerTiming!.msPerCall)).mean : null,
+    carsPerStep: evals.every((e) => e.controllerTiming) && evals.length > 0 ? meanStd(evals.map((e) => e.controllerTiming!.meanCarsPerCall)).mean : null,
     paper: PAPER_FIGURES[name] ?? null,
   };
 }
@@ -95,14 +107,15 @@ export function resultsMarkdown(t: ResultsTable): string {
   const lines = [
     `# Results: preset ${t.preset}`,
     '',
-    `Test split${t.episodes !== null ? `, ${t.episodes} episodes` : ''}; mean ± std over policy training seeds (built-in controllers are not trained).`,
+    `Test split${t.episodes !== null ? `, ${t.episodes} episodes` : ''}; mean ± std over policy training seeds (built-in controllers are not trained); ms / step: the controller's wall time per simulator step, all its cars (mean count in brackets) in one batch.`,
     '',
-    '| method | seeds | success (%) | mean distance (m) | collisions (%) | off-road (%) | paper: success (%) | paper: distance (m) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| method | seeds | episodes | success (%) | mean distance (m) | collisions (%) | off-road (%) | ms / step (cars) | paper: success (%) | paper: distance (m) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of t.rows) {
+    const ms = r.msPerStep === null ? '-' : `${r.msPerStep.toFixed(r.msPerStep < 10 ? 2 : 0)} (${(r.carsPerStep ?? 0).toFixed(0)})`;
     lines.push(
-      `| ${r.label} | ${r.learned ? r.seeds : '-'} | ${fmt(r.successPct, 1, r.seeds)} | ${fmt(r.distanceM, 1, r.seeds)} | ${fmt(r.collisionPct, 1, r.seeds)} | ${fmt(r.offRoadPct, 1, r.seeds)} | ${r.paper?.successPct ?? '-'} | ${r.paper?.distanceM ?? '-'} |`,
+      `| ${r.label} | ${r.learned ? r.seeds : '-'} | ${r.episodes ?? '-'} | ${fmt(r.successPct, 1, r.seeds)} | ${fmt(r.distanceM, 1, r.seeds)} | ${fmt(r.collisionPct, 1, r.seeds)} | ${fmt(r.offRoadPct, 1, r.seeds)} | ${ms} | ${r.paper?.successPct ?? '-'} | ${r.paper?.distanceM ?? '-'} |`,
     );
   }
   lines.push('', `Paper figures: SPEC.md section 7 (I-80, 561 test episodes, 3 seeds).${t.best ? ` Best learned policy here: ${t.best.name} (${t.best.dir}).` : ''}`, '');

@@ -37,6 +37,16 @@ export interface EpisodeRecord extends EpisodeResult {
   episodeId: string | null;
 }
 
+/** What the controller cost: its act() calls (one per lockstep step), wall time and cars. */
+export interface ControllerTiming {
+  calls: number;
+  /** Mean wall time of one call (every controlled car of the step in one batch), ms. */
+  msPerCall: number;
+  meanCarsPerCall: number;
+  maxCarsPerCall: number;
+  msPerCar: number;
+}
+
 export interface EvalReport {
   policy: string;
   seeds: number[];
@@ -50,6 +60,23 @@ export interface EvalReport {
   outcomes: Record<string, number>;
   perSeed: SeedMetrics[];
   records: EpisodeRecord[];
+  controllerTiming: ControllerTiming;
+}
+
+/** The controller with its act() calls timed into `t` (ms, cars). */
+function timed(c: Controller, t: { calls: number; ms: number; cars: number; maxCars: number }): Controller {
+  return {
+    name: c.name,
+    async act(batch) {
+      const t0 = performance.now();
+      const a = await c.act(batch);
+      t.ms += performance.now() - t0;
+      t.calls += 1;
+      t.cars += batch.n;
+      t.maxCars = Math.max(t.maxCars, batch.n);
+      return a;
+    },
+  };
 }
 
 export function meanStd(values: number[]): MeanStd {
@@ -96,8 +123,9 @@ export async function evaluate(slots: SlotEpisodes[], opts: EvaluateOptions): Pr
   let incompleteLog = 0;
   const total = slots.reduce((n, s) => n + s.vehicleIds.length, 0) * opts.seeds.length;
   let finished = 0;
+  const timing = { calls: 0, ms: 0, cars: 0, maxCars: 0 };
   for (const seed of opts.seeds) {
-    const controller = await opts.controllerFor(seed);
+    const controller = timed(await opts.controllerFor(seed), timing);
     const all: EpisodeResult[] = [];
     for (const s of slots) {
       if (s.vehicleIds.length === 0) continue;
@@ -133,5 +161,12 @@ export async function evaluate(slots: SlotEpisodes[], opts: EvaluateOptions): Pr
     outcomes,
     perSeed,
     records,
+    controllerTiming: {
+      calls: timing.calls,
+      msPerCall: timing.calls === 0 ? 0 : timing.ms / timing.calls,
+      meanCarsPerCall: timing.calls === 0 ? 0 : timing.cars / timing.calls,
+      maxCarsPerCall: timing.maxCars,
+      msPerCar: timing.cars === 0 ? 0 : timing.ms / timing.cars,
+    },
   };
 }

@@ -40,6 +40,10 @@ export interface PipelinePreset {
   kmRealSteps: number;
   /** Policy training seeds per learned method (the table's mean and std). */
   policySeeds: number;
+  /** MPC through the VAE (policy/mpc.ts): planned steps, Adam iterations, test episodes driven (0: the whole split; planning costs the world model's unroll per car and step). */
+  mpcHorizon: number;
+  mpcIters: number;
+  mpcEpisodes: number;
   /** Windows scored by eval fm; seeds of the controller evaluation. */
   evalWindows: number;
   evalSeeds: number;
@@ -47,11 +51,11 @@ export interface PipelinePreset {
 
 export const PIPELINE_PRESETS: Record<'tiny' | 'small' | 'paper', PipelinePreset> = {
   // A few minutes on a 2-core CPU: every stage working; the world model just beats the baselines at long horizons.
-  tiny: { slot: '0400-0415', minutes: 3, fmPreset: 'tiny', deterministicSteps: 600, vaeSteps: 300, deterministicLr: 2e-3, vaeLr: 1e-3, mpurSteps: 100, ilSteps: 500, kmSteps: 80, kmRealSteps: 600, policySeeds: 1, evalWindows: 32, evalSeeds: 1 },
+  tiny: { slot: '0400-0415', minutes: 3, fmPreset: 'tiny', deterministicSteps: 600, vaeSteps: 300, deterministicLr: 2e-3, vaeLr: 1e-3, mpurSteps: 100, ilSteps: 500, kmSteps: 80, kmRealSteps: 600, policySeeds: 1, mpcHorizon: 10, mpcIters: 5, mpcEpisodes: 10, evalWindows: 32, evalSeeds: 1 },
   // About an hour or two on a 2-core CPU: a model that beats the copy-last baseline.
-  small: { slot: '0400-0415', minutes: 15, fmPreset: 'small', deterministicSteps: 3000, vaeSteps: 3000, deterministicLr: 1e-3, vaeLr: 1e-3, mpurSteps: 3000, ilSteps: 20_000, kmSteps: 1500, kmRealSteps: 1500, policySeeds: 3, evalWindows: 128, evalSeeds: 1 },
+  small: { slot: '0400-0415', minutes: 15, fmPreset: 'small', deterministicSteps: 3000, vaeSteps: 3000, deterministicLr: 1e-3, vaeLr: 1e-3, mpurSteps: 3000, ilSteps: 20_000, kmSteps: 1500, kmRealSteps: 1500, policySeeds: 3, mpcHorizon: 10, mpcIters: 5, mpcEpisodes: 0, evalWindows: 128, evalSeeds: 1 },
   // The paper's schedule on all three slots: days on a CPU, meant for a GPU (tensorflow-gpu backend).
-  paper: { slot: 'all', minutes: 15, fmPreset: 'paper', deterministicSteps: 200_000, vaeSteps: 200_000, deterministicLr: 1e-4, vaeLr: 1e-4, mpurSteps: 120_000, ilSteps: 120_000, kmSteps: 120_000, kmRealSteps: 120_000, policySeeds: 3, evalWindows: 512, evalSeeds: 1 },
+  paper: { slot: 'all', minutes: 15, fmPreset: 'paper', deterministicSteps: 200_000, vaeSteps: 200_000, deterministicLr: 1e-4, vaeLr: 1e-4, mpurSteps: 120_000, ilSteps: 120_000, kmSteps: 120_000, kmRealSteps: 120_000, policySeeds: 3, mpcHorizon: 30, mpcIters: 10, mpcEpisodes: 0, evalWindows: 512, evalSeeds: 1 },
 };
 
 interface PipelineFlags {
@@ -181,6 +185,10 @@ export function registerPipeline(program: Command): void {
         }
         rows.push(resultRow(m.name, m.label, true, dirs, evals, trainS));
       }
+      // Planning at run time through the same VAE and km costs (not trained: no seeds).
+      const mpcArgs = ['--model', dir('fm-vae'), '--horizon', String(preset.mpcHorizon), '--iters', String(preset.mpcIters), ...(preset.mpcEpisodes > 0 ? ['--limit', String(preset.mpcEpisodes)] : [])];
+      const mpcEval = (await step('eval-mpc', [...evalArgs('mpc'), ...mpcArgs])) as EvalSummary;
+      rows.push(resultRow('mpc', `MPC-KM, VAE (H ${preset.mpcHorizon}, ${preset.mpcIters} iterations${preset.mpcEpisodes > 0 ? `, first ${preset.mpcEpisodes} test episodes` : ''})`, false, [], [mpcEval]));
       const episodes = (steps['eval-replay'] as { episodes?: number } | undefined)?.episodes ?? null;
       const table = resultsTable(opts.preset, rows, episodes);
       writeFileAtomic(dir('results.json'), JSON.stringify(table, null, 1) + '\n');
@@ -224,6 +232,7 @@ function appSuite(presetName: string, out: string, table: ResultsTable, p: Pipel
     description: `Written by ppuu pipeline (${p.minutes} min of synthetic traffic per slot). The first scenario is the best learned policy of the run (results.md).`,
     scenarios: [
       ...ordered.map((r) => scenario(`${r.name}${r.name === table.best?.name ? ' (best)' : ''}`, `${r.label}: success ${r.successPct.mean.toFixed(0)} % on the test split`, { kind: 'policy', path: rel(r.dirs[0]!) })),
+      scenario('mpc', `MPC through the world model (H ${p.mpcHorizon}, ${p.mpcIters} iterations)`, { kind: 'mpc', model: 'fm-vae', horizon: p.mpcHorizon, iters: p.mpcIters }),
       scenario('idm', 'IDM car following (built in)', { kind: 'idm' }),
       scenario('no-action', 'no action: keeps speed and heading', { kind: 'no-action' }),
     ],
@@ -283,7 +292,9 @@ function summaryLines(steps: Record<string, unknown>, table: ResultsTable): stri
   }
   const pm = (m: { mean: number; std: number }, d: number, seeds: number) => (seeds > 1 ? `${m.mean.toFixed(d)} ± ${m.std.toFixed(d)}` : m.mean.toFixed(d));
   for (const r of table.rows) {
-    lines.push(`${r.name.padEnd(13)} success ${pm(r.successPct, 1, r.seeds).padStart(12)} %, mean distance ${pm(r.distanceM, 1, r.seeds).padStart(12)} m, collisions ${pm(r.collisionPct, 1, r.seeds)} %, off-road ${pm(r.offRoadPct, 1, r.seeds)} %`);
+    const ms = r.msPerStep === null ? '' : `, ${r.msPerStep.toFixed(r.msPerStep < 10 ? 2 : 0)} ms / step (${(r.carsPerStep ?? 0).toFixed(0)} cars)`;
+    const n = r.episodes !== null && r.episodes !== table.episodes ? ` [${r.episodes} episodes]` : '';
+    lines.push(`${r.name.padEnd(13)} success ${pm(r.successPct, 1, r.seeds).padStart(12)} %, mean distance ${pm(r.distanceM, 1, r.seeds).padStart(12)} m, collisions ${pm(r.collisionPct, 1, r.seeds)} %, off-road ${pm(r.offRoadPct, 1, r.seeds)} %${ms}${n}`);
   }
   if (table.best) lines.push(`best learned policy: ${table.best.name} (${table.best.dir}); the app shows it: ppuu app`);
   return lines;

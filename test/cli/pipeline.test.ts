@@ -22,19 +22,24 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes the table
     for (const h of report.steps['eval-fm'].horizons) assert.ok(Number.isFinite(h.image.model) && h.image.model > 0);
     assert.ok(report.steps['eval-replay'].successRate.mean > 0.5, 'replaying the logs mostly succeeds');
     assert.ok(existsSync(join(out, 'fm-vae', 'frames.png')));
-    for (const name of ['no-action', 'idm', 'mpur', 'il', 'vg-km', 'mpur-km', 'vg-km-real']) {
+    for (const name of ['no-action', 'idm', 'mpur', 'il', 'vg-km', 'mpur-km', 'vg-km-real', 'mpc']) {
       const rate = report.steps[`eval-${name}`].successRate.mean;
       assert.ok(rate >= 0 && rate <= 1, `eval-${name} success rate is a fraction`);
     }
     assert.ok(existsSync(join(out, 'policy-mpur', 'seed-1', 'checkpoint')));
     // The paper's table: every method's row, from the evaluations above, with the paper's figures where it has them.
     const table = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    assert.deepEqual(table.rows.map((r: { name: string }) => r.name), ['replay', 'no-action', 'idm', 'il', 'mpur', 'vg-km', 'mpur-km', 'vg-km-real']);
+    assert.deepEqual(table.rows.map((r: { name: string }) => r.name), ['replay', 'no-action', 'idm', 'il', 'mpur', 'vg-km', 'mpur-km', 'vg-km-real', 'mpc']);
     for (const r of table.rows) {
       const e = report.steps[`eval-${r.name}`];
       assert.ok(Math.abs(r.successPct.mean - 100 * e.successRate.mean) < 1e-9, `${r.name} success`);
       assert.ok(Math.abs(r.distanceM.mean - e.meanDistanceM.mean) < 1e-9, `${r.name} distance`);
+      // Each row carries its controller's compute per simulator step, from the same evaluation.
+      assert.ok(r.msPerStep > 0 && Math.abs(r.msPerStep - e.controllerTiming.msPerCall) < 1e-9, `${r.name} ms per step`);
     }
+    // MPC drives the preset's first test episodes only (planning runs the world model per car and step).
+    const mpc = table.rows.find((r: { name: string }) => r.name === 'mpc');
+    assert.ok(mpc.episodes <= 10 && mpc.learned === false, `mpc row: ${JSON.stringify(mpc)}`);
     assert.equal(table.rows.find((r: { name: string }) => r.name === 'mpur').paper.successPct, '74.8 ± 3.0');
     assert.ok(['il', 'mpur', 'vg-km', 'mpur-km', 'vg-km-real'].includes(table.best.name));
     const md = readFileSync(join(out, 'results.md'), 'utf8');
@@ -44,7 +49,8 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes the table
     // The app's suite: the best policy first, every learned policy, the baselines; it validates as a scenario file.
     const { loadScenarioFile } = await import('../../scenarios/validate.js');
     const suite = loadScenarioFile(join(out, 'app.json'));
-    assert.equal(suite.scenarios.length, 7);
+    assert.equal(suite.scenarios.length, 8);
+    assert.ok(suite.scenarios.some((s: { controller: { kind: string } }) => s.controller.kind === 'mpc'), 'the app can switch to MPC');
     assert.match(suite.scenarios[0]!.name, /\(best\)$/);
     // A second run skips every finished step, training and evaluation included.
     const again = ppuu([...args, '--json']);
