@@ -39,7 +39,7 @@ export function registerEvalFm(program: Command): void {
     .option('--samples <n>', 'z samples per window for the diversity measure', parseNumber('--samples', true, 2), 2)
     .option('--frames <png>', 'write a grid of real (top) vs predicted (bottom) frames')
     .option('--frame-windows <n>', 'windows shown in --frames', parseNumber('--frame-windows', true, 1), 4)
-    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
     .option('--json', 'print the report as one JSON object')
     .action(async (opts: Flags) => {
       if (!['train', 'val', 'test'].includes(opts.split)) throw new InvalidFlag(`--split must be train, val or test, got '${opts.split}'`);

@@ -43,7 +43,7 @@ export function registerTrainFm(program: Command): void {
     .option('--resume', 'continue the run in --out from its checkpoint (with its own preset, model, batch, npred, lr, seed)')
     .option('--checkpoint-every <n>', 'steps between checkpoints', parseNumber('--checkpoint-every', true, 1), 1000)
     .option('--workers <n>', 'data-parallel compute threads (1 or 2)', parseNumber('--workers', true, 1), 1)
-    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
     .option('--json', 'print the training summary as one JSON object')
     .action(async (opts: Flags) => {
       if (opts.model !== undefined && opts.model !== 'deterministic' && opts.model !== 'vae') throw new InvalidFlag(`--model must be deterministic or vae, got '${opts.model}'`);
