@@ -56,7 +56,7 @@ export function registerEvalFm(program: Command): void {
       if (ds.channels !== model.cfg.channels) throw new InvalidFlag(`--data has ${ds.channels}-channel images, the model was trained on ${model.cfg.channels}`);
       const bar = createProgress('eval fm', opts.windows, { json: opts.json, unit: 'windows' });
       // The model's own normalisation (from its training data) applies to any dataset it is scored on.
-      const report = evaluateForwardModel(model, new EpisodeCache(ds), hparams.stats, {
+      const report = await evaluateForwardModel(model, new EpisodeCache(ds), hparams.stats, {
         split: opts.split as 'val', horizons, windows: opts.windows, batch: opts.batch, seed: opts.seed, samples: opts.samples,
         frames: opts.frames ? opts.frameWindows : 0, onProgress: (d) => bar.update(d),
       });
