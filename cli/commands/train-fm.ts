@@ -54,6 +54,8 @@ export function registerTrainFm(program: Command): void {
       if (opts.preset !== undefined) fmConfig(opts.preset); // checks the preset name before any work
       const { initFmBackend } = await import('../../worldmodel/fm/setup.js');
       const backend = await initFmBackend(opts.backend, { training: true });
+      // Data-parallel workers are CPU threads sharing gradients through host memory.
+      if (opts.workers > 1 && backend.name === 'webgpu') throw new InvalidFlag('--workers 2 splits the batch over CPU threads; on webgpu the whole batch runs on the device (use --workers 1)');
       const { trainForwardModel } = await import('../../worldmodel/fm/train.js');
       const bar = createProgress('train fm', opts.steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
       const log = (line: string) => {
