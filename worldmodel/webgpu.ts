@@ -193,7 +193,36 @@ export async function startWebgpu(tf: typeof import('@tensorflow/tfjs')): Promis
     console.warn = warn;
     console.error = error;
   }
+  failOnDeviceErrors(tf.backend() as unknown as DeviceBackend);
   return null;
+}
+
+interface DeviceBackend {
+  device?: { onuncapturederror: ((ev: { error?: { message?: string } }) => void) | null };
+  read(dataId: object): Promise<unknown>;
+}
+
+/**
+ * WebGPU reports a failed program (an invalid pipeline, a binding over the device's limits) as an
+ * event, and the program's output is then left as zeros. The first such error is kept and the
+ * next read from the device throws it, so that a bad step cannot pass as a result.
+ */
+function failOnDeviceErrors(b: DeviceBackend): void {
+  if (!b.device) return;
+  let pending: string | null = null;
+  b.device.onuncapturederror = (ev) => {
+    pending ??= String(ev.error?.message ?? 'unknown error').split('\n')[0]!;
+  };
+  const read = b.read.bind(b);
+  b.read = async (dataId: object) => {
+    const v = await read(dataId);
+    if (pending !== null) {
+      const msg = pending;
+      pending = null;
+      throw new Error(`WebGPU device error: ${msg}`);
+    }
+    return v;
+  };
 }
 
 /**
