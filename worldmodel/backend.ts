@@ -217,7 +217,8 @@ export async function webgpuReport(name: BackendName | undefined = chosen?.name)
     const how = p.adapter?.hardware ? 'hardware adapter' : `software adapter (${p.adapter?.softwareWhy ?? 'unknown'})`;
     return { adapter: p.adapter, used: true, why: `in use: ${how}` };
   }
-  const passed = webgpuWhy ?? (p.adapter ? (p.adapter.hardware ? 'not tried: a backend earlier in the order started' : `software adapter (${p.adapter.softwareWhy}); used only with --backend webgpu`) : (p.why ?? 'no WebGPU adapter'));
+  const notTried = chosen?.reason.startsWith('requested') ? `not tried: ${chosen.name} was ${chosen.reason}` : 'not tried: a backend earlier in the order started';
+  const passed = webgpuWhy ?? (p.adapter ? (p.adapter.hardware ? notTried : `software adapter (${p.adapter.softwareWhy}); used only with --backend webgpu`) : (p.why ?? 'no WebGPU adapter'));
   return { adapter: p.adapter, used: false, why: passed };
 }
 
