@@ -11,7 +11,8 @@
  * the variants take turns step by step on the same batches so that load from other processes
  * hits them alike (with --workers 2 the data-parallel step likewise, its workers started with
  * PPUU_STOCK_KERNELS=heap for `previousDataParallel`); --no-previous skips the previous kernels.
- * Reference: PyTorch 1.13 on this machine's 2 CPU cores, 0.76 s (batch 8) and 5.0 s (batch 64).
+ * On webgpu every step ends by reading the loss and gradient norm back, so its wall time includes
+ * the device's work; `adapter` names the adapter it ran on.
  *
  *   npm run bench -- fm-step [--batch 8] [--npred 1] [--preset paper] [--model vae]
  *                            [--steps 5] [--warmup 2] [--workers 1|2] [--no-previous]
@@ -32,6 +33,7 @@ import { setHeapKernelsEnabled, heapKernelsEnabled } from '../worldmodel/kernels
 import { gemmUsesFma } from '../worldmodel/kernels/gemm-wasm.js';
 import { setHelperThreadsEnabled, helperThreadsEnabled } from '../worldmodel/kernels/gemm-pool.js';
 import { WasmHeap } from '../worldmodel/kernels/wasm-heap.js';
+import { adapterName } from '../worldmodel/webgpu.js';
 
 function flag(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,9 +49,6 @@ const workers = Number(flag('workers', '1'));
 const json = process.argv.includes('--json');
 const backendFlag = process.argv.includes('--backend') ? flag('backend', '') : undefined;
 const withPrevious = !process.argv.includes('--no-previous');
-
-/** PyTorch 1.13, paper model, one predicted step, 2 CPU cores of the development machine. */
-const PYTORCH_S: Record<number, number> = preset === 'paper' && npred === 1 ? { 8: 0.76, 64: 5.0 } : {};
 
 function randomBatch(cfg: ReturnType<typeof fmConfig>, seed: number): WindowBatch {
   const rng = new Rng(seed);
@@ -102,7 +101,7 @@ interface Run {
  * whether this project's heap kernels are on for that variant. Returns per-step wall and CPU ms
  * and numTensors after each step, per variant.
  */
-function singleThread(variants: Array<{ name: string; heap: boolean; helpers?: boolean }>): Record<string, Run> {
+async function singleThread(variants: Array<{ name: string; heap: boolean; helpers?: boolean }>): Promise<Record<string, Run>> {
   const runs = variants.map((v) => {
     const model = ForwardModel.create(cfg, kind, 1);
     return { ...v, model, adam: new Adam(model.weights, { learningRate: cfg.learningRate }), run: { ms: [], cpu: [], tensors: [], loss: [] } as Run };
@@ -110,13 +109,13 @@ function singleThread(variants: Array<{ name: string; heap: boolean; helpers?: b
   const heapBefore = heapKernelsEnabled();
   const helpersBefore = helperThreadsEnabled();
   try {
-    batches.forEach((b, i) => {
+    for (const [i, b] of batches.entries()) {
       for (const v of runs) {
         setHeapKernelsEnabled(v.heap);
         setHelperThreadsEnabled(v.helpers ?? false);
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        const s = trainStep(v.model, v.adam, b, FmNoise.forStep(1, i, true));
+        const s = await trainStep(v.model, v.adam, b, FmNoise.forStep(1, i, true));
         const dt = performance.now() - t0;
         v.run.loss.push(s.total);
         v.run.tensors.push(tf.memory().numTensors);
@@ -126,7 +125,7 @@ function singleThread(variants: Array<{ name: string; heap: boolean; helpers?: b
         }
         log(`${v.name} single-thread step ${i}${i < warmup ? ' (warm-up)' : ''}: ${dt.toFixed(0)} ms, loss ${s.total.toFixed(4)}`);
       }
-    });
+    }
   } finally {
     setHeapKernelsEnabled(heapBefore);
     setHelperThreadsEnabled(helpersBefore);
@@ -145,7 +144,7 @@ log(`${kind} ${preset}: ${params.total.toLocaleString('en')} parameters (${param
 const compare = withPrevious && backend.name === 'wasm';
 // Threads the products can use (1 where the heap is not shared or PPUU_THREADS=1).
 const productThreads = backend.name === 'wasm' ? (WasmHeap.of(tf.backend())?.gemm.threads ?? 1) : 1;
-const single = singleThread([
+const single = await singleThread([
   ...(compare ? [{ name: 'previous', heap: false }] : []),
   { name: 'current', heap: heapKernelsEnabled() },
   ...(productThreads > 1 ? [{ name: `${productThreads} threads`, heap: heapKernelsEnabled(), helpers: true }] : []),
@@ -158,7 +157,7 @@ const result: Record<string, unknown> = {
   cores: cpus().length, loadAvg1m: loadavg()[0],
   baseline: { workers: 1, medianMs: median(base.ms), medianCpuMs: median(base.cpu), gflops: flopsPerStep / 1e9 / (median(base.ms) / 1000), stepsMs: base.ms.map(Math.round) },
   numTensors: { first: base.tensors[0], last: base.tensors[base.tensors.length - 1], flat: base.tensors.every((t) => t === base.tensors[0]) },
-  pytorchS: PYTORCH_S[batch] ?? null,
+  adapter: backend.webgpu?.used && backend.webgpu.adapter ? adapterName(backend.webgpu.adapter) : null,
   fma: backend.name === 'wasm' ? gemmUsesFma() : null,
 };
 if (threaded) {
@@ -224,6 +223,5 @@ if (workers > 1) {
   best = Math.min(best, median(ms));
 }
 result.medianMs = best;
-result.vsPytorch = PYTORCH_S[batch] ? (PYTORCH_S[batch]! * 1000) / best : null;
 result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 process.stdout.write(JSON.stringify(result) + '\n');

@@ -21,7 +21,12 @@
  * hardly depend on the batch. The stock cpu filter gradient runs at ~10 MFLOP/s, so it is
  * measured once at batch 1.
  *
- *   npm run bench -- kernels [--batch 8,64] [--reps 3] [--json]
+ * With --backend webgpu the same convolutions and dense products run on the webgpu backend
+ * instead (tfjs's own webgpu kernels), one configuration, with the adapter's name: each figure
+ * is the best of `reps` calls after a warm-up call, timed by the device (timestamp queries) where
+ * the adapter allows, else until the result is read back (`timer`), new weights every call.
+ *
+ *   npm run bench -- kernels [--batch 8,64] [--reps 3] [--backend wasm|webgpu] [--json]
  */
 import * as tf from '@tensorflow/tfjs';
 import { cpus, loadavg } from 'node:os';
@@ -40,8 +45,9 @@ function flag(name: string, dflt: string): string {
 const json = process.argv.includes('--json');
 const batches = flag('batch', '8,64').split(',').map(Number);
 const reps = Number(flag('reps', '3'));
-if (batches.some((b) => !Number.isInteger(b) || b < 1) || !Number.isInteger(reps) || reps < 1) {
-  process.stderr.write('usage: npm run bench -- kernels [--batch 8,64] [--reps 3] [--json]\n');
+const backendFlag = flag('backend', 'wasm');
+if (batches.some((b) => !Number.isInteger(b) || b < 1) || !Number.isInteger(reps) || reps < 1 || !['wasm', 'webgpu'].includes(backendFlag)) {
+  process.stderr.write('usage: npm run bench -- kernels [--batch 8,64] [--reps 3] [--backend wasm|webgpu] [--json]\n');
   process.exit(2);
 }
 
@@ -258,7 +264,107 @@ function measureDense(onStep: () => void): MatRow[] {
   return rows;
 }
 
+/**
+ * Ms per call on webgpu, best of `reps` after a warm-up call (which compiles the shaders): the
+ * device's own time of the kernel's programs (tf.time's kernelMs, from timestamp queries) where
+ * the adapter has them, else the wall time until the result is read back. Inputs are made before
+ * each timed call and are not counted.
+ */
+async function deviceMs(call: Call): Promise<{ ms: number; timer: 'device' | 'wall' }> {
+  let best = Infinity;
+  let timer: 'device' | 'wall' = 'device';
+  for (let i = 0; i <= reps; i++) {
+    call.prepare();
+    let out: tf.TensorInfo | null = null;
+    const t0 = performance.now();
+    const info = await tf.time(() => {
+      out = call.run();
+    });
+    const result = tf.engine().makeTensorFromTensorInfo(out!);
+    await result.data();
+    const wall = performance.now() - t0;
+    result.dispose();
+    call.done();
+    const k = info.kernelMs;
+    if (typeof k !== 'number' || !(k > 0)) timer = 'wall';
+    if (i > 0) best = Math.min(best, timer === 'device' ? (k as number) : wall);
+  }
+  return { ms: best, timer };
+}
+
+/** The convolutions and dense products on webgpu (stock tfjs kernels); prints JSON and exits. */
+async function benchWebgpu(): Promise<never> {
+  const { adapterName } = await import('../worldmodel/webgpu.js');
+  const choice = await initBackend({ requested: 'webgpu' });
+  const adapter = choice.webgpu?.adapter ? adapterName(choice.webgpu.adapter) : null;
+  const t0 = performance.now();
+  const conv: Array<{ layer: string; op: Op; batch: number; gflop: number; ms: number; gflops: number; timer: string }> = [];
+  for (const batch of batches) {
+    for (const L of LAYERS) {
+      const ho = Math.floor((L.h + 2 - 4) / 2) + 1;
+      const wo = Math.floor((L.w + 2 - 4) / 2) + 1;
+      const gflop = (2 * ho * wo * L.co * 16 * L.ci * batch) / 1e9;
+      const x = randomTensor([batch, L.h, L.w, L.ci], 1);
+      const f = randomTensor([4, 4, L.ci, L.co], 2);
+      const dy = randomTensor([batch, ho, wo, L.co], 3);
+      const attrs = { strides: 2, pad: 1, dataFormat: 'NHWC', dilations: 1 };
+      for (const op of OPS) {
+        const call =
+          op === 'forward'
+            ? kernelCall(KERNEL[op], 'webgpu', false, { x, filter: f }, attrs, 'filter')
+            : op === 'inputGrad'
+              ? kernelCall(KERNEL[op], 'webgpu', false, { dy, filter: f }, { ...attrs, inputShape: [batch, L.h, L.w, L.ci] }, 'filter')
+              : kernelCall(KERNEL[op], 'webgpu', false, { x, dy }, { ...attrs, filterShape: [4, 4, L.ci, L.co] });
+        if (!call) continue;
+        const { ms, timer } = await deviceMs(call);
+        conv.push({ layer: L.name, op, batch, gflop: round(gflop), ms: round(ms), gflops: round(gflop / (ms / 1e3)), timer });
+        if (!json) process.stderr.write(`webgpu ${L.name} ${op} batch ${batch}: ${round(ms)} ms, ${round(gflop / (ms / 1e3))} GFLOP/s\n`);
+      }
+      tf.dispose([x, f, dy]);
+    }
+  }
+  const dense: Array<{ product: string; batch: number; gflop: number; ms: number; gflops: number; timer: string }> = [];
+  const k = tf.getKernel('BatchMatMul', 'webgpu')!;
+  for (const batch of batches) {
+    const x = randomTensor([batch, 256], 4);
+    const w = randomTensor([256, 10752], 5);
+    const dy = randomTensor([batch, 10752], 6);
+    const gflop = (2 * batch * 256 * 10752) / 1e9;
+    const cases: Array<[string, tf.Tensor, tf.Tensor, boolean, boolean, 'a' | 'b' | undefined]> = [
+      ['forward x W', x, w, false, false, 'b'],
+      ['input grad dY W^T', dy, w, false, true, 'b'],
+      ['weight grad X^T dY', x, dy, true, false, undefined],
+    ];
+    for (const [product, a, b, ta, tb, fresh] of cases) {
+      let copy: tf.Tensor | null = null;
+      const { ms, timer } = await deviceMs({
+        prepare: () => {
+          if (fresh) copy = tf.add(fresh === 'a' ? a : b, 0);
+        },
+        run: () => {
+          const inputs = { a: fresh === 'a' && copy ? copy : a, b: fresh === 'b' && copy ? copy : b };
+          const out = k.kernelFunc({ inputs, backend: tf.backend(), attrs: { transposeA: ta, transposeB: tb } as unknown as tf.NamedAttrMap });
+          return Array.isArray(out) ? out[0]! : out;
+        },
+        done: () => {
+          copy?.dispose();
+          copy = null;
+        },
+      });
+      dense.push({ product, batch, gflop: round(gflop), ms: round(ms), gflops: round(gflop / (ms / 1e3)), timer });
+    }
+    tf.dispose([x, w, dy]);
+  }
+  const result = {
+    benchmark: 'kernels', backend: choice.name, adapter, hardware: choice.webgpu?.adapter?.hardware ?? null,
+    batches, reps, cores: cpus().length, loadAvg1m: round(loadavg()[0]!), seconds: round((performance.now() - t0) / 1e3), conv, dense,
+  };
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
+
 tf.env().set('PROD', true);
+if (backendFlag === 'webgpu') await benchWebgpu();
 const choice = await initBackend({ requested: 'wasm' });
 const threads = WasmHeap.of(tf.backend())?.gemm.threads ?? 1;
 const steps = ((threads > 1 ? 4 : 3) * OPS.length + 2) * batches.length * LAYERS.length + 3 * batches.length;

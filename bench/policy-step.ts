@@ -85,11 +85,11 @@ function stepper(method: PolicyMethod, extra: Parameters<typeof policyTrainConfi
   const counts: number[] = [];
   return {
     cfg,
-    step(k: number, timed: boolean): void {
+    async step(k: number, timed: boolean): Promise<void> {
       const wb = randomBatch(cfg.batch, cfg.npred, k);
       const before = tf.memory().numTensors;
       const t0 = performance.now();
-      policyStep({ model, policy, cfg, stats: STATS, uStats, noise: stepNoise(1, k) }, adam, wb);
+      await policyStep({ model, policy, cfg, stats: STATS, uStats, noise: stepNoise(1, k) }, adam, wb);
       if (timed) times.push(performance.now() - t0);
       counts.push(tf.memory().numTensors - before);
     },
@@ -105,7 +105,7 @@ function stepper(method: PolicyMethod, extra: Parameters<typeof policyTrainConfi
 const mpurCfg = policyTrainConfig(preset, 'mpur', over);
 const same = { batch: mpurCfg.batch, npred: mpurCfg.npred };
 const runners = { vg: stepper('vg'), mpur: stepper('mpur'), il: stepper('il'), mpurKm: stepper('mpur-km', same), vgKmReal: stepper('vg-km', { ...same, future: 'real' }) };
-for (let k = 0; k < warmup + steps; k++) for (const r of Object.values(runners)) r.step(k, k >= warmup); // warm-up steps fill kernel caches
+for (let k = 0; k < warmup + steps; k++) for (const r of Object.values(runners)) await r.step(k, k >= warmup); // warm-up steps fill kernel caches
 const vg = runners.vg.result();
 const mpur = runners.mpur.result();
 const il = runners.il.result();

@@ -69,12 +69,12 @@ export function unnormaliseActions(normalised: Float32Array, p: { stats: NormSta
 export function policyController(p: LoadedPolicy, name: string, chunk = 64): Controller {
   return {
     name,
-    act(batch: ControllerBatch): Float32Array {
+    async act(batch: ControllerBatch): Promise<Float32Array> {
       const out = new Float32Array(batch.n * 2);
       for (let from = 0; from < batch.n; from += chunk) {
         const to = Math.min(batch.n, from + chunk);
         const a = tf.tidy(() => p.policy.act(policyInput(batch, p, from, to)));
-        out.set(a.dataSync(), from * 2);
+        out.set((await a.data()) as Float32Array, from * 2);
         a.dispose();
       }
       return unnormaliseActions(out, p);

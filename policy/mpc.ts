@@ -87,14 +87,14 @@ export class MpcPlanner {
   }
 
   /** Warm-start plans [n, H, 2] for the batch's cars. */
-  private warmStart(batch: ControllerBatch): Float32Array {
+  private async warmStart(batch: ControllerBatch): Promise<Float32Array> {
     const H = this.opts.horizon;
     const out = new Float32Array(batch.n * H * ACTION_DIM);
     let fromPolicy: Float32Array | null = null;
     if (this.opts.policy && batch.episodes.some((e) => !this.plans.has(e.vehicleId))) {
       const p = this.opts.policy;
       const a = tf.tidy(() => p.policy.act(contextInput(batch, p.policy.cfg.ncond, p.policy.cfg.channels, p.stats, `policy ${p.dir}`)));
-      fromPolicy = a.dataSync() as Float32Array;
+      fromPolicy = (await a.data()) as Float32Array;
       a.dispose();
     }
     const [na, nb] = this.noAction();
@@ -119,7 +119,7 @@ export class MpcPlanner {
   }
 
   /** Optimises the batch's plans (and remembers them for the next step's warm start). */
-  plan(batch: ControllerBatch): PlanResult {
+  async plan(batch: ControllerBatch): Promise<PlanResult> {
     const { horizon: H, iters } = this.opts;
     const n = batch.n;
     const cfg = this.model.cfg;
@@ -128,7 +128,7 @@ export class MpcPlanner {
       lengthObsPx: Float32Array.from(batch.episodes, (e) => e.lengthPx * OBS_SCALE),
       widthObsPx: Float32Array.from(batch.episodes, (e) => e.widthPx * OBS_SCALE),
     };
-    const init = this.warmStart(batch);
+    const init = await this.warmStart(batch);
     // The reference future: the model unrolled with the warm-start plan, centred on its kinematic poses.
     const pose0 = posesOf(batch);
     type Ref = { frames: tf.Tensor4D[]; poses: EgoPose[] };
@@ -143,25 +143,27 @@ export class MpcPlanner {
     const plan = tf.variable(init3, true);
     init3.dispose();
     const adam = new Adam({ plan }, { learningRate: this.opts.learningRate });
-    const costs: number[] = [];
+    // Each iteration's cost stays on the backend until the end: one read for all of them.
+    const costT: tf.Scalar[] = [];
     const loss = () => kmCostLoss(ref.frames, rollPlan(pose0, plan, this.stats), ref.poses, cars, this.opts.weights);
     try {
       for (let k = 0; k < iters; k++) {
         const { value, grads } = tf.variableGrads(loss, [plan]);
-        costs.push(value.dataSync()[0]!);
-        value.dispose();
+        costT.push(value);
         const clipped = tf.tidy(() => tf.clipByValue(grads[plan.name]!, -1, 1));
         tf.dispose(grads);
         adam.apply({ plan: clipped });
         clipped.dispose();
       }
-      const last = tf.tidy(loss);
-      costs.push(last.dataSync()[0]!);
-      last.dispose();
-      const out = plan.dataSync() as Float32Array;
+      costT.push(tf.tidy(loss));
+      const all = tf.stack(costT);
+      const costs = Array.from(await all.data());
+      all.dispose();
+      const out = (await plan.data()) as Float32Array;
       batch.episodes.forEach((e, i) => this.plans.set(e.vehicleId, out.slice(i * H * ACTION_DIM, (i + 1) * H * ACTION_DIM)));
       return { plan: Float32Array.from(out), costs };
     } finally {
+      tf.dispose(costT);
       adam.dispose();
       plan.dispose();
       tf.dispose([ref.frames, ...ref.poses.flatMap((p) => [p.x, p.y, p.dx, p.dy, p.v]), pose0.x, pose0.y, pose0.dx, pose0.dy, pose0.v]);
@@ -175,8 +177,8 @@ export function mpcController(model: ForwardModel, stats: NormStats, opts: MpcOp
   const H = opts.horizon;
   return {
     name,
-    act(batch: ControllerBatch): Float32Array {
-      const { plan } = planner.plan(batch);
+    async act(batch: ControllerBatch): Promise<Float32Array> {
+      const { plan } = await planner.plan(batch);
       const first = new Float32Array(batch.n * ACTION_DIM);
       for (let i = 0; i < batch.n; i++) first.set(plan.subarray(i * H * ACTION_DIM, i * H * ACTION_DIM + ACTION_DIM), i * ACTION_DIM);
       return unnormaliseActions(first, { stats });

@@ -27,7 +27,7 @@ import { loadFm } from '../worldmodel/fm/checkpoint.js';
 import type { ForwardModel } from '../worldmodel/fm/model.js';
 import { Adam } from '../worldmodel/fm/adam.js';
 import { FmNoise, STREAM, mixSeed } from '../worldmodel/fm/noise.js';
-import { batchTensors, gradNorm } from '../worldmodel/fm/train-step.js';
+import { batchTensors, readPartsAndNorm } from '../worldmodel/fm/train-step.js';
 import { SyncBatches, type BatchLoader, type BatchSpec } from '../worldmodel/fm/batches.js';
 import { Prefetcher } from '../worldmodel/fm/prefetch.js';
 import { EpisodeCache } from '../worldmodel/fm/episode-cache.js';
@@ -133,7 +133,7 @@ function mean(a: number[]): number | null {
 }
 
 /** One update: loss parts and gradients, clip, Adam; returns the parts (NaN-free unless skipped). */
-export function policyStep(ctx: ObjectiveContext, adam: Adam, wb: WindowBatch): { parts: Record<PartName, number>; gradNorm: number; skipped: boolean } {
+export async function policyStep(ctx: ObjectiveContext, adam: Adam, wb: WindowBatch): Promise<{ parts: Record<PartName, number>; gradNorm: number; skipped: boolean }> {
   const vars = ctx.policy.variables();
   const nameOf = new Map(vars.map((v, i) => [v.name, ctx.policy.specs[i]!.name]));
   const cars = egoSizesFromContext(wb.ctxImages, wb.batch, wb.ncond, wb.channels);
@@ -154,10 +154,11 @@ export function policyStep(ctx: ObjectiveContext, adam: Adam, wb: WindowBatch): 
   tf.dispose(batch as unknown as tf.TensorContainer);
   if (world) tf.dispose(world as unknown as tf.TensorContainer);
   try {
-    const parts = partsRecord(partsT!.dataSync());
     const named: Record<string, tf.Tensor> = {};
     for (const [k, g] of Object.entries(grads)) named[nameOf.get(k)!] = g;
-    const norm = gradNorm(named);
+    const read = await readPartsAndNorm(partsT!, named);
+    const parts = partsRecord(read.parts);
+    const norm = read.gradNorm;
     const skipped = !(Number.isFinite(parts.total) && Number.isFinite(norm));
     if (!skipped) adam.apply(named, norm > ctx.cfg.gradClip ? ctx.cfg.gradClip / (norm + 1e-6) : 1);
     return { parts, gradNorm: norm, skipped };
@@ -316,7 +317,7 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
         const wb = await loader.next(k);
         const ts = performance.now();
         const ctx: ObjectiveContext = { model, policy, cfg: train, stats, uStats, noise: stepNoise(seed, k) };
-        const s = policyStep(ctx, adam, wb);
+        const s = await policyStep(ctx, adam, wb);
         const ms = performance.now() - ts;
         if (s.skipped) skipped++;
         else losses.push(s.parts.total);

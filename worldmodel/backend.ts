@@ -3,16 +3,20 @@
  *   1. `--backend NAME` or the TFJS_BACKEND environment variable, if given;
  *   2. else @tensorflow/tfjs-node-gpu (CUDA), then @tensorflow/tfjs-node (both optional
  *      dependencies whose native library may be missing);
- *   3. else @tensorflow/tfjs-backend-wasm, with this project's training kernels registered;
- *   4. else the plain JavaScript cpu backend.
+ *   3. else webgpu (Dawn through the optional `webgpu` and `@tensorflow/tfjs-backend-webgpu`
+ *      packages, worldmodel/webgpu.ts), but only on a hardware adapter: a software one such as
+ *      SwiftShader is used only when asked for by name;
+ *   4. else @tensorflow/tfjs-backend-wasm, with this project's training kernels registered;
+ *   5. else the plain JavaScript cpu backend.
  * Each candidate is tried safely: a failed import or init falls through to the next one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../common/errors.js';
 import { registerTrainingKernels } from './kernels/register.js';
+import { probeWebgpu, startWebgpu, type WebgpuAdapter } from './webgpu.js';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface BackendChoice {
   /** Our name for the choice (tfjs itself calls both native ones 'tensorflow'). */
@@ -29,6 +33,8 @@ export interface BackendChoice {
   gpuEvidence?: string;
   /** This project's kernels active on the chosen backend (see worldmodel/kernels/register.ts). */
   kernels?: string[];
+  /** What Dawn offered, where webgpu was tried (or probed by `ppuu info`), and whether it was used. */
+  webgpu?: { adapter: WebgpuAdapter | null; used: boolean; why: string };
 }
 
 let chosen: BackendChoice | null = null;
@@ -65,13 +71,27 @@ async function tryWasm(): Promise<string | null> {
   }
 }
 
+/** Why webgpu was passed over or failed, once tried (null: not tried, or it runs). */
+let webgpuWhy: string | null = null;
+
+/** `asked`: requested by name (then a software adapter is accepted). */
+async function tryWebgpu(asked: boolean): Promise<string | null> {
+  const p = await probeWebgpu();
+  if (!p.adapter) return (webgpuWhy = p.why ?? 'no WebGPU adapter');
+  if (!p.adapter.hardware && !asked) {
+    return (webgpuWhy = `the WebGPU adapter is software (${p.adapter.softwareWhy}); it is used only with --backend webgpu`);
+  }
+  return (webgpuWhy = await startWebgpu(tf));
+}
+
 async function tryCpu(): Promise<string | null> {
   return (await tf.setBackend('cpu')) ? null : 'cpu backend did not initialise';
 }
 
-const TRY: Record<BackendName, () => Promise<string | null>> = {
+const TRY: Record<BackendName, (asked: boolean) => Promise<string | null>> = {
   'tensorflow-gpu': () => tryNative(true),
   tensorflow: () => tryNative(false),
+  webgpu: tryWebgpu,
   wasm: tryWasm,
   cpu: tryCpu,
 };
@@ -81,6 +101,7 @@ function normalise(requested: string): BackendName {
   const alias: Record<string, BackendName> = {
     gpu: 'tensorflow-gpu', 'node-gpu': 'tensorflow-gpu', 'tfjs-node-gpu': 'tensorflow-gpu', 'tensorflow-gpu': 'tensorflow-gpu',
     node: 'tensorflow', 'tfjs-node': 'tensorflow', tensorflow: 'tensorflow', wasm: 'wasm', cpu: 'cpu',
+    webgpu: 'webgpu', dawn: 'webgpu',
   };
   const n = alias[r];
   if (!n) throw new UserError(`unknown backend '${requested}' (choose one of ${BACKEND_NAMES.join(', ')})`);
@@ -100,13 +121,13 @@ export async function initBackend(opts: { requested?: string; log?: (line: strin
   let reason = '';
   if (requested) {
     const want = normalise(requested);
-    const why = await TRY[want]();
+    const why = await TRY[want](true);
     if (why) throw new UserError(`backend '${want}' was requested (${opts.requested ? '--backend' : 'TFJS_BACKEND'}) but cannot start: ${why}`);
     name = want;
     reason = `requested with ${opts.requested ? '--backend' : 'TFJS_BACKEND'}`;
   } else {
     for (const cand of BACKEND_NAMES) {
-      const why = await TRY[cand]();
+      const why = await TRY[cand](false);
       if (why === null) {
         name = cand;
         reason = skipped.length === 0 ? 'first choice available' : `fallback: ${skipped.map((s) => s.why).join('; ')}`;
@@ -119,6 +140,7 @@ export async function initBackend(opts: { requested?: string; log?: (line: strin
   const gpu = name === 'tensorflow-gpu' || name === 'tensorflow' ? gpuInUse(tf.backend()) : null;
   chosen = { name, tfBackend: tf.getBackend(), reason, skipped, gpu: gpu?.gpu ?? null };
   if (gpu) chosen.gpuEvidence = gpu.evidence;
+  if (name === 'webgpu' || webgpuWhy !== null) chosen.webgpu = await webgpuReport(name);
   for (const hook of onSelected) hook(name);
   chosen.kernels = ensureTrainingKernels();
   opts.log?.(`backend: ${name} (${reason})`);
@@ -184,6 +206,21 @@ try {
 }
 registerTrainingKernels('cpu');
 registerTrainingKernels('wasm');
+
+/**
+ * The WebGPU adapter and whether it is used (probing Dawn if no one has yet): for `ppuu info`,
+ * which reports the adapter even where another backend was chosen.
+ */
+export async function webgpuReport(name: BackendName | undefined = chosen?.name): Promise<NonNullable<BackendChoice['webgpu']>> {
+  const p = await probeWebgpu();
+  if (name === 'webgpu') {
+    const how = p.adapter?.hardware ? 'hardware adapter' : `software adapter (${p.adapter?.softwareWhy ?? 'unknown'})`;
+    return { adapter: p.adapter, used: true, why: `in use: ${how}` };
+  }
+  const notTried = chosen?.reason.startsWith('requested') ? `not tried: ${chosen.name} was ${chosen.reason}` : 'not tried: a backend earlier in the order started';
+  const passed = webgpuWhy ?? (p.adapter ? (p.adapter.hardware ? notTried : `software adapter (${p.adapter.softwareWhy}); used only with --backend webgpu`) : (p.why ?? 'no WebGPU adapter'));
+  return { adapter: p.adapter, used: false, why: passed };
+}
 
 /** The current choice, or null before initBackend. */
 export function currentBackend(): BackendChoice | null {

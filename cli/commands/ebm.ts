@@ -59,7 +59,7 @@ export function registerEbm(program: Command): void {
     .option('--seed <n>', 'random seed (default 1)', parseNumber('--seed', true, 0))
     .option('--split <name>', 'dataset split to read', 'train')
     .option('--max-images <n>', 'frames sampled from the split', parseNumber('--max-images', true, 1), 2000)
-    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
     .option('--json', 'print the training summary as one JSON object')
     .action(async (opts: TrainFlags) => {
       const { EBM_KINDS, saveEbmModel, assertReplaceableModelDir } = await import('../../worldmodel/ebm/store.js');
@@ -117,7 +117,7 @@ export function registerEbm(program: Command): void {
     .option('--which <what>', 'atoms (the dictionary / decoder) or encoder (its conv kernel)', 'atoms')
     .option('--scale <n>', 'screen pixels per filter pixel (default: tiles of about 32 px)', parseNumber('--scale', true, 1))
     .option('--columns <n>', 'atoms per grid row', parseNumber('--columns', true, 1))
-    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
     .option('--json', 'print a JSON summary')
     .action(async (opts: FiltersFlags) => {
       if (opts.which !== 'atoms' && opts.which !== 'encoder') throw new InvalidFlag(`--which must be atoms or encoder, got '${opts.which}'`);

@@ -39,7 +39,7 @@ export function registerEvalFm(program: Command): void {
     .option('--samples <n>', 'z samples per window for the diversity measure', parseNumber('--samples', true, 2), 2)
     .option('--frames <png>', 'write a grid of real (top) vs predicted (bottom) frames')
     .option('--frame-windows <n>', 'windows shown in --frames', parseNumber('--frame-windows', true, 1), 4)
-    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
     .option('--json', 'print the report as one JSON object')
     .action(async (opts: Flags) => {
       if (!['train', 'val', 'test'].includes(opts.split)) throw new InvalidFlag(`--split must be train, val or test, got '${opts.split}'`);
@@ -56,7 +56,7 @@ export function registerEvalFm(program: Command): void {
       if (ds.channels !== model.cfg.channels) throw new InvalidFlag(`--data has ${ds.channels}-channel images, the model was trained on ${model.cfg.channels}`);
       const bar = createProgress('eval fm', opts.windows, { json: opts.json, unit: 'windows' });
       // The model's own normalisation (from its training data) applies to any dataset it is scored on.
-      const report = evaluateForwardModel(model, new EpisodeCache(ds), hparams.stats, {
+      const report = await evaluateForwardModel(model, new EpisodeCache(ds), hparams.stats, {
         split: opts.split as 'val', horizons, windows: opts.windows, batch: opts.batch, seed: opts.seed, samples: opts.samples,
         frames: opts.frames ? opts.frameWindows : 0, onProgress: (d) => bar.update(d),
       });

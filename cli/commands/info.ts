@@ -33,11 +33,13 @@ export function registerInfo(program: Command): void {
   program
     .command('info')
     .description('print versions, the compute backend chosen and why, and whether Electron and Chromium are available')
-    .option('--backend <name>', 'backend to try instead of the automatic choice (tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--backend <name>', 'backend to try instead of the automatic choice (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
     .option('--json', 'print one JSON object')
     .action(async (opts: { backend?: string; json?: boolean }) => {
-      const { initBackend } = await import('../../worldmodel/backend.js');
+      const { initBackend, webgpuReport } = await import('../../worldmodel/backend.js');
       const backend = await initBackend({ requested: opts.backend });
+      // The adapter Dawn offers is reported even where another backend was chosen.
+      backend.webgpu ??= await webgpuReport();
       const tf = await import('@tensorflow/tfjs');
       const info = {
         ppuu: packageVersion(),
@@ -52,6 +54,13 @@ export function registerInfo(program: Command): void {
       say(`ppuu ${info.ppuu} on Node ${info.node} (${info.platform}), tfjs ${info.tfjs}`);
       say(`backend: ${backend.name} (${backend.reason})${backend.gpu !== null ? `, GPU in use: ${backend.gpu}` : ''}`);
       for (const s of backend.skipped) say(`  skipped ${s.name}: ${s.why}`);
+      const w = backend.webgpu;
+      const a = w.adapter;
+      say(`webgpu: ${w.used ? 'used' : 'not used'} (${w.why})`);
+      if (a) {
+        say(`  adapter: ${[a.vendor, a.architecture].filter(Boolean).join(' ') || '?'}, ${a.description || a.device || 'no description'}, ${a.hardware ? 'hardware' : 'software'}`);
+        say(`  maxStorageBufferBindingSize ${a.maxStorageBufferBindingSize} B, maxBufferSize ${a.maxBufferSize} B`);
+      }
       say(`electron: ${info.electron.available ? info.electron.path : info.electron.why}`);
       say(`chromium: ${info.chromium.available ? info.chromium.path : 'not found (apt-get install chromium)'}`);
     });

@@ -43,7 +43,7 @@ export function registerTrainFm(program: Command): void {
     .option('--resume', 'continue the run in --out from its checkpoint (with its own preset, model, batch, npred, lr, seed)')
     .option('--checkpoint-every <n>', 'steps between checkpoints', parseNumber('--checkpoint-every', true, 1), 1000)
     .option('--workers <n>', 'data-parallel compute threads (1 or 2)', parseNumber('--workers', true, 1), 1)
-    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
     .option('--json', 'print the training summary as one JSON object')
     .action(async (opts: Flags) => {
       if (opts.model !== undefined && opts.model !== 'deterministic' && opts.model !== 'vae') throw new InvalidFlag(`--model must be deterministic or vae, got '${opts.model}'`);
@@ -54,6 +54,8 @@ export function registerTrainFm(program: Command): void {
       if (opts.preset !== undefined) fmConfig(opts.preset); // checks the preset name before any work
       const { initFmBackend } = await import('../../worldmodel/fm/setup.js');
       const backend = await initFmBackend(opts.backend, { training: true });
+      // Data-parallel workers are CPU threads sharing gradients through host memory.
+      if (opts.workers > 1 && backend.name === 'webgpu') throw new InvalidFlag('--workers 2 splits the batch over CPU threads; on webgpu the whole batch runs on the device (use --workers 1)');
       const { trainForwardModel } = await import('../../worldmodel/fm/train.js');
       const bar = createProgress('train fm', opts.steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
       const log = (line: string) => {

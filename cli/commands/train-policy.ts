@@ -57,7 +57,7 @@ export function registerTrainPolicy(program: Command): void {
     .option('--encoder-init <dir>', 'initialise the first convolution from an EBM conv encoder (ppuu ebm train --kind conv-sparse, --atoms nfeature/4)')
     .option('--encoder-tile <mode>', 'how --encoder-init spreads its one-frame kernel over the context frames: mean | last | repeat (default mean)')
     .option('--checkpoint-every <n>', 'steps between checkpoints', parseNumber('--checkpoint-every', true, 1), 1000)
-    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
     .option('--json', 'print the training summary as one JSON object')
     .action(async (opts: Flags) => {
       const { checkMethod, checkPreset } = await import('../../policy/config.js');

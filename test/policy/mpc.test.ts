@@ -42,10 +42,10 @@ function planner(iters: number) {
   return { model, mpc: new MpcPlanner(model, STATS, { horizon: 8, iters, learningRate: 0.1, weights: { gamma: 0.99, lambdaL: 1, lambdaO: 0, lambdaF: 1 } }) };
 }
 
-test('MPC lowers the planned cost over its iterations and brakes for a car just ahead', () => {
+test('MPC lowers the planned cost over its iterations and brakes for a car just ahead', async () => {
   const { model, mpc } = planner(8);
   try {
-    const r = mpc.plan(batch([6, null]));
+    const r = await mpc.plan(batch([6, null]));
     assert.equal(r.costs.length, 9);
     assert.ok(r.costs.at(-1)! < r.costs[0]!, `cost ${r.costs[0]} -> ${r.costs.at(-1)}`);
     for (let k = 1; k < r.costs.length; k++) assert.ok(Number.isFinite(r.costs[k]!));

@@ -63,7 +63,7 @@ test('gradients reach every policy weight through the unrolled model (finite, no
   tf.dispose([value, ...Object.values(grads)]);
   const adam = new Adam(c.policy.weights, { learningRate: 1e-3 });
   const w0 = c.policy.weights['out.w']!.dataSync().slice();
-  for (let k = 0; k < 2; k++) policyStep({ ...ctx, noise: stepNoise(1, k) }, adam, c.batch(k));
+  for (let k = 0; k < 2; k++) await policyStep({ ...ctx, noise: stepNoise(1, k) }, adam, c.batch(k));
   assert.notDeepEqual(Array.from(c.policy.weights['out.w']!.dataSync()), Array.from(w0), 'the policy moved');
   const after = snapshot(c.model);
   for (const k of Object.keys(before)) assert.deepEqual(after[k], before[k], `model weight ${k} changed`);
@@ -123,7 +123,7 @@ test('MPUR lowers its loss on a fixed batch; tensors stay flat across steps', as
   for (let k = 0; k < 14; k++) {
     // The same z and dropout draws every step: the loss changes only through the policy's weights.
     ctx.noise = stepNoise(1, 0);
-    const s = policyStep(ctx, adam, wb);
+    const s = await policyStep(ctx, adam, wb);
     assert.ok(!s.skipped && Number.isFinite(s.gradNorm) && s.gradNorm > 0);
     losses.push(s.parts.total);
     counts.push(tf.memory().numTensors);

@@ -86,7 +86,7 @@ function controllerBatch(n: number, T: number, C: number): ControllerBatch {
   return { n, map: I80_MAP, contextFrames: T, channels: C, episodes: [], images, states };
 }
 
-test('controller input: the last ncond frames, pixel-major then frame then channel, / 255; states standardised', () => {
+test('controller input: the last ncond frames, pixel-major then frame then channel, / 255; states standardised', async () => {
   const p = PolicyNetwork.create(policyNetConfig('tiny', 4, 3), 1);
   const loaded = { policy: p, hyper: hyper(p), stats: STATS, dir: 'mem' };
   const T = 20;
@@ -109,8 +109,8 @@ test('controller input: the last ncond frames, pixel-major then frame then chann
   const u = unnormaliseActions(Float32Array.of(1, -1, 10, -10), loaded);
   assert.deepEqual(Array.from(u).map((v) => +v.toFixed(6)), [4.5, -0.002, 0.5 + ACTION_CLAMP * 4, -ACTION_CLAMP * 0.002]);
   // The controller acts on all rows at once, chunked or not, with the same result.
-  const whole = policyController(loaded, 'p').act(batch) as Float32Array;
-  const chunked = policyController(loaded, 'p', 2).act(batch) as Float32Array;
+  const whole = await policyController(loaded, 'p').act(batch);
+  const chunked = await policyController(loaded, 'p', 2).act(batch);
   assert.equal(whole.length, 6);
   assert.ok(whole.every(Number.isFinite));
   for (let i = 0; i < 6; i++) assert.ok(Math.abs(whole[i]! - chunked[i]!) < 1e-5 * Math.max(1, Math.abs(whole[i]!)));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, gpuInUse, ensureTrainingKernels } from '../../worldmodel/backend.js';
+import { describeAdapter, adapterName } from '../../worldmodel/webgpu.js';
 import { TRAINING_KERNELS, activeTrainingKernels, restoreStockKernels, stockKernel, registerTrainingKernels } from '../../worldmodel/kernels/register.js';
 
 test('initBackend(wasm) registers our training kernels for wasm', async () => {
@@ -95,4 +96,18 @@ test('GPU detection: the backend flag, the binding, the device list, or unknown'
     if (hidden === undefined) delete process.env.CUDA_VISIBLE_DEVICES;
     else process.env.CUDA_VISIBLE_DEVICES = hidden;
   }
+});
+
+test('WebGPU adapters: hardware unless Dawn marks a fallback or the name is a software renderer', () => {
+  const limits = { maxStorageBufferBindingSize: 2 ** 31, maxBufferSize: 2 ** 32, maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 1024 };
+  const nvidia = describeAdapter({ info: { vendor: 'nvidia', architecture: 'ampere', device: '', description: 'NVIDIA A100', isFallbackAdapter: false }, limits });
+  assert.equal(nvidia.hardware, true);
+  assert.equal(nvidia.maxBufferSize, 2 ** 32);
+  assert.equal(adapterName(nvidia), 'nvidia ampere (NVIDIA A100)');
+  const swiftshader = describeAdapter({ info: { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true }, limits });
+  assert.equal(swiftshader.hardware, false);
+  assert.match(swiftshader.softwareWhy!, /fallback/);
+  const llvmpipe = describeAdapter({ info: { vendor: 'mesa', architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }, limits });
+  assert.equal(llvmpipe.hardware, false);
+  assert.match(llvmpipe.softwareWhy!, /llvmpipe/);
 });

@@ -70,14 +70,14 @@ export function convSparseEnergy(D: tf.Tensor4D, lambda: number, y: tf.Tensor4D,
 }
 
 /** ||D^T D||_2 by power iteration on a probe image of the given size (the ISTA step constant). */
-export function convLipschitz(D: tf.Tensor4D, height: number, width: number, iterations = 30, seed = 0): number {
+export async function convLipschitz(D: tf.Tensor4D, height: number, width: number, iterations = 30, seed = 0): Promise<number> {
   const C = D.shape[2];
   let v = tf.randomNormal([1, height, width, C], 0, 1, 'float32', seed) as tf.Tensor4D;
   let lambda = 0;
   for (let i = 0; i < iterations; i++) {
     const next = tf.tidy(() => convT(conv(v, D), D, [1, height, width, C]));
     const norms = tf.tidy(() => tf.stack([next.norm(), v.norm()]));
-    const [n, vn] = norms.dataSync() as Float32Array;
+    const [n, vn] = (await norms.data()) as Float32Array;
     norms.dispose();
     lambda = n! / vn!;
     v.dispose();
@@ -113,7 +113,7 @@ export interface ConvSparseTrainOptions {
  * Trains the convolutional sparse auto-encoder. The returned tensors belong to the caller
  * (dispose them with disposeConvSparse).
  */
-export function trainConvSparse(opts: ConvSparseTrainOptions): { params: ConvSparseParams; energyHistory: number[]; reseeded: number } {
+export async function trainConvSparse(opts: ConvSparseTrainOptions): Promise<{ params: ConvSparseParams; energyHistory: number[]; reseeded: number }> {
   const rng = new Rng(opts.seed ?? 0);
   const C = opts.channels;
   const F = opts.filters;
@@ -122,7 +122,7 @@ export function trainConvSparse(opts: ConvSparseTrainOptions): { params: ConvSpa
     const K = tf.tensor4d(Float32Array.from({ length: 16 * C * F }, () => rng.normal()), [CONV_KERNEL, CONV_KERNEL, C, F]);
     return unitFilters(K);
   });
-  const L = convLipschitz(init, 16, 16, 30, opts.seed ?? 0) * 1.05;
+  const L = (await convLipschitz(init, 16, 16, 30, opts.seed ?? 0)) * 1.05;
   const D = tf.tidy(() => tf.variable(init.clone()));
   const Dt = tf.tidy(() => tf.variable(init.clone()));
   const E = tf.tidy(() => tf.variable(init.div(L)));
@@ -139,14 +139,14 @@ export function trainConvSparse(opts: ConvSparseTrainOptions): { params: ConvSpa
         const z = convSparseEncode(params, y);
         return convSparseEnergy(params.D, opts.lambda, y, z).mean() as tf.Scalar;
       }, true)!;
-      const v = loss.dataSync()[0]!;
+      const v = (await loss.data())[0]!;
       loss.dispose();
       tf.tidy(() => {
         D.assign(unitFilters(D as tf.Tensor4D));
         theta.assign(tf.relu(theta));
       });
       const every = opts.reseedEvery ?? 100;
-      if (every > 0 && (step + 1) % every === 0 && step + 1 < opts.steps) reseeded += reseedDeadFilters(params, y, L, opts.lambda, rng);
+      if (every > 0 && (step + 1) % every === 0 && step + 1 < opts.steps) reseeded += await reseedDeadFilters(params, y, L, opts.lambda, rng);
       y.dispose();
       history.push(v);
       opts.onStep?.(step, v);
@@ -166,16 +166,16 @@ export function trainConvSparse(opts: ConvSparseTrainOptions): { params: ConvSpa
  * theta = lambda / L): with simple images most of an overcomplete bank would otherwise stay at
  * its random initialisation. Returns how many were re-seeded.
  */
-function reseedDeadFilters(p: ConvSparseParams & { D: tf.Variable; E: tf.Variable; Dt: tf.Variable; theta: tf.Variable }, y: tf.Tensor4D, L: number, lambda: number, rng: Rng): number {
+async function reseedDeadFilters(p: ConvSparseParams & { D: tf.Variable; E: tf.Variable; Dt: tf.Variable; theta: tf.Variable }, y: tf.Tensor4D, L: number, lambda: number, rng: Rng): Promise<number> {
   const activity = tf.tidy(() => convSparseEncode(p, y).abs().mean([0, 1, 2]));
-  const a = activity.dataSync() as Float32Array;
+  const a = (await activity.data()) as Float32Array;
   activity.dispose();
   const maxA = Math.max(...a);
   const dead = Array.from(a, (v, f) => (v <= 0.01 * maxA ? f : -1)).filter((f) => f >= 0);
   if (dead.length === 0 || maxA === 0) return 0;
   const [B, H, W, C] = y.shape;
   const F = p.D.shape[3];
-  const img = y.dataSync() as Float32Array;
+  const img = (await y.data()) as Float32Array;
   const fresh = new Float32Array(16 * C * F);
   const mask = new Float32Array(F);
   for (const f of dead) {
@@ -208,7 +208,7 @@ function reseedDeadFilters(p: ConvSparseParams & { D: tf.Variable; E: tf.Variabl
     p.Dt.assign(p.Dt.mul(keep).add(P.mul(m)));
   });
   // Data-like filters overlap more than random ones: the ISTA step must shrink to stay stable.
-  const Lnow = Math.max(L, convLipschitz(p.D as tf.Tensor4D, 16, 16, 30) * 1.05);
+  const Lnow = Math.max(L, (await convLipschitz(p.D as tf.Tensor4D, 16, 16, 30)) * 1.05);
   tf.tidy(() => {
     const P = tf.tensor4d(fresh, [4, 4, C, F]);
     const m = tf.tensor1d(mask);

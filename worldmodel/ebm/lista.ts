@@ -81,9 +81,9 @@ function forwardTf(WeT: tf.Tensor2D, ST: tf.Tensor2D, theta: tf.Tensor1D, Y: tf.
   return z;
 }
 
-function toMat(t: tf.Tensor2D): Mat {
+async function toMat(t: tf.Tensor2D): Promise<Mat> {
   const [r, c] = t.shape;
-  return mat(r, c, t.dataSync());
+  return mat(r, c, await t.data());
 }
 
 export interface ListaTrainOptions {
@@ -100,7 +100,7 @@ export interface ListaTrainOptions {
  * starting from the ISTA initialisation. Returns the parameters and the per-step mean squared
  * code error (sum over code units, mean over the batch).
  */
-export function trainLista(W: Mat, lambda: number, Y: Mat, Z: Mat, opts: ListaTrainOptions): { params: ListaParams; lossHistory: number[] } {
+export async function trainLista(W: Mat, lambda: number, Y: Mat, Z: Mat, opts: ListaTrainOptions): Promise<{ params: ListaParams; lossHistory: number[] }> {
   const init = listaFromIsta(W, lambda, opts.layers);
   const rng = new Rng(opts.seed ?? 0);
   const batch = Math.min(opts.batch ?? 64, Y.rows);
@@ -123,14 +123,14 @@ export function trainLista(W: Mat, lambda: number, Y: Mat, Z: Mat, opts: ListaTr
         const Zt = tf.tensor2d(zb, [batch, Z.cols]);
         return optimizer.minimize(() => forwardTf(WeT, ST, theta, Yt, opts.layers).sub(Zt).square().sum(1).mean() as tf.Scalar, true)!;
       });
-      const v = loss.dataSync()[0]!;
+      const v = (await loss.data())[0]!;
       loss.dispose();
       // Thresholds stay non-negative (a negative threshold would not be a shrinkage).
       tf.tidy(() => theta.assign(tf.relu(theta)));
       history.push(v);
       opts.onStep?.(step, v);
     }
-    return { params: { We: transpose(toMat(WeT)), S: transpose(toMat(ST)), theta: Float64Array.from(theta.dataSync()), layers: opts.layers }, lossHistory: history };
+    return { params: { We: transpose(await toMat(WeT)), S: transpose(await toMat(ST)), theta: Float64Array.from(await theta.data()), layers: opts.layers }, lossHistory: history };
   } finally {
     WeT.dispose();
     ST.dispose();

@@ -88,13 +88,13 @@ function inferTf(W: tf.Tensor2D, Y: tf.Tensor2D, E: tf.Tensor2D, lambda: number,
   });
 }
 
-function toMat(t: tf.Tensor): Mat {
+async function toMat(t: tf.Tensor): Promise<Mat> {
   const [r, c] = t.shape as [number, number];
-  return mat(r, c, t.dataSync());
+  return mat(r, c, await t.data());
 }
 
 /** Trains PSD on the rows of Y (N x d). Returns the parameters and the per-step mean energy at z*. */
-export function trainPsd(Y: Mat, opts: PsdTrainOptions): { params: PsdParams; energyHistory: number[] } {
+export async function trainPsd(Y: Mat, opts: PsdTrainOptions): Promise<{ params: PsdParams; energyHistory: number[] }> {
   const rng = new Rng(opts.seed ?? 0);
   const d = Y.cols;
   const k = opts.atoms;
@@ -116,7 +116,7 @@ export function trainPsd(Y: Mat, opts: PsdTrainOptions): { params: PsdParams; en
   try {
     for (let step = 0; step < opts.steps; step++) {
       for (let i = 0; i < batch; i++) yb.set(row(Y, rng.int(Y.rows)), i * d);
-      const L = spectralNormSq(toMat(W), 30) * 1.01 + 2 * alpha;
+      const L = spectralNormSq(await toMat(W), 30) * 1.01 + 2 * alpha;
       const energy = tf.tidy(() => {
         const Yt = tf.tensor2d(yb, [batch, d]);
         const E = encodeTf(We, b, g, Yt);
@@ -128,16 +128,16 @@ export function trainPsd(Y: Mat, opts: PsdTrainOptions): { params: PsdParams; en
         optEnc.minimize(() => Z.sub(encodeTf(We, b, g, Yt)).square().sum(1).mul(alpha).mean() as tf.Scalar, false, [We, b, g]);
         return e;
       });
-      const v = energy.dataSync()[0]!;
+      const v = (await energy.data())[0]!;
       energy.dispose();
       history.push(v);
       opts.onStep?.(step, v);
     }
     const params: PsdParams = {
-      W: toMat(W),
-      We: toMat(We),
-      b: Float64Array.from(b.dataSync()),
-      g: Float64Array.from(g.dataSync()),
+      W: await toMat(W),
+      We: await toMat(We),
+      b: Float64Array.from(await b.data()),
+      g: Float64Array.from(await g.data()),
       lambda: opts.lambda,
       alpha,
     };

@@ -141,7 +141,7 @@ export async function loadEbmModel(dir: string): Promise<{ file: EbmModelFile; a
     const arrays: Record<string, { data: Float32Array; shape: number[] }> = {};
     for (const [name, t] of Object.entries(weights)) {
       if (t.dtype !== 'float32') throw new UserError(`${join(dir, 'model.json')}: weight ${name}: expected float32, found ${t.dtype}`);
-      arrays[name] = { data: Float32Array.from(t.dataSync() as Float32Array), shape: t.shape };
+      arrays[name] = { data: Float32Array.from((await t.data()) as Float32Array), shape: t.shape };
     }
     return { file, arrays };
   } finally {

@@ -100,7 +100,7 @@ export async function trainEbm(images: ImageSet, opts: EbmTrainOptions): Promise
   if (opts.kind === 'conv-sparse') {
     if (opts.cropRows % 2 !== 0 || images.width % 2 !== 0) throw new UserError(`field crop-rows: crops must have even height and width, got ${opts.cropRows}x${images.width}`);
     const crop = (n: number, rng: Rng) => tf.tensor4d(sampleRowCrops(images, opts.cropRows, n, rng), [n, opts.cropRows, images.width, C]);
-    const { params, energyHistory, reseeded } = trainConvSparse({
+    const { params, energyHistory, reseeded } = await trainConvSparse({
       filters: opts.atoms, lambda: opts.lambda, encoderSteps: opts.layers, steps: opts.steps, learningRate: opts.learningRate, seed: opts.seed, channels: C,
       batch: (rng) => crop(opts.batch, rng),
       onStep: (s, e) => opts.onProgress?.(s + 1, opts.steps, e),
@@ -109,11 +109,11 @@ export async function trainEbm(images: ImageSet, opts: EbmTrainOptions): Promise
     try {
       const testCrops = crop(32, new Rng(opts.seed + 7919));
       const e = tf.tidy(() => convSparseEnergy(params.D, opts.lambda, testCrops, convSparseEncode(params, testCrops)).mean());
-      held = e.dataSync()[0]!;
+      held = (await e.data())[0]!;
       e.dispose();
       testCrops.dispose();
       samples = opts.steps * opts.batch;
-      const [D, E, Dt, theta] = [params.D, params.E, params.Dt, params.theta].map((t) => t.dataSync() as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const [D, E, Dt, theta] = (await Promise.all([params.D, params.E, params.Dt, params.theta].map((t) => t.data()))) as [Float32Array, Float32Array, Float32Array, Float32Array];
       const k4 = [4, 4, C, opts.atoms];
       hyper.encoderSteps = opts.layers;
       hyper.cropRows = opts.cropRows;
@@ -173,7 +173,7 @@ export async function trainEbm(images: ImageSet, opts: EbmTrainOptions): Promise
         const Z = mat(n, opts.atoms);
         const Yt = mat(n, d, P.data.subarray(0, n * d));
         for (let i = 0; i < n; i++) Z.data.set(fista(W, row(P, i), { lambda: opts.lambda, tol: 1e-5, maxIter: 2000 }).z, i * opts.atoms);
-        const lista = trainLista(W, opts.lambda, Yt, Z, { layers: opts.layers, steps: opts.steps, batch: opts.batch, learningRate: opts.learningRate, seed: opts.seed, onStep: (s, e) => opts.onProgress?.(dictSteps + s + 1, total, e) });
+        const lista = await trainLista(W, opts.lambda, Yt, Z, { layers: opts.layers, steps: opts.steps, batch: opts.batch, learningRate: opts.learningRate, seed: opts.seed, onStep: (s, e) => opts.onProgress?.(dictSteps + s + 1, total, e) });
         hyper.layers = opts.layers;
         held = heldOut(new ListaEnergy(W, opts.lambda, lista.params), test);
         model = {
@@ -186,7 +186,7 @@ export async function trainEbm(images: ImageSet, opts: EbmTrainOptions): Promise
         break;
       }
       case 'psd': {
-        const fit = trainPsd(P, { atoms: opts.atoms, lambda: opts.lambda, alpha: opts.alpha, steps: opts.steps, batch: opts.batch, learningRate: opts.learningRate, seed: opts.seed, onStep: (s, e) => opts.onProgress?.(s + 1, opts.steps, e) });
+        const fit = await trainPsd(P, { atoms: opts.atoms, lambda: opts.lambda, alpha: opts.alpha, steps: opts.steps, batch: opts.batch, learningRate: opts.learningRate, seed: opts.seed, onStep: (s, e) => opts.onProgress?.(s + 1, opts.steps, e) });
         history = fit.energyHistory;
         const p = fit.params;
         held = heldOut(new PsdEnergy(p), test);

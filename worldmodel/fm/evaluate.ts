@@ -62,7 +62,7 @@ function constVelocity(b: WindowBatch, row: number, h: number, stats: NormStats,
   for (let k = 0; k < STATE_DIM; k++) out[k] = (pred[k]! - stats.stateMean[k]!) / stats.stateStd[k]!;
 }
 
-export function evaluateForwardModel(model: ForwardModel, source: EpisodeSource, stats: NormStats, opts: EvalOptions = {}): EvalReport {
+export async function evaluateForwardModel(model: ForwardModel, source: EpisodeSource, stats: NormStats, opts: EvalOptions = {}): Promise<EvalReport> {
   const split = opts.split ?? 'val';
   const cfg = model.cfg;
   const metas = source.episodes(split);
@@ -113,7 +113,8 @@ export function evaluateForwardModel(model: ForwardModel, source: EpisodeSource,
       const kept = frames && frames.real.length < frameCount ? tf.stack(runs[0]!.images.map((im) => tf.slice(im, [0, 0, 0, 0], [Math.min(B, frameCount - frames.real.length), -1, -1, -1]))) : null;
       return kept ? [tf.stack(rows), kept] : [tf.stack(rows)];
     });
-    const e = errs!.dataSync();
+    // Read asynchronously: the webgpu backend cannot read synchronously in Node.
+    const e = await errs!.data();
     errs!.dispose();
     horizons.forEach((h, hi) => {
       const base = hi * 5 * B;
@@ -131,7 +132,7 @@ export function evaluateForwardModel(model: ForwardModel, source: EpisodeSource,
       }
     });
     if (kept && frames) {
-      const pred = kept.dataSync() as Float32Array;
+      const pred = (await kept.data()) as Float32Array;
       const n = kept.shape[1]!;
       for (let r = 0; r < n; r++) {
         const realRow: Float32Array[] = [];

@@ -94,8 +94,11 @@ export interface UpdateResult extends LossParts {
   skipped: boolean;
 }
 
-/** Global L2 norm of the gradients (a loop over their memory where the backend allows, else tfjs ops). */
-export function gradNorm(grads: Record<string, tf.Tensor>): number {
+/**
+ * Sum of squares of the gradients that a loop over their memory can reach (wasm heap, cpu arrays),
+ * and the rest (on other backends, e.g. webgpu: their memory is on the device).
+ */
+function squaresOnHost(grads: Record<string, tf.Tensor>): { sq: number; rest: tf.Tensor[] } {
   let sq = 0;
   const rest: tf.Tensor[] = [];
   for (const g of Object.values(grads)) {
@@ -108,19 +111,45 @@ export function gradNorm(grads: Record<string, tf.Tensor>): number {
     if (view) sq += sumSquares(view);
     else rest.push(g);
   }
-  if (rest.length > 0) {
-    const t = tf.tidy(() => tf.addN(rest.map((g) => tf.sum(tf.square(g)))));
-    sq += t.dataSync()[0]!;
-    t.dispose();
+  return { sq, rest };
+}
+
+/**
+ * Sum of same-shaped tensors, added at most 7 at a time: one AddN binds every input as a storage
+ * buffer, and WebGPU allows 8 per shader stage by default.
+ */
+export function sumAll(ts: tf.Tensor[]): tf.Tensor {
+  let level = ts;
+  while (level.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < level.length; i += 7) {
+      const group = level.slice(i, i + 7);
+      next.push(group.length === 1 ? group[0]! : tf.addN(group));
+    }
+    level = next;
   }
-  return Math.sqrt(sq);
+  return level[0]!;
+}
+
+/**
+ * Reads `parts` (a 1-D tensor of loss parts) and the global gradient norm with one read from the
+ * backend: where the gradients are not in host memory their sum of squares is appended to the
+ * parts on the device. Asynchronous, because the webgpu backend cannot read synchronously in Node.
+ */
+export async function readPartsAndNorm(parts: tf.Tensor1D, grads: Record<string, tf.Tensor>): Promise<{ parts: Float32Array; gradNorm: number }> {
+  const { sq, rest } = squaresOnHost(grads);
+  const n = parts.shape[0];
+  if (rest.length === 0) return { parts: (await parts.data()) as Float32Array, gradNorm: Math.sqrt(sq) };
+  const both = tf.tidy(() => tf.concat([parts, tf.reshape(sumAll(rest.map((g) => tf.sum(tf.square(g)))), [1])]));
+  const v = (await both.data()) as Float32Array;
+  both.dispose();
+  return { parts: v.subarray(0, n), gradNorm: Math.sqrt(sq + v[n]!) };
 }
 
 /** Reads the loss parts and the gradient norm, then clips and applies unless either is not finite. */
-export function clipAndApply(adam: Adam, grads: Record<string, tf.Tensor>, parts: tf.Tensor1D, clip: number): UpdateResult {
-  const v = parts.dataSync();
+export async function clipAndApply(adam: Adam, grads: Record<string, tf.Tensor>, parts: tf.Tensor1D, clip: number): Promise<UpdateResult> {
+  const { parts: v, gradNorm: norm } = await readPartsAndNorm(parts, grads);
   const [total, image, state, kl] = [v[0]!, v[1]!, v[2]!, v[3]!];
-  const norm = gradNorm(grads);
   const skipped = !(Number.isFinite(total) && Number.isFinite(norm));
   if (!skipped) adam.apply(grads, norm > clip ? clip / (norm + 1e-6) : 1);
   return { total, image, state, kl, gradNorm: norm, skipped };
@@ -132,10 +161,10 @@ export interface StepStats extends UpdateResult {
 }
 
 /** A full update on one thread. */
-export function trainStep(model: ForwardModel, adam: Adam, batch: WindowBatch, noise: FmNoise): StepStats {
+export async function trainStep(model: ForwardModel, adam: Adam, batch: WindowBatch, noise: FmNoise): Promise<StepStats> {
   const g = lossAndGrads(model, batch, noise);
   try {
-    return { ...clipAndApply(adam, g.grads, g.parts, model.cfg.gradClip), zDropped: g.zDropped, zDraws: g.zDraws };
+    return { ...(await clipAndApply(adam, g.grads, g.parts, model.cfg.gradClip)), zDropped: g.zDropped, zDraws: g.zDraws };
   } finally {
     disposeGradients(g);
   }

@@ -24,7 +24,7 @@ test('LISTA at its ISTA initialisation equals T ISTA iterations', () => {
   }
 });
 
-test('a trained 3-layer LISTA has a lower code error than 3 ISTA iterations', () => {
+test('a trained 3-layer LISTA has a lower code error than 3 ISTA iterations', async () => {
   const rng = new Rng(21);
   const d = 16;
   const k = 32;
@@ -43,7 +43,7 @@ test('a trained 3-layer LISTA has a lower code error than 3 ISTA iterations', ()
   const train = make(600);
   const testSet = make(200);
   const tensorsBefore = tf.memory().numTensors;
-  const { params, lossHistory } = trainLista(W, lambda, train.Y, train.Z, { layers: 3, steps: 300, batch: 64, learningRate: 3e-3, seed: 1 });
+  const { params, lossHistory } = await trainLista(W, lambda, train.Y, train.Z, { layers: 3, steps: 300, batch: 64, learningRate: 3e-3, seed: 1 });
   assert.equal(tf.memory().numTensors, tensorsBefore, 'training leaks no tensors');
   const codeError = (encode: (y: Float64Array) => Float64Array) => {
     let s = 0;

@@ -36,15 +36,15 @@ function toyImages(n: number, h: number, w: number, seed: number): ImageSet {
   return { data, count: n, height: h, width: w, channels: 3 };
 }
 
-test('PSD: energy falls, decoder columns stay unit-norm, the encoder learns to predict the codes', () => {
+test('PSD: energy falls, decoder columns stay unit-norm, the encoder learns to predict the codes', async () => {
   const rng = new Rng(40);
   const Wtrue = randomDictionary(12, 16, rng);
   const n = 600;
   const Y = mat(n, 12);
   for (let i = 0; i < n; i++) Y.data.set(sparseSignal(Wtrue, 2, rng, 0.01).y, i * 12);
   const tensors = tf.memory().numTensors;
-  const short = trainPsd(Y, { atoms: 16, lambda: 0.05, steps: 1, seed: 1 });
-  const { params, energyHistory } = trainPsd(Y, { atoms: 16, lambda: 0.05, steps: 80, inferIter: 15, learningRate: 1e-2, seed: 1 });
+  const short = await trainPsd(Y, { atoms: 16, lambda: 0.05, steps: 1, seed: 1 });
+  const { params, energyHistory } = await trainPsd(Y, { atoms: 16, lambda: 0.05, steps: 80, inferIter: 15, learningRate: 1e-2, seed: 1 });
   assert.equal(tf.memory().numTensors, tensors, 'no tensor leaks');
   const mean = (a: number[]) => a.reduce((p, v) => p + v, 0) / a.length;
   assert.ok(mean(energyHistory.slice(-10)) < 0.7 * mean(energyHistory.slice(0, 10)), `energy ${mean(energyHistory.slice(0, 10))} -> ${mean(energyHistory.slice(-10))}`);
@@ -73,7 +73,7 @@ test('conv decoder is the adjoint of the conv encoder operator: <conv(y, D), z> 
   });
 });
 
-test('conv sparse auto-encoder: energy falls, filters unit-norm, no tensor leaks', () => {
+test('conv sparse auto-encoder: energy falls, filters unit-norm, no tensor leaks', async () => {
   const img = toyImages(20, 8, 8, 41);
   const tensors = tf.memory().numTensors;
   const batch = (rng: Rng) => {
@@ -84,7 +84,7 @@ test('conv sparse auto-encoder: energy falls, filters unit-norm, no tensor leaks
     }
     return tf.tensor4d(out, [4, 8, 8, 3]);
   };
-  const { params, energyHistory } = trainConvSparse({ filters: 6, lambda: 0.05, steps: 40, learningRate: 1e-2, seed: 2, channels: 3, batch });
+  const { params, energyHistory } = await trainConvSparse({ filters: 6, lambda: 0.05, steps: 40, learningRate: 1e-2, seed: 2, channels: 3, batch });
   assert.equal(tf.memory().numTensors, tensors + 4, 'only the four parameter tensors remain');
   const first = energyHistory.slice(0, 5).reduce((a, b) => a + b) / 5;
   const last = energyHistory.slice(-5).reduce((a, b) => a + b) / 5;
@@ -145,7 +145,7 @@ test('a trained conv-sparse encoder loads as a [4, 4, 3, F] kernel and tiles ove
   }
 });
 
-test('conv sparse auto-encoder re-seeds unused filters from data patches and stays stable', () => {
+test('conv sparse auto-encoder re-seeds unused filters from data patches and stays stable', async () => {
   const img = toyImages(20, 8, 8, 43);
   const batch = (rng: Rng) => {
     const out = new Float32Array(4 * 192);
@@ -156,7 +156,7 @@ test('conv sparse auto-encoder re-seeds unused filters from data patches and sta
     return tf.tensor4d(out, [4, 8, 8, 3]);
   };
   // A large L1 weight leaves most of 12 filters unused.
-  const { params, energyHistory, reseeded } = trainConvSparse({ filters: 24, lambda: 0.5, steps: 60, reseedEvery: 10, learningRate: 1e-2, seed: 4, channels: 3, batch });
+  const { params, energyHistory, reseeded } = await trainConvSparse({ filters: 24, lambda: 0.5, steps: 60, reseedEvery: 10, learningRate: 1e-2, seed: 4, channels: 3, batch });
   assert.ok(reseeded > 0, 'some filters were re-seeded');
   assert.ok(energyHistory.every(Number.isFinite));
   assert.ok(Math.max(...energyHistory.slice(10)) < 2 * energyHistory[0]!, `energy stays bounded: ${energyHistory.map((v) => v.toFixed(2))}`);

@@ -31,11 +31,11 @@ function steadyDataset(): string {
   });
 }
 
-test('baselines: copy-last is exact for still images, constant velocity for steady motion', () => {
+test('baselines: copy-last is exact for still images, constant velocity for steady motion', async () => {
   const ds = openDataset(steadyDataset());
   const cfg = fmConfig('tiny');
   const m = ForwardModel.create(cfg, 'deterministic', 1);
-  const r = evaluateForwardModel(m, ds, ds.manifest.stats, { split: 'val', horizons: [1, 5, 10, 20, 40], windows: 6, batch: 4, frames: 2 });
+  const r = await evaluateForwardModel(m, ds, ds.manifest.stats, { split: 'val', horizons: [1, 5, 10, 20, 40], windows: 6, batch: 4, frames: 2 });
   m.dispose();
   assert.deepEqual(r.horizons.map((h) => h.horizon), [1, 5, 10, 20], 'horizons longer than the episodes are dropped');
   for (const h of r.horizons) {
@@ -58,11 +58,11 @@ test('baselines: copy-last is exact for still images, constant velocity for stea
   assert.ok(png.data[o]! > 150 && png.data[o + 1]! < 50);
 });
 
-test('the stochastic model\'s samples differ', () => {
+test('the stochastic model\'s samples differ', async () => {
   const ds = openDataset(steadyDataset());
   const cfg = fmConfig('tiny');
   const m = ForwardModel.create(cfg, 'vae', 2);
-  const r = evaluateForwardModel(m, ds, ds.manifest.stats, { split: 'val', horizons: [1, 5], windows: 4, batch: 4, samples: 3 });
+  const r = await evaluateForwardModel(m, ds, ds.manifest.stats, { split: 'val', horizons: [1, 5], windows: 4, batch: 4, samples: 3 });
   m.dispose();
   for (const h of r.horizons) assert.ok(h.diversity > 0, `diversity ${h.diversity}`);
 });

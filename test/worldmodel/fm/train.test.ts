@@ -106,7 +106,7 @@ test('overfitting one small batch lowers the loss at least 10x, with a flat tens
   const curve: number[] = [];
   const counts: number[] = [];
   for (let i = 0; i < 70; i++) {
-    const s = trainStep(m, adam, batch, FmNoise.forStep(1, i, true));
+    const s = await trainStep(m, adam, batch, FmNoise.forStep(1, i, true));
     assert.equal(s.skipped, false);
     curve.push(s.total);
     counts.push(tf.memory().numTensors);
@@ -127,7 +127,7 @@ test('a batch with NaN is skipped and leaves the weights unchanged', async () =>
   const m = ForwardModel.create(cfg, 'deterministic', 1);
   const adam = new Adam(m.weights, { learningRate: 1e-3 });
   const before = m.weights['enc.conv1.w']!.dataSync().slice();
-  const s = trainStep(m, adam, batch, FmNoise.forStep(1, 0, true));
+  const s = await trainStep(m, adam, batch, FmNoise.forStep(1, 0, true));
   assert.equal(s.skipped, true);
   assert.deepEqual(m.weights['enc.conv1.w']!.dataSync(), before);
   assert.equal(adam.t, 0);
