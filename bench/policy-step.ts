@@ -139,7 +139,7 @@ for (let k = 0; k < warmup + steps; k++) {
   }));
   const before = tf.memory().numTensors;
   const t0 = performance.now();
-  mpc.plan({ n: cars, map: I80_MAP, contextFrames: T, channels: fmCfg.channels, episodes, images, states });
+  await mpc.plan({ n: cars, map: I80_MAP, contextFrames: T, channels: fmCfg.channels, episodes, images, states });
   if (k >= warmup) mpcTimes.push(performance.now() - t0);
   if (k > 0 && tf.memory().numTensors !== before) throw new Error(`mpc step ${k} leaked ${tf.memory().numTensors - before} tensors`);
 }
