@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { writeFileAtomic } from '../common/atomic.js';
 import { UserError } from '../common/errors.js';
+import { trackTemp } from '../common/interrupt.js';
 import { encodeNpy, readNpy } from '../common/npy.js';
 import { writeFileSync } from 'node:fs';
 import { Rng } from '../common/rng.js';
@@ -159,6 +160,7 @@ export function writeEpisode(datasetDir: string, ep: Episode, channels: number, 
   const parent = join(datasetDir, 'episodes');
   mkdirSync(parent, { recursive: true });
   const tmp = mkdtempSync(join(parent, `.${ep.meta.id}.tmp-`));
+  const forget = trackTemp(tmp);
   try {
     const arrays: Array<[string, Parameters<typeof encodeNpy>[0], number[]]> = [
       ['images', ep.images, [T, IMAGE_HEIGHT, IMAGE_WIDTH, channels]],
@@ -175,6 +177,8 @@ export function writeEpisode(datasetDir: string, ep: Episode, channels: number, 
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    forget();
   }
 }
 

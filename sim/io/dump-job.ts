@@ -2,6 +2,7 @@
  * One share of a dump: render and write the listed episodes. Runs in the main thread or in a
  * worker thread (sim/io/dump-worker.ts); each worker builds the replays it needs itself.
  */
+import { yieldToSignals } from '../../common/interrupt.js';
 import { writeEpisode } from '../../data/dataset.js';
 import { readTrackStoreManifest } from '../../data/track-store.js';
 import { COST_NAMES } from '../costs.js';
@@ -54,5 +55,6 @@ export async function writeEpisodeJob(job: DumpJob, onEpisode: (id: string) => v
       COST_NAMES.length,
     );
     onEpisode(e.id);
+    await yieldToSignals();
   }
 }

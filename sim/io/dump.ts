@@ -14,6 +14,7 @@ import { join, relative, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
+import { onAbort } from '../../common/interrupt.js';
 import { readNpy } from '../../common/npy.js';
 import {
   cleanPartialEpisodes,
@@ -118,8 +119,7 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
     splitSeed,
   };
   const state = checkOutput(out, config);
-  if (state === 'fresh') writeFileAtomic(join(out, CONFIG_FILE), JSON.stringify(config, null, 1) + '\n');
-  else cleanPartialEpisodes(out);
+  if (state !== 'fresh') cleanPartialEpisodes(out);
 
   // Plan: every car with a valid frame, in a stable order.
   const plan: PlannedEpisode[] = [];
@@ -137,6 +137,8 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
   if (plan.length === 0) throw new UserError(`${opts.trajectories}: no car has a frame inside the validity window; nothing to dump`);
   const ids = plan.map((p) => p.id);
   if (new Set(ids).size !== ids.length) throw new UserError(`${opts.trajectories}: two stores give the same episode ids (same slot twice?)`);
+  // The config is written once the inputs are known to give episodes (no leftover after an error).
+  if (state === 'fresh') writeFileAtomic(join(out, CONFIG_FILE), JSON.stringify(config, null, 1) + '\n');
 
   const todo = state === 'complete' ? [] : plan.filter((p) => !hasEpisode(out, p.id));
   const nWorkers = Math.max(1, Math.min(opts.workers ?? 1, todo.length));
@@ -147,8 +149,14 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
     const jobs: DumpJob[] = Array.from({ length: nWorkers }, () => ({ out, variant, stores: refs.map((r) => r.dir), episodes: [] }));
     // Interleave so that each worker gets a similar mix of long and short episodes.
     todo.forEach((p, i) => jobs[i % nWorkers]!.episodes.push({ id: p.id, store: p.storeIndex, vehicleId: p.vehicleId }));
-    if (nWorkers === 1) await writeEpisodeJob(jobs[0]!, tick);
-    else await Promise.all(jobs.map((job) => runWorker(job, tick)));
+    // Stopped by a signal: the workers' half-written episode folders go too (a re-run resumes).
+    const forget = onAbort(() => cleanPartialEpisodes(out));
+    try {
+      if (nWorkers === 1) await writeEpisodeJob(jobs[0]!, tick);
+      else await Promise.all(jobs.map((job) => runWorker(job, tick)));
+    } finally {
+      forget();
+    }
   }
 
   // Split, statistics of the training split, manifest last.
