@@ -16,6 +16,7 @@ import { registerTrainFm } from './commands/train-fm.js';
 import { registerEvalFm } from './commands/eval-fm.js';
 import { registerDataDump } from './commands/data-dump.js';
 import { registerDataStats } from './commands/data-stats.js';
+import { registerDataVerify } from './commands/data-verify.js';
 import { registerEval } from './commands/eval.js';
 import { registerSimFidelity } from './commands/sim-fidelity.js';
 import { registerPipeline } from './commands/pipeline.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerEvalFm(program);
   registerDataDump(program);
   registerDataStats(program);
+  registerDataVerify(program);
   registerEval(program);
   registerSimFidelity(program);
   registerPipeline(program);

@@ -20,6 +20,7 @@ import {
   cleanPartialEpisodes,
   episodeDir,
   hasEpisode,
+  readEpisodeDigests,
   NormAccumulator,
   splitEpisodes,
   writeManifest,
@@ -165,7 +166,8 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
   const episodes: EpisodeMeta[] = [];
   for (const p of [...plan].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     const sp = split.get(p.id)!;
-    episodes.push({ id: p.id, slot: p.slot, vehicleId: p.vehicleId, length: p.length, split: sp });
+    const sha256 = state !== 'complete' ? readEpisodeDigests(out, p.id) : null;
+    episodes.push({ id: p.id, slot: p.slot, vehicleId: p.vehicleId, length: p.length, split: sp, ...(sha256 ? { sha256 } : {}) });
     if (sp === 'train' && state !== 'complete') {
       const dir = episodeDir(out, p.id);
       const states = readNpy(join(dir, 'states.npy')).data as Float32Array;
