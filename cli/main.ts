@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../common/errors.js';
+import { fsErrorMessage } from '../common/fs-errors.js';
 import { InvalidFlag } from './output.js';
 import { registerInfo } from './commands/info.js';
 import { registerDataImport } from './commands/data-import.js';
@@ -78,6 +79,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ppuu: ${e.message}\n`);
       if (verbose) process.stderr.write(`${e.stack}\n`);
       return e instanceof UserError ? e.exitCode : 2;
+    }
+    // Failing to read or write a path the user gave (a read-only --out, a full disk) is their error too.
+    const fsMessage = fsErrorMessage(e);
+    if (fsMessage) {
+      process.stderr.write(`ppuu: ${fsMessage}\n`);
+      if (verbose) process.stderr.write(`${(e as Error).stack}\n`);
+      return 2;
     }
     const err = e as Error;
     process.stderr.write(`ppuu: internal error: ${err?.message ?? String(e)}\n`);

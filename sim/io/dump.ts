@@ -92,7 +92,10 @@ function checkOutput(out: string, config: DumpConfig): 'fresh' | 'partial' | 'co
     throw new UserError(`${cfgFile}: invalid JSON; remove the folder or choose another --out`);
   }
   if (!sameConfig(old, config)) {
-    throw new UserError(`${out}: holds a dump of different inputs (${CONFIG_FILE} differs: sources, slots, variant or split seed); choose another --out`);
+    const differs = (['sources', 'variant', 'splitSeed'] as const)
+      .filter((k) => JSON.stringify(old[k]) !== JSON.stringify(config[k]))
+      .map((k) => (k === 'sources' ? `sources ${old.sources.map((x) => x.tracks).join(', ')} -> ${config.sources.map((x) => x.tracks).join(', ')}` : `${k === 'splitSeed' ? '--split-seed' : '--variant'} ${String(old[k])} -> ${String(config[k])}`));
+    throw new UserError(`${out}: holds a dump of different inputs (${CONFIG_FILE}: ${differs.join(', ') || 'other settings'}); choose another --out`);
   }
   return existsSync(join(out, 'manifest.json')) ? 'complete' : 'partial';
 }
