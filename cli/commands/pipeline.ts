@@ -12,7 +12,7 @@
  */
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../common/atomic.js';
@@ -299,6 +299,11 @@ function checkSettings(file: string, settings: { preset: string; seed: number; s
       throw new UserError(`${dirname(file)} holds a pipeline run with other settings (${file}: ${diff}); use another --out, or remove the folder to start afresh`);
     }
     return;
+  }
+  // Like data synth, dump and the trainers: an unrelated non-empty folder is not written into.
+  const out = dirname(file);
+  if (existsSync(out) && readdirSync(out).length > 0) {
+    throw new UserError(`${out}: exists, is not empty and holds no pipeline run (no pipeline.json); choose another --out`);
   }
   writeFileAtomic(file, JSON.stringify(settings, null, 1) + '\n');
 }

@@ -117,6 +117,11 @@ test('pipeline checks its flags before any step, and a refused re-run names the 
   writeFileSync(join(out, 'pipeline.json'), JSON.stringify({ preset: 'tiny', seed: 1, settings: { ...PIPELINE_PRESETS.tiny, minutes: 2 } }));
   oneLine(await cli(['pipeline', '--out', out, '--seed', '2']), /holds a pipeline run with other settings \(.*pipeline\.json: seed: 1 -> 2, minutes: 2 -> 3\)/);
   assert.deepEqual(readdirSync(out), ['pipeline.json']);
+  const other = join(dir, 'other');
+  mkdirSync(other);
+  writeFileSync(join(other, 'notes.txt'), 'mine\n');
+  oneLine(await cli(['pipeline', '--out', other]), /other: exists, is not empty and holds no pipeline run/);
+  assert.deepEqual(readdirSync(other), ['notes.txt']);
 });
 
 test('scenario seeds must be >= 0; nothing to dump leaves no dump-config.json', async () => {
