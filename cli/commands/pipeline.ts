@@ -74,7 +74,7 @@ const BIN = fileURLToPath(new URL('../../bin/ppuu.js', import.meta.url));
  * JSON. The child runs in its own process group, so a Ctrl-C reaches it once, forwarded from
  * here (common/interrupt.ts): it saves its state and exits with 130, and so does the pipeline.
  */
-function runStep(args: string[], quiet: boolean): Promise<unknown> {
+function runStep(args: string[], quiet: boolean, forwardProgress: boolean): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'], detached: true });
     let received: NodeJS.Signals | null = null;
@@ -93,7 +93,16 @@ function runStep(args: string[], quiet: boolean): Promise<unknown> {
     let out = '';
     let err = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    // Off a terminal the step's progress lines pass through; its error line becomes the pipeline's.
+    let partial = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      const text = d.toString();
+      err += text;
+      if (!forwardProgress) return;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) if (l !== '' && !l.startsWith('ppuu:')) process.stderr.write(l + '\n');
+    });
     child.on('error', (e) => {
       done();
       reject(e);
@@ -172,7 +181,7 @@ export function registerPipeline(program: Command): void {
         }
         log(`[${name}] ppuu ${args.join(' ')}`);
         const t0 = Date.now();
-        const result = await runStep(args, quiet);
+        const result = await runStep(args, quiet, quiet && !opts.json);
         const s = (Date.now() - t0) / 1000;
         steps[name] = result;
         seconds[name] = s;
