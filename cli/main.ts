@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../common/errors.js';
 import { fsErrorMessage } from '../common/fs-errors.js';
 import { InvalidFlag } from './output.js';
+import { ppuuVersion } from '../data/version.js';
 import { registerInfo } from './commands/info.js';
 import { registerDataImport } from './commands/data-import.js';
 import { registerDataSynth } from './commands/data-synth.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerControllers();
   const program = new Command('ppuu')
     .description('Learn to drive in dense highway traffic from observation (PPUU / MPUR).')
+    .version(ppuuVersion().replace(/^ppuu /, ''), '--version', 'print the version of ppuu')
     .option('--verbose', 'print stack traces and extra diagnostics')
     .showHelpAfterError('(run with --help for usage)');
   registerInfo(program);
