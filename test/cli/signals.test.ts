@@ -1,7 +1,7 @@
 /**
  * SIGINT / SIGTERM on real `ppuu` processes (common/interrupt.ts, installed by bin/ppuu.js):
- * `data synth` and `pipeline` remove their temporary `.NAME.tmp-XXXX/` folders and exit with
- * 130; `train fm` finishes its step, saves a checkpoint (with --checkpoint-every far away) and
+ * `data synth`, `data dump` and `pipeline` remove their temporary `.NAME.tmp-XXXX/` folders and
+ * exit with 130 (a dump re-run resumes); `train fm` finishes its step, saves a checkpoint (with --checkpoint-every far away) and
  * exits with 130, and --resume continues from that checkpoint.
  */
 import { test } from 'node:test';
@@ -44,6 +44,24 @@ test('SIGINT during data synth removes the temporary folder and exits with 130',
   assert.match(p.stderr(), /interrupted by SIGINT/);
   assert.deepEqual(temps(root), []);
   assert.equal(existsSync(out), false);
+});
+
+test('SIGINT during data dump (2 workers) removes half-written episodes, exits with 130, and a re-run resumes', { timeout: 120_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ppuu-signal-'));
+  const { generateSynthetic } = await import('../../data/synth/generate.js');
+  await generateSynthetic(join(root, 'synth'), { slots: ['0400-0415'], minutes: 0.5, seed: 3, warmupS: 30 });
+  const out = join(root, 'ds');
+  const episodes = join(out, 'episodes');
+  const p = start(['data', 'dump', '--trajectories', join(root, 'synth'), '--out', out, '--workers', '2']);
+  await until(() => existsSync(episodes) && readdirSync(episodes).filter((f) => !f.startsWith('.')).length >= 4, 90_000, 'four written episodes');
+  p.child.kill('SIGINT');
+  const r = await p.exit;
+  assert.equal(r.code, 130, p.stderr());
+  assert.deepEqual(temps(episodes), []);
+  assert.equal(existsSync(join(out, 'manifest.json')), false);
+  const { dumpDataset } = await import('../../sim/io/dump.js');
+  const s = await dumpDataset({ trajectories: join(root, 'synth'), out, workers: 2 });
+  assert.ok(s.resumed >= 4 && s.written > 0, `resumed ${s.resumed}, written ${s.written}`);
 });
 
 test('SIGINT during train fm saves a checkpoint, exits with 130, and --resume continues from it', { timeout: 120_000 }, async () => {
