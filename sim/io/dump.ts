@@ -218,11 +218,11 @@ function runWorker(job: DumpJob, tick: () => void): Promise<void> {
       workerData: { entry: new URL('./dump-worker.ts', import.meta.url).href, job },
     });
     let failed = false;
-    w.on('message', (m: { type: string; message?: string }) => {
+    w.on('message', (m: { type: string; message?: string; user?: boolean }) => {
       if (m.type === 'episode') tick();
       else if (m.type === 'error') {
         failed = true;
-        reject(new Error(m.message));
+        reject(m.user ? new UserError(m.message ?? 'dump worker failed') : new Error(m.message));
       }
     });
     w.on('error', (e) => {
