@@ -36,7 +36,7 @@ test('SIGINT during data synth removes the temporary folder and exits with 130',
   const root = mkdtempSync(join(tmpdir(), 'ppuu-signal-'));
   const out = join(root, 'synth');
   const p = start(['data', 'synth', '--minutes', '15', '--out', out]);
-  await until(() => temps(root).length > 0, 60_000, 'the temporary folder');
+  await until(() => temps(root).some((f) => f.startsWith('.synth.tmp-')), 60_000, 'the temporary folder');
   await new Promise((r) => setTimeout(r, 300));
   p.child.kill('SIGINT');
   const r = await p.exit;
@@ -94,7 +94,7 @@ test('SIGTERM to pipeline reaches its running step; temporary folders go, exit c
   const root = mkdtempSync(join(tmpdir(), 'ppuu-signal-'));
   const out = join(root, 'run');
   const p = start(['pipeline', '--preset', 'tiny', '--minutes', '15', '--out', out]);
-  await until(() => existsSync(out) && temps(out).length > 0, 60_000, "the synth step's temporary folder");
+  await until(() => existsSync(out) && temps(out).some((f) => f.startsWith('.synth.tmp-')), 60_000, "the synth step's temporary folder");
   await new Promise((r) => setTimeout(r, 300));
   p.child.kill('SIGTERM');
   const r = await p.exit;
