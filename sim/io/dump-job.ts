@@ -20,8 +20,8 @@ export interface DumpJob {
   episodes: Array<{ id: string; store: number; vehicleId: number }>;
 }
 
-/** Writes the job's episodes, calling onEpisode after each. */
-export async function writeEpisodeJob(job: DumpJob, onEpisode: (id: string) => void): Promise<void> {
+/** Writes the job's episodes, calling onEpisode after each; stops between episodes once `stop()` is true. */
+export async function writeEpisodeJob(job: DumpJob, onEpisode: (id: string) => void, stop: () => boolean = () => false): Promise<void> {
   const replays = new Map<number, ReplayData>();
   const replay = (s: number) => {
     let r = replays.get(s);
@@ -35,6 +35,7 @@ export async function writeEpisodeJob(job: DumpJob, onEpisode: (id: string) => v
   const scene = new Scene(256);
   const rasterisers = new Map<string, Rasteriser>();
   for (const e of job.episodes) {
+    if (stop()) return;
     const data = replay(e.store);
     let R = rasterisers.get(data.map.name);
     if (!R) rasterisers.set(data.map.name, (R = new Rasteriser(data.map, job.variant)));

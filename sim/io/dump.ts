@@ -14,7 +14,7 @@ import { join, relative, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
-import { onAbort } from '../../common/interrupt.js';
+import { interruptRequested, Interrupted, onAbort, onInterruptSignal, pollInterrupts } from '../../common/interrupt.js';
 import { readNpy } from '../../common/npy.js';
 import {
   cleanPartialEpisodes,
@@ -153,12 +153,33 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
     const jobs: DumpJob[] = Array.from({ length: nWorkers }, () => ({ out, variant, stores: refs.map((r) => r.dir), episodes: [] }));
     // Interleave so that each worker gets a similar mix of long and short episodes.
     todo.forEach((p, i) => jobs[i % nWorkers]!.episodes.push({ id: p.id, store: p.storeIndex, vehicleId: p.vehicleId }));
-    // Stopped by a signal: the workers' half-written episode folders go too (a re-run resumes).
+    // A signal stops the writers (the worker threads are terminated and awaited), then the
+    // half-written episode folders are removed and Interrupted is thrown; a re-run resumes.
+    const workers = new Set<Worker>();
     const forget = onAbort(() => cleanPartialEpisodes(out));
+    const release = pollInterrupts('stopping the dump (the same command resumes it)');
+    const unlisten = onInterruptSignal(() => {
+      for (const w of workers) void w.terminate();
+    });
     try {
-      if (nWorkers === 1) await writeEpisodeJob(jobs[0]!, tick);
-      else await Promise.all(jobs.map((job) => runWorker(job, tick)));
+      if (nWorkers === 1) await writeEpisodeJob(jobs[0]!, tick, () => interruptRequested() !== null);
+      else {
+        try {
+          await Promise.all(jobs.map((job) => runWorker(job, tick, workers)));
+        } catch (e) {
+          if (interruptRequested() === null) throw e;
+          // Terminated by the signal: wait until every worker has stopped writing.
+          await Promise.all([...workers].map((w) => new Promise((r) => w.once('exit', r))));
+        }
+      }
+      const signal = interruptRequested();
+      if (signal) {
+        cleanPartialEpisodes(out);
+        throw new Interrupted(signal, `${done} episodes written to ${out}; the same command resumes the dump`);
+      }
     } finally {
+      unlisten();
+      release();
       forget();
     }
   }
@@ -212,11 +233,13 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
   };
 }
 
-function runWorker(job: DumpJob, tick: () => void): Promise<void> {
+function runWorker(job: DumpJob, tick: () => void, live: Set<Worker>): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
       workerData: { entry: new URL('./dump-worker.ts', import.meta.url).href, job },
     });
+    live.add(w);
+    w.on('exit', () => live.delete(w));
     let failed = false;
     w.on('message', (m: { type: string; message?: string; user?: boolean }) => {
       if (m.type === 'episode') tick();

@@ -57,6 +57,7 @@ test('SIGINT during data dump (2 workers) removes half-written episodes, exits w
   p.child.kill('SIGINT');
   const r = await p.exit;
   assert.equal(r.code, 130, p.stderr());
+  assert.match(p.stderr(), /interrupted by SIGINT; \d+ episodes written to .*; the same command resumes the dump/);
   assert.deepEqual(temps(episodes), []);
   assert.equal(existsSync(join(out, 'manifest.json')), false);
   const { dumpDataset } = await import('../../sim/io/dump.js');
