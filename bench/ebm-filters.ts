@@ -116,7 +116,7 @@ const convSteps = Number(flag('conv-steps') ?? (convNote ? 20 : 300));
 await run('conv-sparse', { steps: convSteps });
 
 const result = {
-  benchmark: 'ebm-filters',
+  bench: 'ebm-filters',
   source,
   images: images.count,
   backend: backend.name,

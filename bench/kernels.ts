@@ -402,7 +402,7 @@ function round(v: number): number {
 }
 
 const result = {
-  benchmark: 'kernels',
+  bench: 'kernels',
   backend: choice.name,
   kernels: { wasm: activeTrainingKernels('wasm'), cpu: activeTrainingKernels('cpu') },
   fma: gemmUsesFma(),

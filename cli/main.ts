@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../common/errors.js';
+import { fsErrorMessage } from '../common/fs-errors.js';
 import { InvalidFlag } from './output.js';
+import { ppuuVersion } from '../data/version.js';
 import { registerInfo } from './commands/info.js';
 import { registerDataImport } from './commands/data-import.js';
 import { registerDataSynth } from './commands/data-synth.js';
@@ -16,6 +18,7 @@ import { registerTrainFm } from './commands/train-fm.js';
 import { registerEvalFm } from './commands/eval-fm.js';
 import { registerDataDump } from './commands/data-dump.js';
 import { registerDataStats } from './commands/data-stats.js';
+import { registerDataVerify } from './commands/data-verify.js';
 import { registerEval } from './commands/eval.js';
 import { registerSimFidelity } from './commands/sim-fidelity.js';
 import { registerPipeline } from './commands/pipeline.js';
@@ -34,6 +37,7 @@ export function buildProgram(): Command {
   registerControllers();
   const program = new Command('ppuu')
     .description('Learn to drive in dense highway traffic from observation (PPUU / MPUR).')
+    .version(ppuuVersion().replace(/^ppuu /, ''), '--version', 'print the version of ppuu')
     .option('--verbose', 'print stack traces and extra diagnostics')
     .showHelpAfterError('(run with --help for usage)');
   registerInfo(program);
@@ -47,6 +51,7 @@ export function buildProgram(): Command {
   registerEvalFm(program);
   registerDataDump(program);
   registerDataStats(program);
+  registerDataVerify(program);
   registerEval(program);
   registerSimFidelity(program);
   registerPipeline(program);
@@ -76,6 +81,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ppuu: ${e.message}\n`);
       if (verbose) process.stderr.write(`${e.stack}\n`);
       return e instanceof UserError ? e.exitCode : 2;
+    }
+    // Failing to read or write a path the user gave (a read-only --out, a full disk) is their error too.
+    const fsMessage = fsErrorMessage(e);
+    if (fsMessage) {
+      process.stderr.write(`ppuu: ${fsMessage}\n`);
+      if (verbose) process.stderr.write(`${(e as Error).stack}\n`);
+      return 2;
     }
     const err = e as Error;
     process.stderr.write(`ppuu: internal error: ${err?.message ?? String(e)}\n`);

@@ -22,6 +22,8 @@ export interface EpisodeMeta {
   vehicleId: number;
   length: number;
   split: Split;
+  /** sha256 hex digest of each of the episode's files (name without .npy -> digest); absent in older datasets. */
+  sha256?: Record<string, string>;
 }
 
 export interface NormStats {

@@ -7,10 +7,12 @@
  * dump that a re-run can resume (finished episode folders are kept), never a corrupt dataset.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { writeFileAtomic } from '../common/atomic.js';
 import { UserError } from '../common/errors.js';
+import { trackTemp } from '../common/interrupt.js';
 import { encodeNpy, readNpy } from '../common/npy.js';
 import { writeFileSync } from 'node:fs';
 import { Rng } from '../common/rng.js';
@@ -24,7 +26,9 @@ export const IMAGE_WIDTH = 24;
 export const STATE_ROWS = 7;
 export const STATE_DIM = 4;
 
-const EPISODE_FILES = ['images', 'states', 'masks', 'actions', 'costs', 'frames'] as const;
+export const EPISODE_FILES = ['images', 'states', 'masks', 'actions', 'costs', 'frames'] as const;
+/** Per episode folder: the sha256 of each .npy file, written with them (the manifest copies it). */
+export const EPISODE_DIGESTS_FILE = 'sha256.json';
 
 export const manifestSchema = {
   type: 'object',
@@ -51,6 +55,7 @@ export const manifestSchema = {
           vehicleId: { type: 'integer' },
           length: { type: 'integer', minimum: 1 },
           split: { enum: ['train', 'val', 'test'] },
+          sha256: { type: 'object', additionalProperties: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
         },
       },
     },
@@ -159,6 +164,7 @@ export function writeEpisode(datasetDir: string, ep: Episode, channels: number, 
   const parent = join(datasetDir, 'episodes');
   mkdirSync(parent, { recursive: true });
   const tmp = mkdtempSync(join(parent, `.${ep.meta.id}.tmp-`));
+  const forget = trackTemp(tmp);
   try {
     const arrays: Array<[string, Parameters<typeof encodeNpy>[0], number[]]> = [
       ['images', ep.images, [T, IMAGE_HEIGHT, IMAGE_WIDTH, channels]],
@@ -168,13 +174,33 @@ export function writeEpisode(datasetDir: string, ep: Episode, channels: number, 
       ['costs', ep.costs, [T, nCosts]],
       ['frames', ep.frames, [T]],
     ];
-    for (const [name, data, shape] of arrays) writeFileSync(join(tmp, `${name}.npy`), encodeNpy(data, shape));
+    const digests: Record<string, string> = {};
+    for (const [name, data, shape] of arrays) {
+      const bytes = encodeNpy(data, shape);
+      digests[name] = createHash('sha256').update(bytes).digest('hex');
+      writeFileSync(join(tmp, `${name}.npy`), bytes);
+    }
+    writeFileSync(join(tmp, EPISODE_DIGESTS_FILE), JSON.stringify(digests) + '\n');
     const dest = episodeDir(datasetDir, ep.meta.id);
     rmSync(dest, { recursive: true, force: true });
     renameSync(tmp, dest);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    forget();
+  }
+}
+
+/** The digests written with an episode (null: none, as in episodes of older dumps). */
+export function readEpisodeDigests(datasetDir: string, id: string): Record<string, string> | null {
+  const file = join(episodeDir(datasetDir, id), EPISODE_DIGESTS_FILE);
+  if (!existsSync(file)) return null;
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return EPISODE_FILES.every((f) => typeof v[f] === 'string') ? (v as Record<string, string>) : null;
+  } catch {
+    return null;
   }
 }
 

@@ -51,6 +51,20 @@ export interface PolicyTrainState {
   skipped: number;
   /** Adam's step count. */
   adamT: number;
+  /** The run's --steps (absent in older checkpoints): what a resume without --steps continues to. */
+  targetSteps?: number;
+}
+
+/** The --steps recorded by the run in OUT (null: no checkpoint, or one from before the record). */
+export function recordedTargetSteps(out: string): number | null {
+  const file = join(checkpointDir(out), 'optimizer', 'train-state.json');
+  if (!existsSync(file)) return null;
+  try {
+    const t = (JSON.parse(readFileSync(file, 'utf8')) as Partial<PolicyTrainState>).targetSteps;
+    return Number.isInteger(t) ? (t as number) : null;
+  } catch {
+    throw new UserError(`${file}: invalid JSON`);
+  }
 }
 
 export interface LoadedPolicy {

@@ -20,6 +20,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic.js';
+import { interruptRequested, Interrupted, pollInterrupts } from '../common/interrupt.js';
+import { checkRunFolder, withRunCleanup } from '../worldmodel/run-folder.js';
 import { openDataset } from '../data/dataset.js';
 import type { NormStats } from '../data/dataset-types.js';
 import { fmConfig } from '../worldmodel/fm/config.js';
@@ -177,7 +179,19 @@ export function stepNoise(seed: number, step: number): ObjectiveContext['noise']
   };
 }
 
+/**
+ * Trains a policy into opts.out (worldmodel/run-folder.ts: --resume needs a checkpoint, a new
+ * run needs a new or empty folder, a run that fails before its first checkpoint leaves nothing
+ * behind). On SIGINT / SIGTERM the current step finishes, a checkpoint is saved and
+ * `Interrupted` is thrown.
+ */
 export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrainSummary> {
+  const checkpointFile = join(checkpointDir(opts.out), 'policy', 'hparams.json');
+  checkRunFolder(opts.out, { resume: opts.resume, checkpointFile, what: 'policy' });
+  return withRunCleanup(opts.out, checkpointFile, () => trainPolicyRun(opts));
+}
+
+async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSummary> {
   const say = opts.say ?? (() => {});
   const ds = openDataset(opts.dataset);
   const logFile = join(opts.out, 'log.jsonl');
@@ -301,7 +315,7 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
       uStats, dataset: opts.dataset, seed, steps, paramCount, encoderInit,
     });
     const save = async (step: number) => {
-      const state: PolicyTrainState = { step, seed, skipped, adamT: adam.t };
+      const state: PolicyTrainState = { step, seed, skipped, adamT: adam.t, targetSteps: opts.steps };
       await savePolicyCheckpoint(opts.out, policy, hyper(step), stats, { adam, state });
     };
 
@@ -312,8 +326,14 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
     const losses: number[] = [];
     const t0 = performance.now();
     let lastSaved = startStep;
+    const release = pollInterrupts('stopping after the current step and saving a checkpoint');
     try {
       for (let k = startStep; k < opts.steps; k++) {
+        const signal = interruptRequested();
+        if (signal) {
+          if (k !== lastSaved || !existsSync(join(ckDir, 'policy', 'hparams.json'))) await save(k);
+          throw new Interrupted(signal, `checkpoint at step ${k} saved in ${ckDir}; continue with --resume`);
+        }
         const wb = await loader.next(k);
         const ts = performance.now();
         const ctx: ObjectiveContext = { model, policy, cfg: train, stats, uStats, noise: stepNoise(seed, k) };
@@ -333,6 +353,7 @@ export async function trainPolicy(opts: PolicyTrainOptions): Promise<PolicyTrain
       const final = Math.max(opts.steps, startStep);
       if (lastSaved !== final || !existsSync(join(ckDir, 'policy', 'hparams.json'))) await save(final);
     } finally {
+      release();
       await loader.close();
     }
     const ran = Math.max(0, opts.steps - startStep);

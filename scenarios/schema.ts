@@ -242,7 +242,7 @@ export const scenarioSchema = {
         },
       ],
     },
-    seeds: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer' } },
+    seeds: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
     worldModel: {
       type: 'object',
       additionalProperties: false,

@@ -6,7 +6,10 @@
  * A map gives: the screen size; the conversion from a track store's metric positions (front
  * centre, NGSIM Local_Y / Local_X) to the simulator's rear-centre position; the lane bands; the
  * lane markings drawn in the red channel of observations (1 px wide segments); the road edges
- * that define off-road (above `topPx`, or below the polyline `lowerEdge`); and the validity
+ * that define off-road (above `topPx`, or below the polyline `lowerEdge`), plus painted areas
+ * between them that are off-road for the observations and costs (`offRoadAreas`: on I-80 the
+ * gore between lane 6 and the on-ramp before the ramp joins, as the reference's map has it);
+ * and the validity
  * window in which a car's states are recorded. (Per-slot black lists of vehicle ids are applied
  * by the importer, data/slots.ts.)
  */
@@ -32,6 +35,12 @@ export interface RoadMap {
   markings: readonly Segment[];
   /** Lower road edge, a polyline in increasing x, extended flat beyond its ends. */
   lowerEdge: readonly Point[];
+  /**
+   * Convex quadrilaterals inside the road edges that count as off-road in the observation's
+   * off-road channel and the off-road cost (not for ending an episode: isOffRoad keeps to the
+   * edges, as the reference ends no episode there).
+   */
+  offRoadAreas: ReadonlyArray<readonly [Point, Point, Point, Point]>;
   /** States are recorded while rear > validMinXPx and front < validMaxXPx; arrival is rear > validMaxXPx. */
   validMinXPx: number;
   validMaxXPx: number;
@@ -65,6 +74,16 @@ function i80(): RoadMap {
       [0, bottom + 53],
       [60 * LANE_W_PX, bottom + 53 - slope * 60 * LANE_W_PX],
       [widthPx + FAR, bottom],
+    ],
+    // The ramp gore: from 2 px below the lane-6 edge to 1 px above the on-ramp marking, up to
+    // where the ramp joins (x = 18 lane widths), as in the reference's machine drawing.
+    offRoadAreas: [
+      [
+        [0, bottom + 2],
+        [0, bottom + 28],
+        [18 * LANE_W_PX, bottom + 28 - slope * 18 * LANE_W_PX],
+        [18 * LANE_W_PX, bottom + 2],
+      ],
     ],
     validMinXPx: LOOK_AHEAD_PX,
     validMaxXPx: widthPx - 1.75 * LOOK_AHEAD_PX,
@@ -104,6 +123,7 @@ function us101(): RoadMap {
       [90 * L, bottom + L],
       [97 * L, bottom + L + slope * 7 * L],
     ],
+    offRoadAreas: [],
     validMinXPx: LOOK_AHEAD_PX,
     validMaxXPx: widthPx - 1.75 * LOOK_AHEAD_PX,
   };
@@ -136,6 +156,28 @@ export function lowerEdgeY(map: RoadMap, xPx: number): number {
 /** True when a car whose rear centre is at (x, y) has left the road (above lane 0 or below the lower edge). */
 export function isOffRoad(map: RoadMap, xPx: number, yPx: number): boolean {
   return yPx < map.topPx || yPx > lowerEdgeY(map, xPx);
+}
+
+/** True when (x, y) lies in one of the map's off-road areas (inside the road edges). */
+export function inOffRoadArea(map: RoadMap, xPx: number, yPx: number): boolean {
+  for (const q of map.offRoadAreas) {
+    let pos = false;
+    let neg = false;
+    for (let k = 0; k < 4; k++) {
+      const [x0, y0] = q[k]!;
+      const [x1, y1] = q[(k + 1) % 4]!;
+      const cross = (x1 - x0) * (yPx - y0) - (y1 - y0) * (xPx - x0);
+      if (cross > 0) pos = true;
+      else if (cross < 0) neg = true;
+    }
+    if (!(pos && neg)) return true;
+  }
+  return false;
+}
+
+/** True when the observation's off-road channel covers (x, y): beyond the road edges or in an off-road area. */
+export function isOffRoadPixel(map: RoadMap, xPx: number, yPx: number): boolean {
+  return yPx < map.topPx || yPx > lowerEdgeY(map, xPx) || inOffRoadArea(map, xPx, yPx);
 }
 
 /**

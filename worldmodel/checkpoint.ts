@@ -11,8 +11,14 @@
  * DIR and renamed into place, so a crash never leaves a half-written checkpoint (an existing DIR
  * is replaced as a whole: keep a checkpoint in a folder of its own). Loading accepts weights split
  * over several .bin files (as tfjs-node and the converter write them).
+ *
+ * Integrity: model.json records the sha256 of each weight file (`weightsSha256`, file name ->
+ * hex digest); loading refuses a file whose digest differs and any non-finite float32 value, with
+ * a UserError naming the file. Checkpoints written before the digest existed are checked for
+ * finiteness only.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
@@ -23,6 +29,47 @@ export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 /** `format` of model.json for a plain named weight map (no topology). */
 export const WEIGHT_MAP_FORMAT = 'ppuu-weights';
+
+/** Field of model.json (and of the forward model's NAME.json) holding the weight files' sha256 digests. */
+export const WEIGHTS_SHA256_FIELD = 'weightsSha256';
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Checks one weight file's bytes against the digest recorded for it in `manifestFile` (no
+ * record: nothing to check, as in checkpoints from before the digest).
+ */
+export function checkWeightsDigest(manifestFile: string, binPath: string, bytes: Uint8Array, recorded: unknown, name: string): void {
+  if (recorded === undefined || recorded === null) return;
+  const want = (recorded as Record<string, unknown>)[name];
+  if (want === undefined) return;
+  if (typeof want !== 'string') throw new UserError(`${manifestFile}: field ${WEIGHTS_SHA256_FIELD}.${name}: expected a hex string`);
+  const have = sha256Hex(bytes);
+  if (have !== want) throw new UserError(`${binPath}: checksum mismatch (sha256 ${have.slice(0, 12)}..., ${manifestFile} records ${want.slice(0, 12)}...): the file is corrupt or belongs to another checkpoint`);
+}
+
+/**
+ * Refuses non-finite values in the float32 entries of concatenated weight data (`data` holds the
+ * entries of `specs` in order); `source` names the weight file(s) in the error.
+ */
+export function checkFiniteWeights(source: string, specs: tf.io.WeightsManifestEntry[], data: Uint8Array): void {
+  let off = 0;
+  for (const s of specs) {
+    const bytes = specBytes(s);
+    if (s.dtype === 'float32' && !s.quantization) {
+      const n = bytes / 4;
+      const start = data.byteOffset + off;
+      const v = start % 4 === 0 ? new Float32Array(data.buffer, start, n) : new Float32Array(data.slice(off, off + bytes).buffer);
+      for (let i = 0; i < n; i++) {
+        const x = v[i]!;
+        if (x - x !== 0) throw new UserError(`${source}: weight ${s.name}: non-finite value (${x}) at element ${i}: the file is corrupt`);
+      }
+    }
+    off += bytes;
+  }
+}
 
 /** Extra JSON files written into the checkpoint folder in the same atomic step (name -> value). */
 export type Sidecars = Record<string, unknown>;
@@ -56,6 +103,7 @@ export function fileSystemIO(dir: string, sidecars: Sidecars = {}): Required<Pic
         generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
         convertedBy: artifacts.convertedBy ?? null,
         weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
+        [WEIGHTS_SHA256_FIELD]: { [WEIGHTS_FILE]: sha256Hex(new Uint8Array(weightData)) },
       };
       if (artifacts.trainingConfig) modelJson.trainingConfig = artifacts.trainingConfig;
       if (artifacts.signature) modelJson.signature = artifacts.signature;
@@ -80,7 +128,7 @@ export function fileSystemIO(dir: string, sidecars: Sidecars = {}): Required<Pic
 
     async load(): Promise<tf.io.ModelArtifacts> {
       const file = join(dir, MODEL_FILE);
-      const json = readJson(file) as tf.io.ModelJSON;
+      const json = readJson(file) as tf.io.ModelJSON & Record<string, unknown>;
       if (!json || typeof json !== 'object' || !Array.isArray(json.weightsManifest)) {
         throw new UserError(`${file}: field weightsManifest: missing (not a TensorFlow.js model.json)`);
       }
@@ -95,15 +143,19 @@ export function fileSystemIO(dir: string, sidecars: Sidecars = {}): Required<Pic
             parts.push(readFileSync(path));
           }
         }
+        const paths = manifest.flatMap((g) => g.paths);
         const total = parts.reduce((n, b) => n + b.byteLength, 0);
         const need = specs.reduce((n, s) => n + specBytes(s), 0);
         if (total !== need) throw new UserError(`${file}: its weight files hold ${total} bytes, the manifest needs ${need}`);
+        parts.forEach((b, i) => checkWeightsDigest(file, join(dir, paths[i]!), b, json[WEIGHTS_SHA256_FIELD], paths[i]!));
+        const binNames = paths.map((p) => join(dir, p)).join(', ');
         const data = new Uint8Array(total);
         let off = 0;
         for (const b of parts) {
           data.set(b, off);
           off += b.byteLength;
         }
+        checkFiniteWeights(binNames, specs, data);
         return [specs, data.buffer];
       });
     },
@@ -111,7 +163,7 @@ export function fileSystemIO(dir: string, sidecars: Sidecars = {}): Required<Pic
 }
 
 /** Bytes a manifest entry occupies in the weight files (quantised entries included). */
-function specBytes(s: tf.io.WeightsManifestEntry): number {
+export function specBytes(s: tf.io.WeightsManifestEntry): number {
   const n = s.shape.reduce((a, b) => a * b, 1);
   if (s.quantization) return n * ({ uint8: 1, uint16: 2, float16: 2 } as Record<string, number>)[s.quantization.dtype]!;
   if (s.dtype === 'string') throw new UserError(`weight '${s.name}': string weights are not supported`);

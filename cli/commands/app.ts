@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseNumber, printJson, say } from '../output.js';
+import { pollInterrupts } from '../../common/interrupt.js';
 
 const SHIPPED_SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
 
@@ -25,10 +26,13 @@ function openInBrowser(url: string): void {
 }
 
 function waitForSignal(): Promise<void> {
+  // The app ends on the first signal by itself (exit code 0), not through common/interrupt.ts's immediate stop.
+  const release = pollInterrupts('');
   return new Promise((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      release();
       done();
     };
     process.on('SIGINT', stop);

@@ -19,5 +19,10 @@ export function registerDataStats(program: Command): void {
       say(`  state mean ${s.stats.stateMean.map((v) => v.toFixed(2)).join(' ')}, std ${s.stats.stateStd.map((v) => v.toFixed(2)).join(' ')}`);
       say(`  action mean ${s.stats.actionMean.map((v) => v.toPrecision(3)).join(' ')}, std ${s.stats.actionStd.map((v) => v.toPrecision(3)).join(' ')}`);
       for (const [k, v] of Object.entries(s.costs)) say(`  cost ${k}: mean ${v.mean.toFixed(4)}, max ${v.max.toFixed(3)}, frames > 0.99: ${v.framesAbove099}`);
+      say(
+        s.verified === null
+          ? `  files not verified (these figures come from the manifest and the cost files; run: ppuu data verify ${dataset})`
+          : `  files verified ${s.verified.at}: ${s.verified.ok ? 'no problems' : `${s.verified.problems} problem(s); run ppuu data verify ${dataset}`}`,
+      );
     });
 }

@@ -80,23 +80,27 @@ function evalParser(): Command {
 /** `ppuu eval --scenarios FILE`: every scenario of a scenario or suite file, one report each. */
 async function evalScenarios(file: string, opts: EvalFlags): Promise<void> {
   const { loadScenarioFile } = await import('../../scenarios/validate.js');
-  const { evaluateScenarioFile } = await import('../../scenarios/evaluate.js');
+  const { evaluateScenario } = await import('../../scenarios/evaluate.js');
   const scenarioFile = loadScenarioFile(file);
-  const bar = createProgress('eval', 1, { json: opts.json, unit: 'episodes' });
-  const reports = await evaluateScenarioFile(scenarioFile, {
-    onProgress: (done, total) => {
-      bar.setTotal(total);
-      bar.update(done);
-    },
-  });
-  bar.stop();
+  const pct = (m: { mean: number; std: number }) => `${(100 * m.mean).toFixed(1)} +- ${(100 * m.std).toFixed(1)} %`;
+  const reports: Awaited<ReturnType<typeof evaluateScenario>>[] = [];
+  const n = scenarioFile.scenarios.length;
+  // Each scenario's line is printed as soon as it is scored (not all at the end).
+  for (const [i, s] of scenarioFile.scenarios.entries()) {
+    const bar = createProgress(n > 1 ? `eval ${i + 1}/${n} ${s.name}` : `eval ${s.name}`, 1, { json: opts.json, unit: 'episodes' });
+    const r = await evaluateScenario(s, {
+      onProgress: (done, total) => {
+        bar.setTotal(total);
+        bar.update(done);
+      },
+    });
+    bar.stop();
+    reports.push(r);
+    if (!opts.json) say(`${r.scenario} (${r.controller}, ${r.episodes} episodes): success ${pct(r.successRate)}, distance ${r.meanDistanceM.mean.toFixed(1)} +- ${r.meanDistanceM.std.toFixed(1)} m, collisions ${pct(r.collisionRate)}, off-road ${pct(r.offRoadRate)}`);
+  }
   const out = { file, kind: scenarioFile.kind, name: scenarioFile.name, reports };
   if (opts.out) writeFileAtomic(opts.out, JSON.stringify(out, null, 1) + '\n');
   if (opts.json) return printJson(opts.records ? out : { ...out, reports: reports.map((r) => ({ ...r, records: undefined })) });
-  const pct = (m: { mean: number; std: number }) => `${(100 * m.mean).toFixed(1)} +- ${(100 * m.std).toFixed(1)} %`;
-  for (const r of reports) {
-    say(`${r.scenario} (${r.controller}, ${r.episodes} episodes): success ${pct(r.successRate)}, distance ${r.meanDistanceM.mean.toFixed(1)} +- ${r.meanDistanceM.std.toFixed(1)} m, collisions ${pct(r.collisionRate)}, off-road ${pct(r.offRoadRate)}`);
-  }
   if (opts.out) say(`report written to ${opts.out}`);
 }
 

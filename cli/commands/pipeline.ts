@@ -12,11 +12,12 @@
  */
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
+import { INTERRUPT_EXIT_CODE, Interrupted, onAbort, onInterruptSignal, pollInterrupts } from '../../common/interrupt.js';
 import { InvalidFlag, parseNumber, printJson, say } from '../output.js';
 import { resultRow, resultsMarkdown, resultsTable, type EvalSummary, type ResultRow, type ResultsTable } from '../../policy/results.js';
 import { resultsPng, resultsSvg } from '../../policy/results-chart.js';
@@ -72,16 +73,51 @@ interface PipelineFlags {
 
 const BIN = fileURLToPath(new URL('../../bin/ppuu.js', import.meta.url));
 
-/** Runs `ppuu ARGS --json` as a child process; stderr (progress, logs) passes through; returns its JSON. */
-function runStep(args: string[], quiet: boolean): Promise<unknown> {
+/**
+ * Runs `ppuu ARGS --json` as a child process; stderr (progress, logs) passes through; returns its
+ * JSON. The child runs in its own process group, so a Ctrl-C reaches it once, forwarded from
+ * here (common/interrupt.ts): it saves its state and exits with 130, and so does the pipeline.
+ */
+function runStep(args: string[], quiet: boolean, forwardProgress: boolean): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'] });
+    const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'], detached: true });
+    let received: NodeJS.Signals | null = null;
+    const release = pollInterrupts('');
+    const unlisten = onInterruptSignal((sig) => {
+      received = sig;
+      child.kill(sig);
+    });
+    // Stopped at once (a second signal): the child is told the same.
+    const forget = onAbort(() => child.kill(received ?? 'SIGTERM'));
+    const done = () => {
+      release();
+      unlisten();
+      forget();
+    };
     let out = '';
     let err = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
+    // Off a terminal the step's progress lines pass through; its error line becomes the pipeline's.
+    let partial = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      const text = d.toString();
+      err += text;
+      if (!forwardProgress) return;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) if (l !== '' && !l.startsWith('ppuu:')) process.stderr.write(l + '\n');
+    });
+    child.on('error', (e) => {
+      done();
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      done();
+      if (received !== null || code === INTERRUPT_EXIT_CODE || signal !== null) {
+        const sig = received ?? signal ?? 'a signal';
+        reject(new Interrupted(sig, `step 'ppuu ${args.slice(0, 2).join(' ')}' stopped; run the same pipeline command again to resume`));
+        return;
+      }
       if (code !== 0) {
         const line = err.trim().split('\n').filter((l) => l.startsWith('ppuu:')).pop() ?? `exit code ${code}`;
         reject(new UserError(`pipeline step 'ppuu ${args.join(' ')}' failed: ${line.replace(/^ppuu: /, '')}`, code === 2 ? 2 : 1));
@@ -112,6 +148,11 @@ export function registerPipeline(program: Command): void {
     .action(async (opts: PipelineFlags) => {
       const base = PIPELINE_PRESETS[opts.preset as keyof typeof PIPELINE_PRESETS];
       if (!base) throw new InvalidFlag(`--preset must be tiny, small or paper, got '${opts.preset}'`);
+      // Every flag the steps take is checked here, before any step runs.
+      if (opts.workers > 2) throw new InvalidFlag(`--workers must be 1 or 2, got ${opts.workers}`);
+      if (opts.backend !== undefined && !['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(opts.backend)) {
+        throw new InvalidFlag(`--backend must be tensorflow-gpu, tensorflow, wasm or cpu, got '${opts.backend}'`);
+      }
       const preset: PipelinePreset = {
         ...base,
         minutes: opts.minutes ?? base.minutes,
@@ -144,7 +185,7 @@ export function registerPipeline(program: Command): void {
         }
         log(`[${name}] ppuu ${args.join(' ')}`);
         const t0 = Date.now();
-        const result = await runStep(args, quiet);
+        const result = await runStep(args, quiet, quiet && !opts.json);
         const s = (Date.now() - t0) / 1000;
         steps[name] = result;
         seconds[name] = s;
@@ -272,11 +313,33 @@ function checkSettings(file: string, settings: { preset: string; seed: number; s
       throw new UserError(`${file}: not valid JSON; remove it (or the whole folder) to start the pipeline afresh`);
     }
     if (JSON.stringify(had) !== want) {
-      throw new UserError(`${dirname(file)} holds a pipeline run with other settings (${file}); use another --out, or remove the folder to start afresh`);
+      const diff = settingsDiff(had, JSON.parse(want) as unknown);
+      throw new UserError(`${dirname(file)} holds a pipeline run with other settings (${file}: ${diff}); use another --out, or remove the folder to start afresh`);
     }
     return;
   }
+  // Like data synth, dump and the trainers: an unrelated non-empty folder is not written into.
+  const out = dirname(file);
+  if (existsSync(out) && readdirSync(out).length > 0) {
+    throw new UserError(`${out}: exists, is not empty and holds no pipeline run (no pipeline.json); choose another --out`);
+  }
   writeFileAtomic(file, JSON.stringify(settings, null, 1) + '\n');
+}
+
+/** The settings that differ between a recorded run and this one, as 'name: recorded -> now' (at most 4). */
+export function settingsDiff(had: unknown, now: unknown): string {
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+      const ao = a as Record<string, unknown>;
+      const bo = b as Record<string, unknown>;
+      for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) walk(ao[k], bo[k], path ? `${path}.${k}` : k);
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+      out.push(`${path.replace(/^settings\./, '')}: ${JSON.stringify(a) ?? 'absent'} -> ${JSON.stringify(b) ?? 'absent'}`);
+    }
+  };
+  walk(had, now, '');
+  return out.length === 0 ? 'the same values in another order' : out.slice(0, 4).join(', ') + (out.length > 4 ? `, and ${out.length - 4} more` : '');
 }
 
 /** A few readable lines from the steps' JSON and the table (the full results are in report.json and results.md). */

@@ -12,7 +12,7 @@ interface Flags {
   init?: string;
   encoderInit?: string;
   encoderTile?: string;
-  steps: number;
+  steps?: number;
   batch?: number;
   npred?: number;
   lr?: number;
@@ -35,7 +35,7 @@ export function registerTrainFm(program: Command): void {
     .option('--init <dir>', 'warm start from this checkpoint (a deterministic model, for the VAE)')
     .option('--encoder-init <dir>', 'initialise the first convolutions from an EBM conv encoder (ppuu ebm train --kind conv-sparse, --atoms nfeature/4)')
     .option('--encoder-tile <mode>', 'how --encoder-init spreads its one-frame kernel over the context frames: mean | last | repeat (default mean)')
-    .option('--steps <n>', 'total updates (a resumed run continues up to this number)', parseNumber('--steps', true, 0), 1000)
+    .option('--steps <n>', 'total updates (default 1000; a resumed run continues up to its own --steps unless given)', parseNumber('--steps', true, 0))
     .option('--batch <n>', 'windows per update (default: the preset\'s)', parseNumber('--batch', true, 1))
     .option('--npred <n>', 'predicted steps per window (default: the preset\'s)', parseNumber('--npred', true, 1))
     .option('--lr <x>', 'Adam learning rate (default 1e-4)', parseNumber('--lr', false, 0))
@@ -57,13 +57,15 @@ export function registerTrainFm(program: Command): void {
       // Data-parallel workers are CPU threads sharing gradients through host memory.
       if (opts.workers > 1 && backend.name === 'webgpu') throw new InvalidFlag('--workers 2 splits the batch over CPU threads; on webgpu the whole batch runs on the device (use --workers 1)');
       const { trainForwardModel } = await import('../../worldmodel/fm/train.js');
-      const bar = createProgress('train fm', opts.steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
+      const { recordedTargetSteps } = await import('../../worldmodel/fm/checkpoint.js');
+      const steps = opts.steps ?? (opts.resume ? recordedTargetSteps(opts.out) : null) ?? 1000;
+      const bar = createProgress('train fm', steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
       const log = (line: string) => {
         if (!opts.json) say(line);
       };
       log(`backend: ${backend.name} (${backend.reason})`);
       const summary = await trainForwardModel({
-        dataset: opts.data, out: opts.out, preset: opts.preset, kind: opts.model as 'vae' | 'deterministic' | undefined, init: opts.init, steps: opts.steps,
+        dataset: opts.data, out: opts.out, preset: opts.preset, kind: opts.model as 'vae' | 'deterministic' | undefined, init: opts.init, steps,
         encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined,
         batch: opts.batch, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery, workers: opts.workers, backend: opts.backend,
         overrides: { npred: opts.npred, learningRate: opts.lr },

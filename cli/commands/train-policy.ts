@@ -19,7 +19,7 @@ interface Flags {
   future?: string;
   k?: number;
   uBatches?: number;
-  steps: number;
+  steps?: number;
   batch?: number;
   lr?: number;
   seed?: number;
@@ -49,7 +49,7 @@ export function registerTrainPolicy(program: Command): void {
     .option('--lambda-f <x>', 'km methods: weight of the keep-in-frame term (default 1)', parseNumber('--lambda-f', false, 0))
     .option('--k <n>', 'dropout copies for the uncertainty (default: the preset\'s: 4 / 10 / 10)', parseNumber('--k', true, 2))
     .option('--u-batches <n>', 'batches measuring the uncertainty statistics (default: 4 / 20 / 50)', parseNumber('--u-batches', true, 1))
-    .option('--steps <n>', 'total updates (a resumed run continues up to this number)', parseNumber('--steps', true, 0), 1000)
+    .option('--steps <n>', 'total updates (default 1000; a resumed run continues up to its own --steps unless given)', parseNumber('--steps', true, 0))
     .option('--batch <n>', 'windows per update (default: the preset\'s: 4 / 6 / 6)', parseNumber('--batch', true, 1))
     .option('--lr <x>', 'Adam learning rate (default 1e-4)', parseNumber('--lr', false, 0))
     .option('--seed <n>', 'random seed (default 1)', parseNumber('--seed', true, 0))
@@ -79,6 +79,8 @@ export function registerTrainPolicy(program: Command): void {
       const { initFmBackend } = await import('../../worldmodel/fm/setup.js');
       const backend = await initFmBackend(opts.backend, { training: true });
       const { trainPolicy } = await import('../../policy/mpur.js');
+      const { recordedTargetSteps } = await import('../../policy/checkpoint.js');
+      const steps = opts.steps ?? (opts.resume ? recordedTargetSteps(opts.out) : null) ?? 1000;
       const log = (line: string) => {
         if (!opts.json) say(line);
       };
@@ -87,7 +89,7 @@ export function registerTrainPolicy(program: Command): void {
       const bar = { bar: null as ReturnType<typeof createProgress> | null };
       const summary = await trainPolicy({
         model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
-        stochastic: opts.stochastic, steps: opts.steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
+        stochastic: opts.stochastic, steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
         encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined,
         overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches },
         say: log,
@@ -98,7 +100,7 @@ export function registerTrainPolicy(program: Command): void {
         },
         onStart: (info) => {
           log(`${info.method} policy, preset ${info.preset}: ${info.paramCount.toLocaleString('en')} parameters; npred ${info.train.npred}, batch ${info.train.batch}, lambda_u ${info.train.lambdaU}, lambda_l ${info.train.lambdaL}, lambda_o ${info.train.lambdaO}${info.train.future === 'real' ? ', real future' : ''}, lr ${info.train.learningRate}`);
-          bar.bar = createProgress('train policy', opts.steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
+          bar.bar = createProgress('train policy', steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
           bar.bar.update(info.startStep, { loss: '-', stepsPerS: '-' });
         },
         onStep: (s) => bar.bar?.update(s.step, { loss: s.total.toFixed(4), stepsPerS: s.stepsPerS.toFixed(2) }),

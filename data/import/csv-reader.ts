@@ -95,6 +95,7 @@ export async function readMappedCsv(ctx: ReadContext, mapping: Mapping, mappingN
   stream.pipe(parser);
 
   const row = emptyRow();
+  const rowsBefore = ctx.counts.rowsRead;
   let cols: { numeric: Resolved[]; location: number } | null = null;
   let width = -1;
   const locationFilter = ctx.location === null ? null : locationKey(ctx.location);
@@ -180,4 +181,5 @@ export async function readMappedCsv(ctx: ReadContext, mapping: Mapping, mappingN
     stream.destroy();
   }
   if (cols === null) throw new UserError(`${ctx.file}: no rows`);
+  if (ctx.counts.rowsRead === rowsBefore) throw new UserError(`${ctx.file}: a header and no data rows; nothing to import`);
 }

@@ -7,7 +7,7 @@
  */
 import { UserError } from '../../common/errors.js';
 import { blackList, inSlot, slotsOf, mapFromLocation, mapFromSlot, slotFromFileName, utcOffsetHours } from '../slots.js';
-import type { MapName, TrackStore } from '../tracks.js';
+import type { MapName, TrackStore, VehicleTrack } from '../tracks.js';
 import { ppuuVersion } from '../version.js';
 import { readMappedCsv } from './csv-reader.js';
 import { RowIssues } from './issues.js';
@@ -165,6 +165,21 @@ export async function importTrajectories(files: string[], opts: ImportOptions = 
     return false;
   });
 
+  if (vehicles.length === 0) {
+    const why = [
+      issues.total() > 0 ? `${issues.total()} bad rows` : '',
+      counts.filteredLocation > 0 ? `${counts.filteredLocation} rows of other locations` : '',
+      filteredSlot > 0 ? `${filteredSlot} rows outside slot ${opts.slot}` : '',
+      filteredBlack > 0 ? `${filteredBlack} rows of black-listed vehicles` : '',
+    ].filter((x) => x !== '');
+    throw new UserError(`${nameFiles(files)}: no trajectory rows kept of ${counts.rowsRead} read${why.length ? ` (${why.join(', ')})` : ''}; nothing to import`);
+  }
+  const implausible = unitProblems(vehicles);
+  if (implausible) {
+    if (opts.strict) throw new UserError(`${nameFiles(files)}: ${implausible} (--strict)`);
+    warnings.push(implausible);
+  }
+
   let rowsKept = 0;
   let firstFrame = Infinity;
   let lastFrame = -Infinity;
@@ -215,4 +230,56 @@ export async function importTrajectories(files: string[], opts: ImportOptions = 
     vehicles,
   };
   return { store, summary };
+}
+
+function median(values: number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
+/** Plausible ranges of a highway's figures in metres and seconds, after the unit conversion. */
+const PLAUSIBLE = { speedMps: [0.5, 45], lengthM: [2, 12], laneWidthM: [2.4, 5.5] } as const;
+
+/**
+ * Checks the converted values against plausible highway figures (median vehicle speed, length,
+ * and lane width from the lanes' median lateral positions); returns a sentence naming what is
+ * off and the likely cause (a unit declared wrongly), or null when all is plausible.
+ */
+export function unitProblems(vehicles: VehicleTrack[]): string | null {
+  const speed = median(vehicles.map((v) => median(Array.from(v.speedMps))));
+  const length = median(vehicles.map((v) => v.lengthM));
+  const byLane = new Map<number, number[]>();
+  for (const v of vehicles) {
+    for (let i = 0; i < v.lane.length; i += 10) {
+      const l = v.lane[i]!;
+      if (l <= 0) continue;
+      let a = byLane.get(l);
+      if (!a) byLane.set(l, (a = []));
+      a.push(v.localXM[i]!);
+    }
+  }
+  const lanes = [...byLane.keys()].sort((a, b) => a - b);
+  const steps: number[] = [];
+  for (let k = 1; k < lanes.length; k++) {
+    if (lanes[k]! - lanes[k - 1]! !== 1) continue;
+    steps.push(Math.abs(median(byLane.get(lanes[k]!)!) - median(byLane.get(lanes[k - 1]!)!)));
+  }
+  const laneWidth = median(steps);
+  const off: string[] = [];
+  let high = 0;
+  let low = 0;
+  const check = (name: string, v: number, [lo, hi]: readonly [number, number], unit: string) => {
+    if (!Number.isFinite(v) || (v >= lo && v <= hi)) return;
+    off.push(`median ${name} ${v.toFixed(1)} ${unit} (plausible ${lo}-${hi})`);
+    if (v > hi) high++;
+    else low++;
+  };
+  check('speed', speed, PLAUSIBLE.speedMps, 'm/s');
+  check('vehicle length', length, PLAUSIBLE.lengthM, 'm');
+  check('lane width', laneWidth, PLAUSIBLE.laneWidthM, 'm');
+  if (off.length === 0) return null;
+  const cause = high > 0 && low === 0 ? 'values in feet read as metres (a mapping unit or factor?)' : low > 0 && high === 0 ? 'values in metres read as feet, or km/h and m/s mixed up (a mapping unit or factor?)' : 'a unit declared wrongly in the mapping';
+  return `implausible values after unit conversion: ${off.join(', ')}; likely cause: ${cause}`;
 }

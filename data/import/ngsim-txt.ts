@@ -143,7 +143,8 @@ export async function readNgsimTxt(ctx: ReadContext): Promise<void> {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytes += chunk.length;
       const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-      let s = 0;
+      // A UTF-8 byte-order mark before the first row is not part of it.
+      let s = bytes === chunk.length && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
       let nl: number;
       while ((nl = buf.indexOf(10, s)) !== -1) {
         line++;

@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDirAtomic } from '../../common/atomic.js';
+import { yieldToSignals } from '../../common/interrupt.js';
 import { Rng } from '../../common/rng.js';
 import { importTrajectories, type ImportSummary } from '../import/importer.js';
 import { I80_SLOTS, type I80Slot } from '../slots.js';
@@ -55,11 +56,29 @@ export function slotSeed(seed: number, slot: I80Slot): number {
  * Simulates one slot and writes its raw NGSIM file to `path`. `onProgress` gets the simulated
  * seconds done (warm-up included) and the total.
  */
-export function simulateSlot(
-  slot: I80Slot,
-  path: string,
-  opts: { minutes: number; seed: number; warmupS?: number; onProgress?: (doneS: number, totalS: number) => void },
-): { recorded: RecordedSummary; sim: SimStats } {
+export function simulateSlot(slot: I80Slot, path: string, opts: SimulateOptions): { recorded: RecordedSummary; sim: SimStats } {
+  const run = slotRun(slot, path, opts);
+  for (let r = run.next(); ; r = run.next()) if (r.done) return r.value;
+}
+
+/** simulateSlot that lets the event loop run every 100 steps (so that a signal is handled promptly). */
+export async function simulateSlotYielding(slot: I80Slot, path: string, opts: SimulateOptions): Promise<{ recorded: RecordedSummary; sim: SimStats }> {
+  const run = slotRun(slot, path, opts);
+  for (let r = run.next(); ; r = run.next()) {
+    if (r.done) return r.value;
+    await yieldToSignals();
+  }
+}
+
+export interface SimulateOptions {
+  minutes: number;
+  seed: number;
+  warmupS?: number;
+  onProgress?: (doneS: number, totalS: number) => void;
+}
+
+/** The simulation of one slot, pausing (yield) every 100 steps; returns what simulateSlot returns. */
+function* slotRun(slot: I80Slot, path: string, opts: SimulateOptions): Generator<void, { recorded: RecordedSummary; sim: SimStats }> {
   const sc = SLOT_SCENARIOS[slot];
   const warmupS = opts.warmupS ?? DEFAULT_WARMUP_S;
   const sim = new TrafficSim(sc, new Rng(slotSeed(opts.seed, slot)), -warmupS);
@@ -70,7 +89,10 @@ export function simulateSlot(
   for (let k = 0; k < total; k++) {
     sim.step();
     if (k >= warmSteps) rec.record(k - warmSteps + 1, sim.vehicles);
-    if (opts.onProgress && k % 100 === 0) opts.onProgress(k * DT_S, total * DT_S);
+    if (k % 100 === 0) {
+      opts.onProgress?.(k * DT_S, total * DT_S);
+      yield;
+    }
   }
   const recorded = rec.write(path, sc.startMs);
   return { recorded, sim: { ...sim.stats } };
@@ -91,7 +113,7 @@ export async function generateSynthetic(outDir: string, opts: GenerateOptions): 
     for (const slot of opts.slots) {
       const name = trajectoryFileName(slot);
       const t0 = performance.now();
-      const { recorded, sim } = simulateSlot(slot, join(tmp, name), {
+      const { recorded, sim } = await simulateSlotYielding(slot, join(tmp, name), {
         minutes: opts.minutes,
         seed: opts.seed,
         warmupS: opts.warmupS,

@@ -2,6 +2,7 @@
  * One share of a dump: render and write the listed episodes. Runs in the main thread or in a
  * worker thread (sim/io/dump-worker.ts); each worker builds the replays it needs itself.
  */
+import { yieldToSignals } from '../../common/interrupt.js';
 import { writeEpisode } from '../../data/dataset.js';
 import { readTrackStoreManifest } from '../../data/track-store.js';
 import { COST_NAMES } from '../costs.js';
@@ -19,8 +20,8 @@ export interface DumpJob {
   episodes: Array<{ id: string; store: number; vehicleId: number }>;
 }
 
-/** Writes the job's episodes, calling onEpisode after each. */
-export async function writeEpisodeJob(job: DumpJob, onEpisode: (id: string) => void): Promise<void> {
+/** Writes the job's episodes, calling onEpisode after each; stops between episodes once `stop()` is true. */
+export async function writeEpisodeJob(job: DumpJob, onEpisode: (id: string) => void, stop: () => boolean = () => false): Promise<void> {
   const replays = new Map<number, ReplayData>();
   const replay = (s: number) => {
     let r = replays.get(s);
@@ -34,6 +35,7 @@ export async function writeEpisodeJob(job: DumpJob, onEpisode: (id: string) => v
   const scene = new Scene(256);
   const rasterisers = new Map<string, Rasteriser>();
   for (const e of job.episodes) {
+    if (stop()) return;
     const data = replay(e.store);
     let R = rasterisers.get(data.map.name);
     if (!R) rasterisers.set(data.map.name, (R = new Rasteriser(data.map, job.variant)));
@@ -54,5 +56,6 @@ export async function writeEpisodeJob(job: DumpJob, onEpisode: (id: string) => v
       COST_NAMES.length,
     );
     onEpisode(e.id);
+    await yieldToSignals();
   }
 }

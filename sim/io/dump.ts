@@ -14,11 +14,13 @@ import { join, relative, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
+import { interruptRequested, Interrupted, onAbort, onInterruptSignal, pollInterrupts } from '../../common/interrupt.js';
 import { readNpy } from '../../common/npy.js';
 import {
   cleanPartialEpisodes,
   episodeDir,
   hasEpisode,
+  readEpisodeDigests,
   NormAccumulator,
   splitEpisodes,
   writeManifest,
@@ -90,7 +92,10 @@ function checkOutput(out: string, config: DumpConfig): 'fresh' | 'partial' | 'co
     throw new UserError(`${cfgFile}: invalid JSON; remove the folder or choose another --out`);
   }
   if (!sameConfig(old, config)) {
-    throw new UserError(`${out}: holds a dump of different inputs (${CONFIG_FILE} differs: sources, slots, variant or split seed); choose another --out`);
+    const differs = (['sources', 'variant', 'splitSeed'] as const)
+      .filter((k) => JSON.stringify(old[k]) !== JSON.stringify(config[k]))
+      .map((k) => (k === 'sources' ? `sources ${old.sources.map((x) => x.tracks).join(', ')} -> ${config.sources.map((x) => x.tracks).join(', ')}` : `${k === 'splitSeed' ? '--split-seed' : '--variant'} ${String(old[k])} -> ${String(config[k])}`));
+    throw new UserError(`${out}: holds a dump of different inputs (${CONFIG_FILE}: ${differs.join(', ') || 'other settings'}); choose another --out`);
   }
   return existsSync(join(out, 'manifest.json')) ? 'complete' : 'partial';
 }
@@ -118,8 +123,7 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
     splitSeed,
   };
   const state = checkOutput(out, config);
-  if (state === 'fresh') writeFileAtomic(join(out, CONFIG_FILE), JSON.stringify(config, null, 1) + '\n');
-  else cleanPartialEpisodes(out);
+  if (state !== 'fresh') cleanPartialEpisodes(out);
 
   // Plan: every car with a valid frame, in a stable order.
   const plan: PlannedEpisode[] = [];
@@ -137,6 +141,8 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
   if (plan.length === 0) throw new UserError(`${opts.trajectories}: no car has a frame inside the validity window; nothing to dump`);
   const ids = plan.map((p) => p.id);
   if (new Set(ids).size !== ids.length) throw new UserError(`${opts.trajectories}: two stores give the same episode ids (same slot twice?)`);
+  // The config is written once the inputs are known to give episodes (no leftover after an error).
+  if (state === 'fresh') writeFileAtomic(join(out, CONFIG_FILE), JSON.stringify(config, null, 1) + '\n');
 
   const todo = state === 'complete' ? [] : plan.filter((p) => !hasEpisode(out, p.id));
   const nWorkers = Math.max(1, Math.min(opts.workers ?? 1, todo.length));
@@ -147,8 +153,35 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
     const jobs: DumpJob[] = Array.from({ length: nWorkers }, () => ({ out, variant, stores: refs.map((r) => r.dir), episodes: [] }));
     // Interleave so that each worker gets a similar mix of long and short episodes.
     todo.forEach((p, i) => jobs[i % nWorkers]!.episodes.push({ id: p.id, store: p.storeIndex, vehicleId: p.vehicleId }));
-    if (nWorkers === 1) await writeEpisodeJob(jobs[0]!, tick);
-    else await Promise.all(jobs.map((job) => runWorker(job, tick)));
+    // A signal stops the writers (the worker threads are terminated and awaited), then the
+    // half-written episode folders are removed and Interrupted is thrown; a re-run resumes.
+    const workers = new Set<Worker>();
+    const forget = onAbort(() => cleanPartialEpisodes(out));
+    const release = pollInterrupts('stopping the dump (the same command resumes it)');
+    const unlisten = onInterruptSignal(() => {
+      for (const w of workers) void w.terminate();
+    });
+    try {
+      if (nWorkers === 1) await writeEpisodeJob(jobs[0]!, tick, () => interruptRequested() !== null);
+      else {
+        try {
+          await Promise.all(jobs.map((job) => runWorker(job, tick, workers)));
+        } catch (e) {
+          if (interruptRequested() === null) throw e;
+          // Terminated by the signal: wait until every worker has stopped writing.
+          await Promise.all([...workers].map((w) => new Promise((r) => w.once('exit', r))));
+        }
+      }
+      const signal = interruptRequested();
+      if (signal) {
+        cleanPartialEpisodes(out);
+        throw new Interrupted(signal, `${done} episodes written to ${out}; the same command resumes the dump`);
+      }
+    } finally {
+      unlisten();
+      release();
+      forget();
+    }
   }
 
   // Split, statistics of the training split, manifest last.
@@ -157,7 +190,8 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
   const episodes: EpisodeMeta[] = [];
   for (const p of [...plan].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     const sp = split.get(p.id)!;
-    episodes.push({ id: p.id, slot: p.slot, vehicleId: p.vehicleId, length: p.length, split: sp });
+    const sha256 = state !== 'complete' ? readEpisodeDigests(out, p.id) : null;
+    episodes.push({ id: p.id, slot: p.slot, vehicleId: p.vehicleId, length: p.length, split: sp, ...(sha256 ? { sha256 } : {}) });
     if (sp === 'train' && state !== 'complete') {
       const dir = episodeDir(out, p.id);
       const states = readNpy(join(dir, 'states.npy')).data as Float32Array;
@@ -199,17 +233,19 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
   };
 }
 
-function runWorker(job: DumpJob, tick: () => void): Promise<void> {
+function runWorker(job: DumpJob, tick: () => void, live: Set<Worker>): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
       workerData: { entry: new URL('./dump-worker.ts', import.meta.url).href, job },
     });
+    live.add(w);
+    w.on('exit', () => live.delete(w));
     let failed = false;
-    w.on('message', (m: { type: string; message?: string }) => {
+    w.on('message', (m: { type: string; message?: string; user?: boolean }) => {
       if (m.type === 'episode') tick();
       else if (m.type === 'error') {
         failed = true;
-        reject(new Error(m.message));
+        reject(m.user ? new UserError(m.message ?? 'dump worker failed') : new Error(m.message));
       }
     });
     w.on('error', (e) => {

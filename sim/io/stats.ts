@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { readNpy } from '../../common/npy.js';
 import { episodeDir, openDataset } from '../../data/dataset.js';
 import type { NormStats } from '../../data/dataset-types.js';
+import { currentVerification } from '../../data/verify.js';
 import { COLLISION_THRESHOLD } from '../units.js';
 
 export interface DatasetStats {
@@ -21,6 +22,8 @@ export interface DatasetStats {
   stats: NormStats;
   costs: Record<string, { mean: number; max: number; framesAbove099: number }>;
   writtenBy: string;
+  /** `ppuu data verify` of the dataset as it is now (null: never verified, or the manifest changed since); stats read the manifest and the cost files only. */
+  verified: { ok: boolean; problems: number; at: string } | null;
 }
 
 export function datasetStats(dir: string): DatasetStats {
@@ -67,5 +70,9 @@ export function datasetStats(dir: string): DatasetStats {
     stats: m.stats,
     costs,
     writtenBy: m.writtenBy,
+    verified: (() => {
+      const v = currentVerification(dir);
+      return v ? { ok: v.ok, problems: v.problems, at: v.verifiedAt } : null;
+    })(),
   };
 }

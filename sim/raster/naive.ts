@@ -6,7 +6,7 @@
  * full-scale image with the masks of sim/costs.ts, pixel by pixel.
  */
 import { laneWeight, laneWindowRows, maskAt, proximityColAxis, proximityRowAxis, type Costs } from '../costs.js';
-import { lowerEdgeY, type RoadMap } from '../map.js';
+import { isOffRoadPixel, type RoadMap } from '../map.js';
 import type { Scene } from '../scene.js';
 import { CROP_H, CROP_W, OBS_H, OBS_W } from '../units.js';
 import { triangleTaps } from './filter.js';
@@ -63,7 +63,7 @@ export function renderFullScale(map: RoadMap, scene: Scene, ego: number): FullSc
         }
       }
       if (inCar(ego, qx, qy)) out.ego[p] = 1;
-      if (qy < map.topPx || qy > lowerEdgeY(map, qx)) out.offroad[p] = 1;
+      if (isOffRoadPixel(map, qx, qy)) out.offroad[p] = 1;
     }
   }
   return out;

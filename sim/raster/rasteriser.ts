@@ -188,6 +188,20 @@ export class Rasteriser {
       wx[3] = x0; wy[3] = HUGE;
       this.quad(offroad, f, wx, wy, rMin, rMax);
     }
+    // Painted off-road areas (the I-80 ramp gore) whose bounding box meets the crop.
+    for (const q of this.map.offRoadAreas) {
+      let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+      for (let k = 0; k < 4; k++) {
+        wx[k] = q[k]![0];
+        wy[k] = q[k]![1];
+        x0 = Math.min(x0, wx[k]!);
+        x1 = Math.max(x1, wx[k]!);
+        y0 = Math.min(y0, wy[k]!);
+        y1 = Math.max(y1, wy[k]!);
+      }
+      if (x1 < f.cx - CROP_RADIUS || x0 > f.cx + CROP_RADIUS || y1 < f.cy - CROP_RADIUS || y0 > f.cy + CROP_RADIUS) continue;
+      this.quad(offroad, f, wx, wy, rMin, rMax);
+    }
     return f;
   }
 

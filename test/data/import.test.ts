@@ -189,9 +189,8 @@ test('portal CSV: quoted thousands separators, truncated Global_Time, location f
   assert.equal(summary.slot, '0400-0415');
   assert.equal(store.vehicles[0]!.frames[0], 1100);
   assert.ok(Math.abs(store.vehicles[0]!.localYM[0]! - 1200.5 * 0.3048) < 1e-3);
-  const other = await importTrajectories([f], { location: 'i80', slot: '0500-0515' });
-  assert.equal(other.summary.rowsFiltered.slot, 12);
-  assert.equal(other.summary.vehicles, 0);
+  // Filters that keep nothing leave nothing to import: an error saying what removed the rows.
+  await assert.rejects(importTrajectories([f], { location: 'i80', slot: '0500-0515' }), /export\.csv: no trajectory rows kept of 24 read \(12 rows of other locations, 12 rows outside slot 0500-0515\); nothing to import/);
 }));
 
 test('mapping files are validated with errors that name the file and field', withDir(async (dir) => {

@@ -50,6 +50,16 @@ export interface TrainState {
   /** The `--encoder-init` folder the run began from (absent in older checkpoints). */
   encoderInit?: string | null;
   workers: number;
+  /** The run's --steps (absent in older checkpoints): what a resume without --steps continues to. */
+  targetSteps?: number;
+}
+
+/** The --steps recorded by the run in OUT (null: no checkpoint, or one from before the record). */
+export function recordedTargetSteps(outDir: string): number | null {
+  const file = join(checkpointDir(outDir), 'train-state.json');
+  if (!existsSync(file)) return null;
+  const t = (readJson(file) as Partial<TrainState>).targetSteps;
+  return Number.isInteger(t) ? (t as number) : null;
 }
 
 /** Checkpoint sub-folder of a training output folder. */

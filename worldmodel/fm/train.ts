@@ -12,6 +12,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import { writeFileAtomic } from '../../common/atomic.js';
+import { interruptRequested, Interrupted, pollInterrupts } from '../../common/interrupt.js';
+import { checkRunFolder, withRunCleanup } from '../run-folder.js';
 import { openDataset } from '../../data/dataset.js';
 import { fmConfig, type FmConfig, type FmKind } from './config.js';
 import { ForwardModel } from './model.js';
@@ -107,7 +109,19 @@ function seedOf(ckDir: string): number {
   return (JSON.parse(readFileSync(join(ckDir, 'train-state.json'), 'utf8')) as TrainState).seed;
 }
 
+/**
+ * Trains the forward model into opts.out (see the top of this file and worldmodel/run-folder.ts:
+ * --resume needs a checkpoint, a new run needs a new or empty folder, a run that fails before
+ * its first checkpoint leaves nothing behind). On SIGINT / SIGTERM (common/interrupt.ts) the
+ * current step finishes, a checkpoint is saved and `Interrupted` is thrown.
+ */
 export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummary> {
+  const checkpointFile = join(checkpointDir(opts.out), 'hparams.json');
+  checkRunFolder(opts.out, { resume: opts.resume, checkpointFile, what: 'forward-model' });
+  return withRunCleanup(opts.out, checkpointFile, () => trainRun(opts));
+}
+
+async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
   const say = opts.say ?? (() => {});
   const ds = openDataset(opts.dataset);
   const ckDir = checkpointDir(opts.out);
@@ -215,7 +229,7 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
     model.dispose();
   }
   const save = async (step: number) => {
-    state = { ...state, step, skipped };
+    state = { ...state, step, skipped, targetSteps: opts.steps };
     if (dp) await dp.save(ckDir, hparams(step), state);
     else await saveFm(ckDir, model, hparams(step), { adam, state });
   };
@@ -229,8 +243,14 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
   const losses: number[] = [];
   const t0 = performance.now();
   let lastSaved = startStep;
+  const release = pollInterrupts('stopping after the current step and saving a checkpoint');
   try {
     for (let k = startStep; k < opts.steps; k++) {
+      const signal = interruptRequested();
+      if (signal) {
+        if (k !== lastSaved || !existsSync(join(ckDir, 'hparams.json'))) await save(k);
+        throw new Interrupted(signal, `checkpoint at step ${k} saved in ${ckDir}; continue with --resume`);
+      }
       const batch = await loader.next(k);
       const ts = performance.now();
       const s = await update(batch, k);
@@ -248,6 +268,7 @@ export async function trainForwardModel(opts: TrainOptions): Promise<TrainSummar
     }
     if (lastSaved !== Math.max(opts.steps, startStep) || !existsSync(join(ckDir, 'hparams.json'))) await save(Math.max(opts.steps, startStep));
   } finally {
+    release();
     await loader.close();
     await dp?.close();
   }

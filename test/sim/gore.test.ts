@@ -1,0 +1,73 @@
+/**
+ * The I-80 ramp gore (sim/map.ts offRoadAreas): the strip between the lane-6 edge (y = 180 px)
+ * and the on-ramp marking, before the ramp joins (x < 432 px), is off-road in the observation's
+ * off-road channel and in the off-road cost, as in the reference's map; past the join it is
+ * road; the fast rasteriser agrees with render-then-resize there; episodes do not end in it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../common/rng.js';
+import { I80_MAP, inOffRoadArea, isOffRoad, isOffRoadPixel } from '../../sim/map.js';
+import { naiveObserve } from '../../sim/raster/naive.js';
+import { Rasteriser } from '../../sim/raster/rasteriser.js';
+import { Scene } from '../../sim/scene.js';
+import { OBS_H, OBS_W } from '../../sim/units.js';
+
+function egoAt(x: number, y: number): Scene {
+  const s = new Scene();
+  s.add(0, { xPx: x, yPx: y, dirX: 1, dirY: 0, speedPxPerS: 0 }, 30, 12);
+  return s;
+}
+
+const blue = (img: Uint8Array, r: number, c: number) => img[(r * OBS_W + c) * 4 + 2]!;
+
+test('the gore is off-road in the channel for x < 432 px, road past the join', () => {
+  assert.equal(inOffRoadArea(I80_MAP, 250, 190), true);
+  assert.equal(inOffRoadArea(I80_MAP, 250, 181), false, 'the lane-6 edge itself is road');
+  assert.equal(inOffRoadArea(I80_MAP, 250, 202), false, 'the ramp below its marking is road');
+  assert.equal(inOffRoadArea(I80_MAP, 500, 190), false, 'past the join');
+  assert.equal(isOffRoadPixel(I80_MAP, 250, 190), true);
+  assert.equal(isOffRoad(I80_MAP, 250, 190), false, 'episodes end at the road edges only');
+  const R = new Rasteriser(I80_MAP, 'offroad');
+  const img = new Uint8Array(OBS_H * OBS_W * 4);
+  // Ego in lane 6 (y = 170) at x = 250: the gore spans y 182..199 there, observation columns 15..19.
+  R.observe(egoAt(250, 170), 0, img);
+  const row = Math.floor(OBS_H / 2);
+  assert.equal(blue(img, row, 17), 255, 'gore beside the ego');
+  assert.equal(blue(img, row, 13), 0, 'lane 6 is road');
+  // At x = 700 the crop (x 466..934) does not reach the gore.
+  R.observe(egoAt(700, 170), 0, img);
+  assert.equal(blue(img, row, 17), 0);
+});
+
+test('a car in the gore has an off-road cost (it had none before the gore existed)', () => {
+  for (const variant of ['paper', 'offroad'] as const) {
+    const R = new Rasteriser(I80_MAP, variant);
+    const img = new Uint8Array(OBS_H * OBS_W * R.channels);
+    const inGore = R.observe(egoAt(250, 192), 0, img);
+    assert.ok(inGore.offroad > 0.5, `${variant}: ${inGore.offroad}`);
+    const pastJoin = R.observe(egoAt(700, 192), 0, img);
+    assert.equal(pastJoin.offroad, 0, variant);
+  }
+});
+
+test('near the gore the fast rasteriser gives the pixels and costs of render-then-resize', () => {
+  const rng = new Rng(13);
+  for (const variant of ['paper', 'offroad'] as const) {
+    const R = new Rasteriser(I80_MAP, variant);
+    for (let trial = 0; trial < 5; trial++) {
+      const sc = new Scene();
+      for (let i = 0; i < 12; i++) {
+        const ang = rng.normal(0, 0.1);
+        sc.add(i, { xPx: rng.uniform(200, 650), yPx: rng.uniform(165, 215), dirX: Math.cos(ang), dirY: Math.sin(ang), speedPxPerS: rng.uniform(0, 120) }, rng.uniform(20, 50), rng.uniform(10, 14));
+      }
+      const fast = new Uint8Array(OBS_H * OBS_W * R.channels);
+      const cf = R.observe(sc, 0, fast);
+      const { image, costs } = naiveObserve(I80_MAP, sc, 0, variant);
+      let worst = 0;
+      for (let p = 0; p < fast.length; p++) worst = Math.max(worst, Math.abs(fast[p]! - image[p]!));
+      assert.ok(worst <= 1, `${variant} trial ${trial}: pixel difference ${worst}`);
+      for (const k of ['proximity', 'lane', 'offroad'] as const) assert.ok(Math.abs(cf[k] - costs[k]) < 1e-9, `${k}: ${cf[k]} vs ${costs[k]}`);
+    }
+  }
+});
