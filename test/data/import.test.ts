@@ -83,6 +83,9 @@ test('raw txt: a clean file is read exactly, in metres', withDir(async (dir) => 
   assert.deepEqual(store.vehicles.map((v) => v.vehicleId), [1, 2, 3]);
   const v3 = store.vehicles[2]!;
   assert.ok(Math.abs(v3.localYM[0]! - 10 * 0.3048) < 1e-5);
+  // Local_X of vehicle 3 (lane 1) is 6 ft, of vehicle 2 (lane 3) 30 ft.
+  assert.ok(Math.abs(v3.localXM[0]! - 6 * 0.3048) < 1e-5, `Local_X ${v3.localXM[0]} m`);
+  assert.ok(Math.abs(store.vehicles[1]!.localXM[5]! - 30 * 0.3048) < 1e-5, `Local_X ${store.vehicles[1]!.localXM[5]} m`);
   assert.ok(Math.abs(v3.speedMps[0]! - 30 * 0.3048) < 1e-5);
   assert.ok(Math.abs(v3.lengthM - 15.5 * 0.3048) < 1e-6);
   assert.equal(summary.map, 'i80');
@@ -189,6 +192,7 @@ test('portal CSV: quoted thousands separators, truncated Global_Time, location f
   assert.equal(summary.slot, '0400-0415');
   assert.equal(store.vehicles[0]!.frames[0], 1100);
   assert.ok(Math.abs(store.vehicles[0]!.localYM[0]! - 1200.5 * 0.3048) < 1e-3);
+  assert.ok(Math.abs(store.vehicles[0]!.localXM[0]! - 6 * 0.3048) < 1e-5, `Local_X ${store.vehicles[0]!.localXM[0]} m`);
   const other = await importTrajectories([f], { location: 'i80', slot: '0500-0515' });
   assert.equal(other.summary.rowsFiltered.slot, 12);
   assert.equal(other.summary.vehicles, 0);
