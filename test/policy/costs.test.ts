@@ -11,6 +11,7 @@ import {
   laneColProfile, laneRowProfile, predictionCosts, proximityColProfile, proximityRowProfile, stackedCosts, tileCars, type CarSizes,
 } from '../../policy/costs.js';
 import { egoSizesFromContext } from '../../policy/car-size.js';
+import { kmCosts } from '../../policy/costs-km.js';
 import { setup } from './helpers.js';
 
 before(setup);
@@ -146,4 +147,33 @@ test('car sizes fall back to the average car when the ego channel is empty', () 
   const sizes = egoSizesFromContext(new Float32Array(OBS_H * OBS_W * 3 * 2), 1, 2, 3);
   close(sizes.lengthObsPx[0]!, 14.3 * 0.3048 * (24 / 3.7) / 4, 1e-4, 'length');
   close(sizes.widthObsPx[0]!, 6.4 * 0.3048 * (24 / 3.7) / 4, 1e-4, 'width');
+});
+
+test('the off-road cost reads the off-road channel (index 2), not the ego channel (index 3)', () => {
+  // 4-channel frame: off-road values rise from the left edge (column j: j / 23), the ego channel
+  // is 1 over the car's footprint, lanes and cars are empty.
+  const img = new Float32Array(OBS_H * OBS_W * 4);
+  for (let r = 0; r < OBS_H; r++) {
+    for (let j = 0; j < OBS_W; j++) {
+      img[(r * OBS_W + j) * 4 + 2] = j / 23;
+      if (r >= 55 && r <= 61 && j >= 10 && j <= 13) img[(r * OBS_W + j) * 4 + 3] = 1;
+    }
+  }
+  const cars: CarSizes = { lengthObsPx: Float32Array.of(7), widthObsPx: Float32Array.of(3) };
+  const rows = laneRowProfile(7);
+  const cols = laneColProfile();
+  // max over the lane mask of (mask * j / 23), and the mask-weighted mean of (j / 23)^2 for the km cost below.
+  let want = 0;
+  for (let r = 0; r < OBS_H; r++) for (let j = 0; j < OBS_W; j++) want = Math.max(want, rows[r]! * cols[j]! * (j / 23));
+  assert.ok(want > 0.3 && want < 0.7, `expected ${want}`);
+  const got = tf.tidy(() => predictionCosts(tf.tensor4d(img, [1, OBS_H, OBS_W, 4]), tf.tensor2d([[0, 0, 50, 0]]), cars, RAW).offroad!.dataSync()[0]!);
+  close(got, want, 1e-5, 'predictionCosts off-road');
+  // The km cost with the ego where the frame is centred: a mask symmetric about the centre column
+  // (11.5) averages (j / 23)^2 to at least (11.5 / 23)^2 = 0.25 (measured 0.261; the ego channel
+  // gives 0.139).
+  const kmOff = tf.tidy(() => {
+    const pose = { x: tf.tensor1d([1000]), y: tf.tensor1d([100]), dx: tf.tensor1d([1]), dy: tf.tensor1d([0]), v: tf.tensor1d([80]) };
+    return kmCosts(tf.tensor4d(img, [1, OBS_H, OBS_W, 4]), pose, pose, cars).offroad!.dataSync()[0]!;
+  });
+  assert.ok(kmOff >= 0.25 && kmOff < 0.3, `km off-road ${kmOff}`);
 });
