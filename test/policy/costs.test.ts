@@ -98,7 +98,28 @@ test('on rendered scenes, a closer car ahead costs more, like the simulator cost
   assert.equal(c.proximity[0], 0, 'beyond the safe distance (1.5 s * 80 px/s + 6.5 px = 126.5 px)');
   assert.equal(scenes[0]!.proximity, 0);
   assert.ok(c.proximity[5]! > 0.6 && scenes[5]!.proximity > 0.9, `close: ours ${c.proximity[5]}, sim ${scenes[5]!.proximity}`);
-  for (let i = 0; i < gaps.length; i++) close(c.proximity[i]!, scenes[i]!.proximity, 0.25, `gap ${gaps[i]}`);
+  // Measured gap to the simulator's cost: the column profile peaks at 0.826 (the two centre
+  // columns' tent value 11.48 stays below hi = 12, as in the reference's discrete mask), so on the
+  // centre column the cost is 0.826 x the row part; the row part stays within 0.05 of the
+  // simulator's cost up to a 40 px gap (the 4x downscale blurs the other car's edge). Ratios at
+  // 80 px/s: 0.793 (5 px), 0.780 (20 px), 0.768 (40 px).
+  const colPeak = Math.max(...proximityColProfile(3));
+  close(colPeak, (12 * (1 - 1 / 23) - 9) / 3, 1e-6, 'column peak');
+  const rowProfile = proximityRowProfile(7, speed / 4);
+  for (let i = 0; i < gaps.length; i++) {
+    let rowPart = 0;
+    for (let r = 0; r < OBS_H; r++) rowPart = Math.max(rowPart, rowProfile[r]! * scenes[i]!.image[(r * OBS_W + 11) * 3 + 1]!);
+    close(c.proximity[i]!, colPeak * rowPart, 1e-5, `gap ${gaps[i]}: centre column`);
+    if (gaps[i]! <= 40) {
+      const ratio = c.proximity[i]! / scenes[i]!.proximity;
+      assert.ok(ratio > 0.76 && ratio < 0.8, `gap ${gaps[i]}: ours ${c.proximity[i]} / sim ${scenes[i]!.proximity} = ${ratio}`);
+      close(rowPart, scenes[i]!.proximity, 0.05, `gap ${gaps[i]}: row part`);
+    }
+  }
+  // An overlapping car: the simulator's cost is 1 (a collision), ours the column peak.
+  const overlap = scene(-10, speed);
+  assert.equal(overlap.proximity, 1);
+  close(ours([overlap.image], speed).proximity[0]!, colPeak, 1e-5, 'overlap');
   assert.equal(c.offroad, null);
   // The ego's measured footprint: 28 x 12 px = 7 x 3 obs px.
   for (let i = 0; i < gaps.length; i++) {
