@@ -125,20 +125,22 @@ test('the forward model\'s gradient matches central finite differences (actions 
   // (The residual block's first transposed convolution, kernel 4 x 1 with padding 1 on a 3 x 2
   // input, outputs its bias only, as in the reference network: nothing before it has a gradient,
   // so its weights are not probed here.)
-  // Weights: a step of hw along a unit direction moves each entry by far less than hw. The derivative along each tensor's own gradient direction u = G / |G| equals |G|, and
-  // along a fixed random direction r it equals G . r (every entry moves, each by a tiny amount).
+  // Weights: a step of hw along a unit direction moves each entry by far less than hw. The
+  // derivative along each tensor's own gradient direction u = G / |G| equals |G|, and along a
+  // fixed random direction r it equals G . r.
   const hw = 5e-3;
   for (const name of ['act.fc1.w', 'enc.conv1.w', 'enc.conv3.b', 'enc.state.fc2.w', 'res.deconv2.w', 'dec.reduce2.w', 'dec.state.fc3.b', 'dec.deconv2.w']) {
     const w = m.weights[name];
     assert.ok(w, `weight ${name}`);
-    const w0 = w.dataSync().slice();
+    const w0 = Float32Array.from(w.dataSync());
     const G = tf.tidy(() => {
       const { grads } = tf.variableGrads(() => loss(actions[0]!), [w]);
-      return grads[w.name]!.dataSync().slice();
+      return Float32Array.from(grads[w.name]!.dataSync());
     });
-    const norm = Math.hypot(...G);
-    const r = tf.tidy(() => tf.randomNormal([G.length], 0, 1, 'float32', 13).dataSync().slice());
-    const rn = Math.hypot(...r);
+    const length = (x: Float32Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0));
+    const norm = length(G);
+    const r = tf.tidy(() => Float32Array.from(tf.randomNormal([G.length], 0, 1, 'float32', 13).dataSync()));
+    const rn = length(r);
     const dirs: [string, Float32Array, number][] = [
       ['gradient', G.map((v) => v / norm), norm],
       ['random', r.map((v) => v / rn), G.reduce((s, v, i) => s + v * r[i]! / rn, 0)],
