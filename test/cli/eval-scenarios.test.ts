@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/temp.js';
 
 const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...args], { encoding: 'utf8' });
 
@@ -21,7 +21,7 @@ test('ppuu eval --scenarios runs the demo scenario and reports rates as fraction
 });
 
 test('ppuu eval --scenarios with an invalid scenario is a one-line error with exit 2', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-scen-'));
+  const dir = tempDir('ppuu-scen-');
   try {
     const f = join(dir, 'bad.json');
     writeFileSync(f, JSON.stringify({ name: 'x', map: 'i80', controller: { kind: 'teleport' } }, null, 2));

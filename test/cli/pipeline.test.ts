@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/temp.js';
 
 const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...args], { encoding: 'utf8' });
 
 test('ppuu pipeline runs every stage on a short synthetic slot, writes the table, report.json and app.json, and resumes', { timeout: 600_000 }, async () => {
-  const out = mkdtempSync(join(tmpdir(), 'ppuu-pipeline-'));
+  const out = tempDir('ppuu-pipeline-');
   try {
     const args = ['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '1', '--steps', '3', '--workers', '1'];
     const r = ppuu([...args, '--json']);

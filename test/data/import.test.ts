@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { importTrajectories } from '../../data/import/importer.js';
 import { readTrackStore } from '../../data/track-store.js';
 import { UserError } from '../../common/errors.js';
+import { tempDir } from '../helpers/temp.js';
 
 const NGSIM = resolve(process.cwd(), '../shared/data/ngsim');
 const haveSamples = existsSync(NGSIM);
@@ -28,7 +28,7 @@ function rawTxt(vehicles: number[], frames = 20): string[] {
 
 function withDir(fn: (dir: string) => Promise<void>) {
   return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ppuu-import-'));
+    const dir = tempDir('ppuu-import-');
     try {
       await fn(dir);
     } finally {

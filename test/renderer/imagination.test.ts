@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTrackStore } from '../../data/track-store.js';
 import { fmConfig } from '../../worldmodel/fm/config.js';
@@ -15,10 +14,11 @@ import { loadImagination } from '../../renderer/server/imagination.js';
 import { decodeMessage } from '../../renderer/protocol/codec.js';
 import type { ImaginedFrames, SceneInfo } from '../../renderer/protocol/types.js';
 import { miniTraffic } from '../scenarios/helpers/mini-traffic.js';
+import { tempDir } from '../helpers/temp.js';
 
 test('a scenario with a world model: imagined frames and their spread for a frame, from the actions taken', { timeout: 120_000 }, async () => {
   process.env.TFJS_BACKEND ??= 'cpu';
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-imagine-'));
+  const dir = tempDir('ppuu-imagine-');
   const tracks = join(dir, 'tracks');
   await writeTrackStore(tracks, miniTraffic({ durationS: 12 }));
   // An untrained tiny VAE: the point is the plumbing, not the picture.

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import { lineOfPointer, pointerToJsonPath } from '../../scenarios/json-locate.js';
 import { loadScenarioFile, parseScenarioText, DEFAULT_DISPLAY } from '../../scenarios/validate.js';
+import { tempDir } from '../helpers/temp.js';
 
 const base = {
   name: 'x',
@@ -83,7 +83,7 @@ test('suite errors point inside the scenarios array', () => {
 });
 
 test('unreadable and malformed files give one-line errors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-scn-'));
+  const dir = tempDir('ppuu-scn-');
   assert.throws(() => loadScenarioFile(join(dir, 'nope.json')), (e: Error) => e instanceof UserError && /nope\.json: cannot read the scenario file \(no such file\)/.test(e.message));
   const broken = join(dir, 'broken.json');
   writeFileSync(broken, '{\n  "name": "x",\n  "map": \n}\n');

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../../data/dataset.js';
 import { readTrackStore } from '../../data/track-store.js';
@@ -14,8 +13,9 @@ import { ReplayData } from '../../sim/replay.js';
 import { makeTrack, makeTraffic, writeTraffic } from './helpers/traffic.js';
 import { writeTrackStore } from '../../data/track-store.js';
 import { clipAction, stepCar, type CarState } from '../../sim/kinematics.js';
+import { tempDir } from '../helpers/temp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'ppuu-dump-test-'));
+const tmp = () => tempDir('ppuu-dump-test-');
 
 /**
  * Largest gap between the dumped ego state at t + 1 and the kinematic step of the dumped state

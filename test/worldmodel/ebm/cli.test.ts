@@ -1,15 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeTinyDataset } from '../../helpers/tiny-dataset.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const bin = fileURLToPath(new URL('../../../bin/ppuu.js', import.meta.url));
 const ppuu = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, TFJS_BACKEND: 'cpu' } });
-const work = mkdtempSync(join(tmpdir(), 'ppuu-cli-ebm-'));
+const work = tempDir('ppuu-cli-ebm-');
 const data = writeTinyDataset({ n: 4, length: 20, dir: join(work, 'ds') });
 after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -1,15 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyDataset } from './helpers.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...args], { encoding: 'utf8' });
 
 test('ppuu train fm then ppuu eval fm, with JSON output, a log, a checkpoint and a picture', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-fm-cli-'));
+  const dir = tempDir('ppuu-fm-cli-');
   const out = join(dir, 'run');
   const t = ppuu(['train', 'fm', '--data', tinyDataset(), '--out', out, '--preset', 'tiny', '--model', 'vae', '--steps', '2', '--npred', '2', '--json']);
   assert.equal(t.status, 0, t.stderr);
@@ -49,7 +50,7 @@ test('bad input to train fm / eval fm is one line on stderr with exit code 2', (
 });
 
 test('--resume continues a run with its own settings and refuses conflicting ones', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'ppuu-fm-cli-')), 'run');
+  const out = join(tempDir('ppuu-fm-cli-'), 'run');
   const base = ['train', 'fm', '--data', tinyDataset(), '--out', out];
   assert.equal(ppuu([...base, '--preset', 'tiny', '--model', 'deterministic', '--steps', '1', '--npred', '1']).status, 0);
   const bad = ppuu([...base, '--resume', '--steps', '2', '--npred', '3']);
