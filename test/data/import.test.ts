@@ -7,6 +7,7 @@ import { importTrajectories } from '../../data/import/importer.js';
 import { readTrackStore } from '../../data/track-store.js';
 import { UserError } from '../../common/errors.js';
 import { tempDir } from '../helpers/temp.js';
+import { ppuuInProcess } from '../helpers/cli.js';
 
 const NGSIM = resolve(process.cwd(), '../shared/data/ngsim');
 const haveSamples = existsSync(NGSIM);
@@ -230,7 +231,7 @@ test('CLI: data import writes a store and prints the summary keys; errors exit 2
   assert.equal(JSON.parse(readFileSync(join(out, 'tracks.json'), 'utf8')).slot, '0515-0530');
   const empty = join(dir, 'empty.txt');
   writeFileSync(empty, '');
-  const e = spawnSync(process.execPath, ['bin/ppuu.js', 'data', 'import', empty, '--out', join(dir, 'x')], { encoding: 'utf8' });
+  const e = await ppuuInProcess(['data', 'import', empty, '--out', join(dir, 'x')]);
   assert.equal(e.status, 2);
   assert.equal(e.stderr.trim().split('\n').length, 1);
   assert.match(e.stderr, /empty\.txt: empty file/);
