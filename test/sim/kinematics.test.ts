@@ -117,6 +117,10 @@ test('initialDirection: the first displacement of at least 0.99 px, else the lon
   // A long step after a longer short one still wins (3-4-5 triangle), and only m points are read.
   const [x2, y2] = initialDirection([0, 0.9, 3.9, 100], [0, 0, 4, 100], 3);
   assert.ok(Math.abs(x2 - 0.6) < 1e-12 && Math.abs(y2 - 0.8) < 1e-12, `${x2}, ${y2}`);
+  // The first long step (1 px along +y) wins over a later, longer one (3 px along +x).
+  assert.deepEqual(initialDirection([0, 0, 3], [0, 1, 1], 3), [0, 1]);
+  // A long first step counts too.
+  assert.deepEqual(initialDirection([0, 0], [0, 2], 2), [0, 1]);
   assert.deepEqual(initialDirection([5, 5, 5], [1, 1, 1], 3), [1, 0], 'no motion');
   assert.deepEqual(initialDirection([5, 9], [1, 1], 1), [1, 0], 'one point');
 });
