@@ -60,5 +60,6 @@ test('MOBIL safety: both gaps at least minGap, no one braking harder than safeDe
   assert.equal(mobilSafe({ ...base, newFollowerAfter: -4.01 }, M), false, 'new follower brakes too hard');
   assert.equal(mobilSafe({ ...base, newFollowerAfter: -4 }, M), true, 'at the limit');
   assert.equal(mobilSafe({ ...base, selfAfter: -4.5 }, M), false, 'oneself brakes too hard');
+  assert.equal(mobilSafe({ ...base, selfAfter: -4 }, M), true, 'oneself at the limit');
   assert.equal(mobilSafe({ ...base, newFollowerNow: NaN, newFollowerAfter: NaN }, M), true, 'no new follower');
 });
