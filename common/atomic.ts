@@ -50,3 +50,30 @@ export async function writeDirAtomic<T>(dir: string, fill: (tmpDir: string) => P
     forget();
   }
 }
+
+/**
+ * Builds `dir` once, safely among concurrent builders (other processes included): `fill` writes
+ * into `path`, a fresh folder of a private temporary parent next to `dir`, which is then renamed
+ * to `dir`. When another builder has already put `dir` in place, this build is discarded and the
+ * existing folder kept (builders of one `dir` are expected to produce the same content).
+ * Returns whether this call's build was the one kept. The temporary parent is always removed.
+ */
+export async function writeDirOnce(dir: string, fill: (path: string) => Promise<unknown> | unknown): Promise<boolean> {
+  mkdirSync(dirname(dir) || '.', { recursive: true });
+  const parent = mkdtempSync(join(dirname(dir) || '.', `.${basename(dir)}.build-`));
+  try {
+    const path = join(parent, basename(dir));
+    await fill(path);
+    try {
+      renameSync(path, dir);
+      return true;
+    } catch (e) {
+      // rename(2) refuses to replace a non-empty folder: another builder finished first.
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(dir)) return false;
+      throw e;
+    }
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
+}

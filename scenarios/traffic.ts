@@ -4,10 +4,12 @@
  * dataset (its manifest's track stores, and its split), or seeded synthetic traffic. Replays are
  * deterministic, so each distinct dataset is loaded once per process and shared.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { writeDirOnce } from '../common/atomic.js';
 import { UserError } from '../common/errors.js';
+import { synthCodeVersion } from '../data/synth/code-version.js';
 import { openDataset } from '../data/dataset.js';
 import type { Split } from '../data/dataset-types.js';
 import { I80_SLOTS, isI80Slot } from '../data/slots.js';
@@ -46,14 +48,25 @@ export function synthCacheDir(): string {
   return join(process.env.PPUU_CACHE ?? join(tmpdir(), 'ppuu-cache'), 'synth');
 }
 
-/** Generates (or reuses) the synthetic track store of one seed, slot and length. */
-async function synthStore(seed: number, slot: I80Slot, minutes: number): Promise<{ store: TrackStore; dir: string }> {
-  const { generateSynthetic } = await import('../data/synth/generate.js');
-  const dir = join(synthCacheDir(), `seed${seed}-${slot}-${minutes}min`);
+/**
+ * The cache folder of one seed, slot and length of synthetic traffic, under a folder named by the
+ * version of the code that generates it (data/synth/code-version.ts).
+ */
+export function synthCacheEntry(seed: number, slot: I80Slot, minutes: number): string {
+  return join(synthCacheDir(), synthCodeVersion(), `seed${seed}-${slot}-${minutes}min`);
+}
+
+/**
+ * Generates (or reuses) the synthetic track store of one seed, slot and length. Concurrent
+ * builders (several test processes) each generate into a private folder and the first to finish
+ * renames it into place; the others discard theirs (the traffic is deterministic).
+ */
+export async function synthStore(seed: number, slot: I80Slot, minutes: number): Promise<{ store: TrackStore; dir: string }> {
+  const dir = synthCacheEntry(seed, slot, minutes);
   const store = join(dir, slot);
   if (!isTrackStore(store)) {
-    mkdirSync(synthCacheDir(), { recursive: true });
-    await generateSynthetic(dir, { slots: [slot], minutes, seed });
+    const { generateSynthetic } = await import('../data/synth/generate.js');
+    await writeDirOnce(dir, (path) => generateSynthetic(path, { slots: [slot], minutes, seed, recordDir: dir }));
   }
   return { store: readTrackStore(store), dir: store };
 }

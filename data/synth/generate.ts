@@ -104,10 +104,13 @@ export interface GenerateOptions {
   seed: number;
   warmupS?: number;
   onProgress?: (slot: I80Slot, doneS: number, totalS: number) => void;
+  /** The folder the output will be read from, recorded in the track stores' sources (default: outDir; a caller that moves the folder after writing names its destination). */
+  recordDir?: string;
 }
 
 /** Writes the synthetic folder `outDir` (see the top of this file). */
 export async function generateSynthetic(outDir: string, opts: GenerateOptions): Promise<SynthSummary> {
+  const recordDir = opts.recordDir ?? outDir;
   return writeDirAtomic(outDir, async (tmp) => {
     const results: SlotResult[] = [];
     for (const slot of opts.slots) {
@@ -121,7 +124,7 @@ export async function generateSynthetic(outDir: string, opts: GenerateOptions): 
       });
       const simulateS = (performance.now() - t0) / 1000;
       const { store } = await importTrajectories([join(tmp, name)], { format: 'ngsim-txt', slot, blackList: false, strict: true });
-      const finalTxt = join(outDir, name);
+      const finalTxt = join(recordDir, name);
       store.manifest.sources = [{ file: finalTxt, format: 'ngsim-txt' }];
       const summary = store.manifest.summary as unknown as ImportSummary & { synthetic: unknown };
       summary.files = [finalTxt];

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/temp.js';
+import { ppuuInProcess } from '../helpers/cli.js';
 
 const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...args], { encoding: 'utf8' });
 
@@ -20,12 +21,12 @@ test('ppuu eval --scenarios runs the demo scenario and reports rates as fraction
   assert.ok(rep.meanDistanceM.mean > 0);
 });
 
-test('ppuu eval --scenarios with an invalid scenario is a one-line error with exit 2', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-scen-'));
+test('ppuu eval --scenarios with an invalid scenario is a one-line error with exit 2', async () => {
+  const dir = tempDir('ppuu-scen-');
   try {
     const f = join(dir, 'bad.json');
     writeFileSync(f, JSON.stringify({ name: 'x', map: 'i80', controller: { kind: 'teleport' } }, null, 2));
-    const r = ppuu(['eval', '--scenarios', f]);
+    const r = await ppuuInProcess(['eval', '--scenarios', f]);
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.match(r.stderr, /bad\.json/);

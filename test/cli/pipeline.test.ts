@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/temp.js';
+import { ppuuInProcess } from '../helpers/cli.js';
 
 const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...args], { encoding: 'utf8' });
 
 test('ppuu pipeline runs every stage on a short synthetic slot, writes the table, report.json and app.json, and resumes', { timeout: 600_000 }, async () => {
-  const out = mkdtempSync(join(tmpdir(), 'ppuu-pipeline-'));
+  const out = tempDir('ppuu-pipeline-');
   try {
     const args = ['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '1', '--steps', '3', '--workers', '1'];
     const r = ppuu([...args, '--json']);
@@ -59,7 +60,7 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes the table
     for (const [name, step] of Object.entries(second.steps)) assert.equal((step as { skipped?: boolean }).skipped, true, `${name} skipped`);
     assert.deepEqual(second.results.rows, table.rows);
     // Other settings in the same folder are refused instead of mixing old data with new steps.
-    const other = ppuu(['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '2', '--steps', '3', '--workers', '1']);
+    const other = await ppuuInProcess(['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '2', '--steps', '3', '--workers', '1']);
     assert.equal(other.status, 2);
     assert.match(other.stderr, /holds a pipeline run with other settings/);
   } finally {
@@ -67,8 +68,8 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes the table
   }
 });
 
-test('ppuu pipeline with an unknown preset is a one-line error with exit 2', () => {
-  const r = ppuu(['pipeline', '--preset', 'huge']);
+test('ppuu pipeline with an unknown preset is a one-line error with exit 2', async () => {
+  const r = await ppuuInProcess(['pipeline', '--preset', 'huge']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--preset must be tiny, small or paper/);
   assert.equal(r.stderr.trim().split('\n').length, 1);

@@ -1,16 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTraffic } from '../sim/helpers/traffic.js';
 import { US101_DIR, us101Available } from '../sim/helpers/us101.js';
+import { tempDir } from '../helpers/temp.js';
+import { ppuuInProcess } from '../helpers/cli.js';
 
 const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...args], { encoding: 'utf8' });
 
 test('ppuu data dump, data stats and eval on a small slot (--json)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-cli-sim-'));
+  const dir = tempDir('ppuu-cli-sim-');
   try {
     const tracks = await writeTraffic({ perLane: 2, lanes: [1, 2, 3] }, join(dir, 'tracks', '0400-0415'));
     const out = join(dir, 'ds');
@@ -40,19 +41,19 @@ test('ppuu data dump, data stats and eval on a small slot (--json)', async () =>
   }
 });
 
-test('ppuu eval and dump give one-line errors with exit code 2; eval fm still parses its own flags', () => {
-  const noData = ppuu(['eval', '--policy', 'replay']);
+test('ppuu eval and dump give one-line errors with exit code 2; eval fm still parses its own flags', async () => {
+  const noData = await ppuuInProcess(['eval', '--policy', 'replay']);
   assert.equal(noData.status, 2);
   assert.match(noData.stderr, /--data/);
   assert.equal(noData.stderr.trim().split('\n').length, 1);
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-cli-sim-'));
+  const dir = tempDir('ppuu-cli-sim-');
   try {
-    const missing = ppuu(['eval', '--data', join(dir, 'nope'), '--policy', 'replay']);
+    const missing = await ppuuInProcess(['eval', '--data', join(dir, 'nope'), '--policy', 'replay']);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /dataset folder not found/);
     mkdirSync(join(dir, 'other'));
     writeFileSync(join(dir, 'other', 'x.txt'), 'x');
-    const clash = ppuu(['data', 'dump', '--trajectories', dir, '--out', join(dir, 'other')]);
+    const clash = await ppuuInProcess(['data', 'dump', '--trajectories', dir, '--out', join(dir, 'other')]);
     assert.equal(clash.status, 2);
     assert.equal(clash.stderr.trim().split('\n').length, 1);
   } finally {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NormAccumulator, openDataset, splitEpisodes, writeEpisode, hasEpisode } from '../../data/dataset.js';
 import { proceduralEpisode, writeTinyDataset } from '../helpers/tiny-dataset.js';
+import { tempDir } from '../helpers/temp.js';
 
 test('split is deterministic, order-independent and about 80/10/10', () => {
   const ids = Array.from({ length: 200 }, (_, i) => `e${i}`);
@@ -55,7 +55,7 @@ test('dataset round trip: episodes read back identical, manifest validated', () 
 });
 
 test('a dataset without manifest is reported unfinished; episode writes are all-or-nothing', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-ds-'));
+  const dir = tempDir('ppuu-ds-');
   try {
     const ep = proceduralEpisode('a', 10, 1);
     writeEpisode(dir, ep, 3, 2);

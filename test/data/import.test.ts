@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { importTrajectories } from '../../data/import/importer.js';
 import { readTrackStore } from '../../data/track-store.js';
 import { UserError } from '../../common/errors.js';
+import { tempDir } from '../helpers/temp.js';
+import { ppuuInProcess } from '../helpers/cli.js';
 
 const NGSIM = resolve(process.cwd(), '../shared/data/ngsim');
 const haveSamples = existsSync(NGSIM);
@@ -28,7 +29,7 @@ function rawTxt(vehicles: number[], frames = 20): string[] {
 
 function withDir(fn: (dir: string) => Promise<void>) {
   return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ppuu-import-'));
+    const dir = tempDir('ppuu-import-');
     try {
       await fn(dir);
     } finally {
@@ -83,6 +84,9 @@ test('raw txt: a clean file is read exactly, in metres', withDir(async (dir) => 
   assert.deepEqual(store.vehicles.map((v) => v.vehicleId), [1, 2, 3]);
   const v3 = store.vehicles[2]!;
   assert.ok(Math.abs(v3.localYM[0]! - 10 * 0.3048) < 1e-5);
+  // Local_X of vehicle 3 (lane 1) is 6 ft, of vehicle 2 (lane 3) 30 ft.
+  assert.ok(Math.abs(v3.localXM[0]! - 6 * 0.3048) < 1e-5, `Local_X ${v3.localXM[0]} m`);
+  assert.ok(Math.abs(store.vehicles[1]!.localXM[5]! - 30 * 0.3048) < 1e-5, `Local_X ${store.vehicles[1]!.localXM[5]} m`);
   assert.ok(Math.abs(v3.speedMps[0]! - 30 * 0.3048) < 1e-5);
   assert.ok(Math.abs(v3.lengthM - 15.5 * 0.3048) < 1e-6);
   assert.equal(summary.map, 'i80');
@@ -189,6 +193,7 @@ test('portal CSV: quoted thousands separators, truncated Global_Time, location f
   assert.equal(summary.slot, '0400-0415');
   assert.equal(store.vehicles[0]!.frames[0], 1100);
   assert.ok(Math.abs(store.vehicles[0]!.localYM[0]! - 1200.5 * 0.3048) < 1e-3);
+  assert.ok(Math.abs(store.vehicles[0]!.localXM[0]! - 6 * 0.3048) < 1e-5, `Local_X ${store.vehicles[0]!.localXM[0]} m`);
   // Filters that keep nothing leave nothing to import: an error saying what removed the rows.
   await assert.rejects(importTrajectories([f], { location: 'i80', slot: '0500-0515' }), /export\.csv: no trajectory rows kept of 24 read \(12 rows of other locations, 12 rows outside slot 0500-0515\); nothing to import/);
 }));
@@ -225,7 +230,7 @@ test('CLI: data import writes a store and prints the summary keys; errors exit 2
   assert.equal(JSON.parse(readFileSync(join(out, 'tracks.json'), 'utf8')).slot, '0515-0530');
   const empty = join(dir, 'empty.txt');
   writeFileSync(empty, '');
-  const e = spawnSync(process.execPath, ['bin/ppuu.js', 'data', 'import', empty, '--out', join(dir, 'x')], { encoding: 'utf8' });
+  const e = await ppuuInProcess(['data', 'import', empty, '--out', join(dir, 'x')]);
   assert.equal(e.status, 2);
   assert.equal(e.stderr.trim().split('\n').length, 1);
   assert.match(e.stderr, /empty\.txt: empty file/);

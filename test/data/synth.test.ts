@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { importTrajectories } from '../../data/import/importer.js';
@@ -12,12 +11,13 @@ import { findOverlaps } from '../../data/synth/overlap.js';
 import { MAINLINE_RIGHT_EDGE_M, rampLowerEdgeM, STUDY_LENGTH_M } from '../../data/synth/i80-road.js';
 import { realismReport } from '../../data/realism.js';
 import type { TrackStore } from '../../data/tracks.js';
+import { tempDir } from '../helpers/temp.js';
 
 const NGSIM = resolve(process.cwd(), '../shared/data/ngsim');
 const skipSamples = existsSync(NGSIM) ? false : `real NGSIM samples not found at ${NGSIM}`;
 const FT = 0.3048;
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'ppuu-synth-'));
+const tmp = () => tempDir('ppuu-synth-');
 
 test('a generated slot round-trips through the importer, with consistent neighbours and no overlaps', async () => {
   const dir = tmp();

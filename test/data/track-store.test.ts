@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrackStore, writeTrackStore } from '../../data/track-store.js';
 import type { TrackStore, VehicleTrack } from '../../data/tracks.js';
 import { UserError } from '../../common/errors.js';
+import { tempDir } from '../helpers/temp.js';
 
 function track(id: number, frames: number[], lengthM = 4.5): VehicleTrack {
   const n = frames.length;
@@ -31,7 +31,7 @@ function store(): TrackStore {
 }
 
 test('track store round-trips, NaN sizes and NaN columns included', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-ts-'));
+  const dir = tempDir('ppuu-ts-');
   try {
     const out = join(dir, 'store');
     await writeTrackStore(out, store());
@@ -52,7 +52,7 @@ test('track store round-trips, NaN sizes and NaN columns included', async () => 
 });
 
 test('writeTrackStore refuses frames that do not increase, leaving nothing behind', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-ts-'));
+  const dir = tempDir('ppuu-ts-');
   try {
     const s = store();
     s.vehicles.push(track(9, [5, 5]));
@@ -64,7 +64,7 @@ test('writeTrackStore refuses frames that do not increase, leaving nothing behin
 });
 
 test('readTrackStore names the file and field of a bad manifest or column', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-ts-'));
+  const dir = tempDir('ppuu-ts-');
   try {
     const out = join(dir, 'store');
     await writeTrackStore(out, store());

@@ -3,12 +3,11 @@
  * down the image at a speed set by the action, lane lines in red, the ego in blue, and states
  * and costs consistent with it. Deterministic for a seed.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../common/rng.js';
 import { IMAGE_HEIGHT as H, IMAGE_WIDTH as W, NormAccumulator, splitEpisodes, writeEpisode, writeManifest } from '../../data/dataset.js';
 import type { DatasetManifest, Episode, EpisodeMeta } from '../../data/dataset-types.js';
+import { tempDir } from './temp.js';
 
 export function proceduralEpisode(id: string, length: number, seed: number, channels = 3): Episode {
   const rng = new Rng(seed);
@@ -68,7 +67,7 @@ export function writeTinyDataset(
   const n = opts.n ?? 10;
   const length = opts.length ?? 60;
   const channels = opts.channels ?? 3;
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ppuu-tiny-dataset-'));
+  const dir = opts.dir ?? tempDir('ppuu-tiny-dataset-');
   const ids = Array.from({ length: n }, (_, i) => opts.ids?.(i) ?? `ep${String(i).padStart(4, '0')}`);
   const split = splitEpisodes(ids, opts.seed ?? 1);
   const acc = new NormAccumulator();

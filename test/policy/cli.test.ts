@@ -5,6 +5,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTraffic } from '../sim/helpers/traffic.js';
 import { setup, tempDir, tinyDataset, tinyModel } from './helpers.js';
+import { ppuuInProcess } from '../helpers/cli.js';
 
 before(setup);
 
@@ -69,7 +70,7 @@ test('bad input to train policy is one line on stderr with exit code 2', async (
     [['--model', tempDir(), '--method', 'vg'], /not a forward-model checkpoint/],
   ];
   for (const [args, re] of cases) {
-    const r = ppuu(['train', 'policy', '--data', tinyDataset(), '--out', out, '--steps', '1', ...args]);
+    const r = await ppuuInProcess(['train', 'policy', '--data', tinyDataset(), '--out', out, '--steps', '1', ...args]);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, re);

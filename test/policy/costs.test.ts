@@ -11,6 +11,7 @@ import {
   laneColProfile, laneRowProfile, predictionCosts, proximityColProfile, proximityRowProfile, stackedCosts, tileCars, type CarSizes,
 } from '../../policy/costs.js';
 import { egoSizesFromContext } from '../../policy/car-size.js';
+import { kmCosts } from '../../policy/costs-km.js';
 import { setup } from './helpers.js';
 
 before(setup);
@@ -97,7 +98,28 @@ test('on rendered scenes, a closer car ahead costs more, like the simulator cost
   assert.equal(c.proximity[0], 0, 'beyond the safe distance (1.5 s * 80 px/s + 6.5 px = 126.5 px)');
   assert.equal(scenes[0]!.proximity, 0);
   assert.ok(c.proximity[5]! > 0.6 && scenes[5]!.proximity > 0.9, `close: ours ${c.proximity[5]}, sim ${scenes[5]!.proximity}`);
-  for (let i = 0; i < gaps.length; i++) close(c.proximity[i]!, scenes[i]!.proximity, 0.25, `gap ${gaps[i]}`);
+  // Measured gap to the simulator's cost: the column profile peaks at 0.826 (the two centre
+  // columns' tent value 11.48 stays below hi = 12, as in the reference's discrete mask), so on the
+  // centre column the cost is 0.826 x the row part; the row part stays within 0.05 of the
+  // simulator's cost up to a 40 px gap (the 4x downscale blurs the other car's edge). Ratios at
+  // 80 px/s: 0.793 (5 px), 0.780 (20 px), 0.768 (40 px).
+  const colPeak = Math.max(...proximityColProfile(3));
+  close(colPeak, (12 * (1 - 1 / 23) - 9) / 3, 1e-6, 'column peak');
+  const rowProfile = proximityRowProfile(7, speed / 4);
+  for (let i = 0; i < gaps.length; i++) {
+    let rowPart = 0;
+    for (let r = 0; r < OBS_H; r++) rowPart = Math.max(rowPart, rowProfile[r]! * scenes[i]!.image[(r * OBS_W + 11) * 3 + 1]!);
+    close(c.proximity[i]!, colPeak * rowPart, 1e-5, `gap ${gaps[i]}: centre column`);
+    if (gaps[i]! <= 40) {
+      const ratio = c.proximity[i]! / scenes[i]!.proximity;
+      assert.ok(ratio > 0.76 && ratio < 0.8, `gap ${gaps[i]}: ours ${c.proximity[i]} / sim ${scenes[i]!.proximity} = ${ratio}`);
+      close(rowPart, scenes[i]!.proximity, 0.05, `gap ${gaps[i]}: row part`);
+    }
+  }
+  // An overlapping car: the simulator's cost is 1 (a collision), ours the column peak.
+  const overlap = scene(-10, speed);
+  assert.equal(overlap.proximity, 1);
+  close(ours([overlap.image], speed).proximity[0]!, colPeak, 1e-5, 'overlap');
   assert.equal(c.offroad, null);
   // The ego's measured footprint: 28 x 12 px = 7 x 3 obs px.
   for (let i = 0; i < gaps.length; i++) {
@@ -146,4 +168,33 @@ test('car sizes fall back to the average car when the ego channel is empty', () 
   const sizes = egoSizesFromContext(new Float32Array(OBS_H * OBS_W * 3 * 2), 1, 2, 3);
   close(sizes.lengthObsPx[0]!, 14.3 * 0.3048 * (24 / 3.7) / 4, 1e-4, 'length');
   close(sizes.widthObsPx[0]!, 6.4 * 0.3048 * (24 / 3.7) / 4, 1e-4, 'width');
+});
+
+test('the off-road cost reads the off-road channel (index 2), not the ego channel (index 3)', () => {
+  // 4-channel frame: off-road values rise from the left edge (column j: j / 23), the ego channel
+  // is 1 over the car's footprint, lanes and cars are empty.
+  const img = new Float32Array(OBS_H * OBS_W * 4);
+  for (let r = 0; r < OBS_H; r++) {
+    for (let j = 0; j < OBS_W; j++) {
+      img[(r * OBS_W + j) * 4 + 2] = j / 23;
+      if (r >= 55 && r <= 61 && j >= 10 && j <= 13) img[(r * OBS_W + j) * 4 + 3] = 1;
+    }
+  }
+  const cars: CarSizes = { lengthObsPx: Float32Array.of(7), widthObsPx: Float32Array.of(3) };
+  const rows = laneRowProfile(7);
+  const cols = laneColProfile();
+  // max over the lane mask of (mask * j / 23), and the mask-weighted mean of (j / 23)^2 for the km cost below.
+  let want = 0;
+  for (let r = 0; r < OBS_H; r++) for (let j = 0; j < OBS_W; j++) want = Math.max(want, rows[r]! * cols[j]! * (j / 23));
+  assert.ok(want > 0.3 && want < 0.7, `expected ${want}`);
+  const got = tf.tidy(() => predictionCosts(tf.tensor4d(img, [1, OBS_H, OBS_W, 4]), tf.tensor2d([[0, 0, 50, 0]]), cars, RAW).offroad!.dataSync()[0]!);
+  close(got, want, 1e-5, 'predictionCosts off-road');
+  // The km cost with the ego where the frame is centred: a mask symmetric about the centre column
+  // (11.5) averages (j / 23)^2 to at least (11.5 / 23)^2 = 0.25 (measured 0.261; the ego channel
+  // gives 0.139).
+  const kmOff = tf.tidy(() => {
+    const pose = { x: tf.tensor1d([1000]), y: tf.tensor1d([100]), dx: tf.tensor1d([1]), dy: tf.tensor1d([0]), v: tf.tensor1d([80]) };
+    return kmCosts(tf.tensor4d(img, [1, OBS_H, OBS_W, 4]), pose, pose, cars).offroad!.dataSync()[0]!;
+  });
+  assert.ok(kmOff >= 0.25 && kmOff < 0.3, `km off-road ${kmOff}`);
 });

@@ -1,7 +1,5 @@
 /** Shared set-up of the policy tests: the backend, a tiny procedural dataset, tiny forward models saved to disk. */
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initFmBackend } from '../../worldmodel/fm/setup.js';
 import { fmConfig, type FmKind } from '../../worldmodel/fm/config.js';
@@ -9,6 +7,7 @@ import { ForwardModel } from '../../worldmodel/fm/model.js';
 import { saveFm } from '../../worldmodel/fm/checkpoint.js';
 import { openDataset } from '../../data/dataset.js';
 import { writeTinyDataset } from '../helpers/tiny-dataset.js';
+import { tempDir as removedTempDir } from '../helpers/temp.js';
 
 export async function setup(): Promise<void> {
   await initFmBackend(undefined, { training: true });
@@ -51,7 +50,7 @@ export async function tinyModel(kind: FmKind, seed = 3): Promise<string> {
   const ds = openDataset(tinyDataset());
   const cfg = fmConfig('tiny', { channels: ds.channels });
   const m = ForwardModel.create(cfg, kind, seed);
-  const dir = join(mkdtempSync(join(tmpdir(), 'ppuu-policy-fm-')), 'fm');
+  const dir = join(removedTempDir('ppuu-policy-fm-'), 'fm');
   await saveFm(dir, m, {
     format: 'ppuu-fm', version: 1, kind, preset: 'tiny', config: cfg, stats: ds.manifest.stats, dataset: tinyDataset(),
     steps: 0, paramCount: m.paramCount(), writtenBy: 'test',
@@ -62,7 +61,7 @@ export async function tinyModel(kind: FmKind, seed = 3): Promise<string> {
 }
 
 export function tempDir(prefix = 'ppuu-policy-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return removedTempDir(prefix);
 }
 
 export function maxAbs(t: tf.Tensor): number {

@@ -8,6 +8,7 @@ import { kmCosts, kmMasks, OBS_PX_PER_M } from '../../policy/costs-km.js';
 import type { CarSizes } from '../../policy/costs.js';
 import { IMAGE_H, IMAGE_W } from '../../worldmodel/fm/config.js';
 import { setup } from './helpers.js';
+import { tempDir } from '../helpers/temp.js';
 
 before(setup);
 
@@ -134,8 +135,6 @@ test('the mask moves with the kinematic pose: shifting the ego by dp moves the m
 });
 
 test('through the logged future with the expert\'s own actions the kinematic ego stays on the logged poses and its costs are those of the unshifted frames', { timeout: 120_000 }, async () => {
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { writeTraffic } = await import('../sim/helpers/traffic.js');
   const { dumpDataset } = await import('../../sim/io/dump.js');
@@ -144,7 +143,7 @@ test('through the logged future with the expert\'s own actions the kinematic ego
   const { SyncBatches } = await import('../../worldmodel/fm/batches.js');
   const { batchTensors } = await import('../../worldmodel/fm/train-step.js');
   const { egoSizesFromContext } = await import('../../policy/car-size.js');
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-km-expert-'));
+  const dir = tempDir('ppuu-km-expert-');
   const tracks = await writeTraffic({ perLane: 5, lanes: [1, 2, 3], laneChanger: 2, headwayS: 1 }, join(dir, 'tracks'));
   await dumpDataset({ trajectories: tracks, out: join(dir, 'ds'), workers: 1 });
   const ds = openDataset(join(dir, 'ds'));

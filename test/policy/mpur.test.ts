@@ -128,7 +128,11 @@ test('MPUR lowers its loss on a fixed batch; tensors stay flat across steps', as
     losses.push(s.parts.total);
     counts.push(tf.memory().numTensors);
   }
-  assert.ok(losses.at(-1)! < losses[0]! * 0.97, `loss ${losses.map((l) => l.toFixed(4)).join(' ')}`);
+  // The same draws every step make the loss a fixed function of the weights: every small Adam
+  // step lowers it (measured 1.523 -> 1.432 over 14 steps at lr 1e-3).
+  const curve = losses.map((l) => l.toFixed(4)).join(' ');
+  for (let k = 1; k < losses.length; k++) assert.ok(losses[k]! < losses[k - 1]!, `step ${k} raised the loss: ${curve}`);
+  assert.ok(losses.at(-1)! < losses[0]! * 0.97, `loss ${curve}`);
   assert.ok(counts.slice(1).every((n) => n === counts[1]), `numTensors ${counts.join(' ')}`);
   adam.dispose();
   c.policy.dispose();

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/temp.js';
 
 const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...args], { encoding: 'utf8', timeout: 60_000 });
 
 test('ppuu app with an invalid scenario: one line on stderr naming file, line and field; exit 2', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-app-'));
+  const dir = tempDir('ppuu-app-');
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ name: 'b', map: 'i80', dataset: { kind: 'synth', seed: 1, minutes: 1 }, ego: { kind: 'split', split: 'test' }, controller: { kind: 'teleport' } }, null, 2));
   const r = ppuu(['app', '--scenario', bad, '--no-open', '--browser']);

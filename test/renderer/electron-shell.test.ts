@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runShell, windowOptions, checkLoadRequest } from '../../renderer/electron/shell.js';
@@ -13,6 +12,7 @@ import { CALLS } from '../../renderer/protocol/api.js';
 import { decodeMessage } from '../../renderer/protocol/codec.js';
 import type { FrameChunk } from '../../renderer/protocol/types.js';
 import { patternSource } from './helpers/pattern-source.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** Fakes of the Electron objects the shell uses, recording what it does with them. */
 function fakes() {
@@ -126,7 +126,7 @@ test('launcher: finds the Electron binary only where it exists; writes the page 
   assert.match(electronBinary(() => '/no/such/electron').why, /binary was not downloaded/);
   const bin = electronBinary(() => process.execPath);
   assert.deepEqual([bin.available, bin.path], [true, process.execPath]);
-  const out = mkdtempSync(join(tmpdir(), 'ppuu-electron-'));
+  const out = tempDir('ppuu-electron-');
   const { webDir, preloadPath } = await prepareElectronFiles(out);
   for (const f of ['index.html', 'viewer.js', 'viewer.css']) assert.ok(existsSync(join(webDir, f)), f);
   const preload = readFileSync(preloadPath, 'utf8');

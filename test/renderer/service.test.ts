@@ -1,7 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { I80_MAP, lowerEdgeY } from '../../sim/map.js';
@@ -12,8 +11,9 @@ import { decodeMessage } from '../../renderer/protocol/codec.js';
 import type { Envelope } from '../../renderer/protocol/api.js';
 import type { FrameChunk, ScenarioListing, SceneInfo } from '../../renderer/protocol/types.js';
 import { patternSource, patternCar } from './helpers/pattern-source.js';
+import { tempDir } from '../helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ppuu-viewer-'));
+const dir = tempDir('ppuu-viewer-');
 const good = { name: 'good one', map: 'i80', dataset: { kind: 'synth', seed: 1, minutes: 1 }, ego: { kind: 'vehicles', ids: [0] }, controller: { kind: 'replay' }, display: { startPaused: true } };
 mkdirSync(join(dir, 'scn'));
 writeFileSync(join(dir, 'scn', 'good.json'), JSON.stringify(good, null, 2));

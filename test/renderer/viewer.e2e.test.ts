@@ -58,6 +58,24 @@ after(async () => {
   await server?.close();
 });
 
+/** The viewer loaded and paused on frame k (loaded first when it is not), whatever earlier tests left. */
+async function pausedAt(k: number): Promise<void> {
+  const ready = page.url().startsWith(server!.url) && (await page.evaluate(() => window.ppuuViewer?.ready === true));
+  if (!ready) {
+    await page.goto(server!.url);
+    await page.waitForFunction(() => window.ppuuViewer?.ready === true);
+  }
+  await page.evaluate(() => window.ppuuViewer!.pause());
+  await page.evaluate((i) => window.ppuuViewer!.seek(i), k);
+  await page.waitForFunction((i) => window.ppuuViewer!.state().renderedIndex === i, k);
+}
+
+/** Waits for `n` animation frames of the page (the viewer's loop runs once per frame). */
+async function animationFrames(n: number): Promise<void> {
+  // A string: tsx would wrap a named function here in a helper the page does not have.
+  await page.evaluate(`new Promise((done) => { let left = ${n}; const tick = () => (--left <= 0 ? done() : requestAnimationFrame(tick)); requestAnimationFrame(tick); })`);
+}
+
 /**
  * Saves a screenshot of the page (for people) and counts colours on the WebGL drawing buffer
  * itself (so that the HUD and the observation inset, whose ego is blue too, do not count).
@@ -108,6 +126,7 @@ test('pause and step move exactly one frame', { skip: SKIP_NO_CHROMIUM, timeout:
   const scenario = loadScenarioFile(DEMO).scenarios[0]!;
   const source = await createScenarioSource(scenario, 0);
   const next = focusOf((await source.frame(K + 1))!);
+  await pausedAt(K);
   assert.equal(await page.evaluate(() => window.ppuuViewer!.state().playing), false);
   await page.click('#btn-step');
   await page.waitForFunction((k) => window.ppuuViewer!.state().renderedIndex === k, K + 1);
@@ -117,7 +136,7 @@ test('pause and step move exactly one frame', { skip: SKIP_NO_CHROMIUM, timeout:
   const f = await page.evaluate(() => window.ppuuViewer!.focus());
   assert.ok(Math.abs(f!.xPx - next.x) < 1e-3 && Math.abs(f!.yPx - next.y) < 1e-3);
   assert.match((await page.textContent('#frame-label'))!, new RegExp(`^${K + 1} / `));
-  await page.waitForTimeout(400);
+  await animationFrames(20);
   assert.equal(await page.evaluate(() => window.ppuuViewer!.state().index), K + 1, 'still paused');
   await page.click('#btn-back');
   await page.waitForFunction((k) => window.ppuuViewer!.state().renderedIndex === k, K);
@@ -127,11 +146,12 @@ test('pause and step move exactly one frame', { skip: SKIP_NO_CHROMIUM, timeout:
   await page.click('#btn-play');
   const stopped = await page.evaluate(() => window.ppuuViewer!.state());
   assert.equal(stopped.playing, false);
-  await page.waitForTimeout(300);
+  await animationFrames(20);
   assert.equal(await page.evaluate(() => window.ppuuViewer!.state().index), stopped.index);
 });
 
 test('a lost WebGL context is restored with the same picture', { skip: SKIP_NO_CHROMIUM, timeout: 60_000 }, async () => {
+  await pausedAt(K);
   const before = await page.evaluate(() => window.ppuuViewer!.state().renderCount);
   await page.evaluate(() => {
     const gl = window.ppuuViewer!.canvas().getContext('webgl2')!;

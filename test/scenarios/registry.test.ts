@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTrackStore } from '../../data/track-store.js';
 import { EpisodeRun } from '../../scenarios/episode-run.js';
@@ -17,8 +16,9 @@ import { policyNetConfig, policyTrainConfig } from '../../policy/config.js';
 import { savePolicy } from '../../policy/checkpoint.js';
 import { defaultScenario, newestRunSuite } from '../../renderer/server/default-scenario.js';
 import { miniTraffic } from './helpers/mini-traffic.js';
+import { tempDir } from '../helpers/temp.js';
 
-const root = mkdtempSync(join(tmpdir(), 'ppuu-registry-'));
+const root = tempDir('ppuu-registry-');
 const tracks = join(root, 'tracks');
 const policyDir = join(root, 'policy');
 
@@ -66,7 +66,7 @@ test('a policy scenario drives the same in the app (EpisodeRun) as in eval --sce
 });
 
 test('ppuu app without --scenario opens the newest pipeline run, else the demo with a hint', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-default-'));
+  const dir = tempDir('ppuu-default-');
   const demo = join(dir, 'demo.json');
   const none = defaultScenario(dir, demo);
   assert.equal(none.file, demo);

@@ -1,7 +1,5 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import { writeTrackStore } from '../../data/track-store.js';
@@ -15,10 +13,11 @@ import { controllerFor } from '../../scenarios/controllers.js';
 import { evaluateScenario } from '../../scenarios/evaluate.js';
 import { replayState } from '../../sim/replay.js';
 import { miniTraffic } from './helpers/mini-traffic.js';
+import { tempDir } from '../helpers/temp.js';
 
 let tracks = '';
 before(async () => {
-  tracks = join(mkdtempSync(join(tmpdir(), 'ppuu-runner-')), 'tracks');
+  tracks = join(tempDir('ppuu-runner-'), 'tracks');
   await writeTrackStore(tracks, miniTraffic({ durationS: 40, stopper: true }));
 });
 
@@ -140,7 +139,7 @@ test('no-action keeps speed and heading; replay follows the log (ghost stays clo
 test('a split ego picks the cars `ppuu data dump` puts in that split; an episodes dataset gives its own split', { timeout: 60_000 }, async () => {
   const { dumpDataset } = await import('../../sim/io/dump.js');
   const { openDataset } = await import('../../data/dataset.js');
-  const root = mkdtempSync(join(tmpdir(), 'ppuu-split-'));
+  const root = tempDir('ppuu-split-');
   const small = join(root, 'tracks');
   await writeTrackStore(small, miniTraffic({ durationS: 12, headwayS: 4 }));
   const ds = join(root, 'ds');

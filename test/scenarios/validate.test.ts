@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import { lineOfPointer, pointerToJsonPath } from '../../scenarios/json-locate.js';
 import { loadScenarioFile, parseScenarioText, DEFAULT_DISPLAY } from '../../scenarios/validate.js';
+import { tempDir } from '../helpers/temp.js';
 
 const base = {
   name: 'x',
@@ -83,7 +83,7 @@ test('suite errors point inside the scenarios array', () => {
 });
 
 test('unreadable and malformed files give one-line errors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-scn-'));
+  const dir = tempDir('ppuu-scn-');
   assert.throws(() => loadScenarioFile(join(dir, 'nope.json')), (e: Error) => e instanceof UserError && /nope\.json: cannot read the scenario file \(no such file\)/.test(e.message));
   const broken = join(dir, 'broken.json');
   writeFileSync(broken, '{\n  "name": "x",\n  "map": \n}\n');
@@ -103,4 +103,18 @@ test('JSON pointers map to JSON paths and to the line of the value', () => {
   // A missing member points at its parent object.
   assert.equal(lineOfPointer(text, '/b/missing'), 3);
   assert.equal(lineOfPointer(text, '/e/3'), 9);
+});
+
+test('the IDM overrides documented in scenarios/README.md validate and reach the resolved scenario', () => {
+  const readme = readFileSync('scenarios/README.md', 'utf8');
+  const m = /`\{"kind": "idm", "(\w+)": \{([\w, ]+)\}\}`/.exec(readme);
+  assert.ok(m, 'the README documents the IDM controller with its overrides');
+  const [, field, list] = m;
+  const names = list!.split(',').map((s) => s.trim());
+  assert.deepEqual(names, ['desiredSpeedMps', 'timeGapS', 'minGapM', 'maxAccelMps2', 'comfortDecelMps2']);
+  const params = Object.fromEntries(names.map((n, i) => [n, 1 + i * 0.5]));
+  const s = parseScenarioText(JSON.stringify({ ...base, controller: { kind: 'idm', [field!]: params } }), 'idm.json').scenarios[0]!;
+  assert.deepEqual(s.controller, { kind: 'idm', params });
+  assert.match(errorOf({ ...base, controller: { kind: 'idm', [field!]: { desiredSpeed: 20 } } }), /field \$\.controller\.params\.desiredSpeed: is not allowed here/);
+  assert.match(errorOf({ ...base, controller: { kind: 'idm', [field!]: { timeGapS: 0 } } }), /field \$\.controller\.params\.timeGapS: must be > 0/);
 });

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { idmController, noActionController, replayController } from '../../sim/controllers/builtin.js';
 import type { TrackStore } from '../../data/tracks.js';
-import { LockstepEnv, runEnv } from '../../sim/env.js';
-import { evaluate } from '../../sim/evaluate.js';
+import type { Controller } from '../../sim/controllers/controller.js';
+import { LockstepEnv, runEnv, type EpisodeResult, type Outcome } from '../../sim/env.js';
+import { evaluate, meanStd, seedMetrics } from '../../sim/evaluate.js';
 import { I80_MAP } from '../../sim/map.js';
 import { ReplayData } from '../../sim/replay.js';
 import { World } from '../../sim/world.js';
@@ -109,4 +110,41 @@ test('the world moves controlled cars by the given actions and reports ghosts an
   snap = world.snapshot();
   const braked = snap.cars.find((c) => c.id === car.id)!;
   assert.ok(braked.ghost!.xPx - braked.xPx > 10);
+});
+
+/** Zero actions, except full left steering (b > 0: towards smaller y) for the cars in `left`. */
+function steerLeft(left: number[]): Controller {
+  return {
+    name: 'steer-left',
+    act: (b) => Float32Array.from(b.episodes.flatMap((e) => [0, left.includes(e.vehicleId) ? 1 : 0])),
+  };
+}
+
+test('steering off the road ends in offroad, a step limit in timeout; the rates count each outcome apart', async () => {
+  const store = brakingPair();
+  const top = makeTraffic({ perLane: 1, lanes: [0] }).vehicles[0]!; // vehicle 1, lane 0
+  store.vehicles.push(top);
+  const data = ReplayData.fromTrackStore(I80_MAP, store);
+  const [off] = await runEnv(new LockstepEnv(data, [1]), steerLeft([1]));
+  assert.equal(off!.outcome, 'offroad');
+  assert.equal(off!.success, false);
+  assert.ok(off!.steps > 0 && off!.steps < 60, `steps ${off!.steps}`);
+  const [limited] = await runEnv(new LockstepEnv(data, [1], { maxSteps: 7 }), replayController());
+  assert.equal(limited!.outcome, 'timeout');
+  assert.equal(limited!.steps, 7);
+  // Vehicle 1 leaves the road, 102 rear-ends its braking leader, 101 (the leader, at constant speed) arrives.
+  const report = await evaluate([{ data, vehicleIds: [1, 101, 102] }], { seeds: [0], controllerFor: () => steerLeft([1]), policyName: 'left' });
+  assert.deepEqual(report.records.map((r) => [r.vehicleId, r.outcome]), [[1, 'offroad'], [101, 'arrived'], [102, 'collision']]);
+  assert.deepEqual(report.outcomes, { offroad: 1, arrived: 1, collision: 1 });
+  assert.equal(report.episodes, 3);
+  for (const [k, v] of [['successRate', 1 / 3], ['collisionRate', 1 / 3], ['offRoadRate', 1 / 3]] as const) assert.deepEqual(report[k], { mean: v, std: 0 }, k);
+});
+
+test('seedMetrics: each rate counts its own outcome over the driven episodes', () => {
+  const r = (outcome: Outcome, distanceM = 10): EpisodeResult => ({
+    vehicleId: 0, outcome, success: outcome === 'arrived', distanceM, steps: 1, takeoverFrame: 0, endFrame: 1, maxProximity: 0, meanProximity: 0, meanLane: 0,
+  });
+  const m = seedMetrics(3, [r('collision'), r('offroad'), r('offroad'), r('arrived', 40), r('timeout'), r('too-short', 0), r('incomplete-log', 0)]);
+  assert.deepEqual(m, { seed: 3, episodes: 5, successRate: 0.2, meanDistanceM: 16, collisionRate: 0.2, offRoadRate: 0.4 });
+  assert.deepEqual(meanStd([0.2, 0.4]), { mean: 0.30000000000000004, std: 0.1 });
 });

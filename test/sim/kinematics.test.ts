@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clipAction, extractTrajectory, maxSteer, stepCar, type CarState } from '../../sim/kinematics.js';
+import { actionTowards, clipAction, extractTrajectory, initialDirection, maxSteer, stepCar, type CarState } from '../../sim/kinematics.js';
 
 const car = (over: Partial<CarState> = {}): CarState => ({ xPx: 0, yPx: 0, dirX: 1, dirY: 0, speedPxPerS: 100, ...over });
 
@@ -78,4 +78,66 @@ test('a turn sharper than the steering limit saturates b and deviates from the l
   let maxDev = 0;
   for (let k = 0; k < e.n; k++) maxDev = Math.max(maxDev, Math.hypot(e.x[k]! - x[k]!, e.y[k]! - y[k]!));
   assert.ok(maxDev > 5);
+});
+
+test('on a diagonal heading, steering adds b v dt ortho(dir) = (d_y, -d_x) to the direction', () => {
+  const s = car({ dirX: 0.6, dirY: 0.8 });
+  stepCar(s, 0, 0.002);
+  // k = 0.002 * 100 * 0.1 = 0.02: (0.6 + 0.8 k, 0.8 - 0.6 k), normalised.
+  const nx = 0.6 + 0.8 * 0.02;
+  const ny = 0.8 - 0.6 * 0.02;
+  const n = Math.hypot(nx, ny);
+  assert.ok(Math.abs(s.dirX - nx / n) < 1e-12 && Math.abs(s.dirY - ny / n) < 1e-12, `${s.dirX}, ${s.dirY}`);
+  assert.ok(Math.abs(s.xPx - 6) < 1e-12 && Math.abs(s.yPx - 8) < 1e-12);
+});
+
+test('actionTowards gives the action whose step reaches the target speed and (to first order) heading', () => {
+  for (const [dx, dy] of [[0.6, 0.8], [-0.28, 0.96], [1, 0]]) {
+    const s = car({ dirX: dx, dirY: dy, speedPxPerS: 80 });
+    // Target: 0.02 rad to the left (towards ortho), 5 px/s faster.
+    const c = Math.cos(0.02);
+    const sn = Math.sin(0.02);
+    const tx = dx * c + dy * sn;
+    const ty = dy * c - dx * sn;
+    const [a, b] = actionTowards(s, 85, tx, ty);
+    assert.ok(Math.abs(a - 50) < 1e-9, `a ${a}`);
+    stepCar(s, a, b);
+    assert.ok(Math.abs(s.speedPxPerS - 85) < 1e-9);
+    assert.ok(Math.abs(s.dirX - tx) < 1e-3 && Math.abs(s.dirY - ty) < 1e-3, `heading (${s.dirX}, ${s.dirY}) vs (${tx}, ${ty})`);
+    assert.ok(b > 0, 'a left turn steers with b > 0');
+  }
+});
+
+test('initialDirection: the first displacement of at least 0.99 px, else the longest, else +x', () => {
+  // Small steps first (0.5 px down), then a 2 px step right: the first long one wins.
+  assert.deepEqual(initialDirection([0, 0, 2, 2.2], [0, 0.5, 0.5, 0.5], 4), [1, 0]);
+  // All short: the longest (0.6 px along -y, third step) wins over the first (0.3 px along +x).
+  const [x, y] = initialDirection([0, 0.3, 0.3, 0.3], [0, 0, 0, -0.6], 4);
+  assert.ok(Math.abs(x) < 1e-12 && Math.abs(y + 1) < 1e-12, `${x}, ${y}`);
+  // A long step after a longer short one still wins (3-4-5 triangle), and only m points are read.
+  const [x2, y2] = initialDirection([0, 0.9, 3.9, 100], [0, 0, 4, 100], 3);
+  assert.ok(Math.abs(x2 - 0.6) < 1e-12 && Math.abs(y2 - 0.8) < 1e-12, `${x2}, ${y2}`);
+  // The first long step (1 px along +y) wins over a later, longer one (3 px along +x).
+  assert.deepEqual(initialDirection([0, 0, 3], [0, 1, 1], 3), [0, 1]);
+  // A long first step counts too.
+  assert.deepEqual(initialDirection([0, 0], [0, 2], 2), [0, 1]);
+  assert.deepEqual(initialDirection([5, 5, 5], [1, 1, 1], 3), [1, 0], 'no motion');
+  assert.deepEqual(initialDirection([5, 9], [1, 1], 1), [1, 0], 'one point');
+});
+
+test('a stop in the log (two equal points) keeps the heading: no steering, finite actions', () => {
+  const xs = [0, 5, 10, 10, 10, 15, 20, 25];
+  const ys = [0, 0, 0, 0, 0, 0, 0, 0];
+  const t = extractTrajectory(xs, ys, xs.length, 28);
+  assert.equal(t.n, xs.length - 2);
+  for (let k = 0; k < t.n; k++) {
+    assert.ok(Number.isFinite(t.a[k]!) && Number.isFinite(t.b[k]!), `step ${k}`);
+    assert.equal(t.b[k], 0, `step ${k}: no steering on a straight log`);
+    assert.equal(t.dirX[k], 1);
+  }
+  // It brakes at the stop (at most 40 px/s^2: 50 -> 46 px/s).
+  assert.ok(Math.abs(t.speed[2]! - 46) < 1e-9, `speed ${t.speed[2]}`);
+  // After a stop the log turns right (+y): the heading follows it.
+  const turn = extractTrajectory([0, 2, 4, 4, 4, 4, 4, 4, 4], [0, 0, 0, 0, 2, 4, 6, 8, 10], 9, 28);
+  assert.ok(turn.dirY[turn.n - 1]! > 0.01 && turn.b.some((b) => b < 0), `heading (${turn.dirX[turn.n - 1]}, ${turn.dirY[turn.n - 1]})`);
 });

@@ -5,8 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, truncateSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../worldmodel/backend.js';
@@ -15,12 +14,13 @@ import {
 } from '../../worldmodel/checkpoint.js';
 import { UserError } from '../../common/errors.js';
 import { Rng } from '../../common/rng.js';
+import { tempDir } from '../helpers/temp.js';
 
 let root = '';
 before(async () => {
   tf.env().set('PROD', true);
   await initBackend({ requested: 'wasm' });
-  root = mkdtempSync(join(tmpdir(), 'ppuu-ckpt-'));
+  root = tempDir('ppuu-ckpt-');
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 

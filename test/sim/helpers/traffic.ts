@@ -4,11 +4,10 @@
  * speed, spaced by a fixed time headway, so that no two cars ever overlap; optionally one car
  * changes lanes smoothly.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTrackStore } from '../../../data/track-store.js';
 import type { TrackStore, VehicleTrack } from '../../../data/tracks.js';
+import { tempDir } from '../../helpers/temp.js';
 
 export interface TrafficOptions {
   /** Cars per lane. */
@@ -87,7 +86,7 @@ export function makeTraffic(opts: TrafficOptions = {}): TrackStore {
 
 /** Writes a traffic store to a new temp folder and returns its path. */
 export async function writeTraffic(opts: TrafficOptions = {}, dir?: string): Promise<string> {
-  const out = dir ?? join(mkdtempSync(join(tmpdir(), 'ppuu-traffic-')), 'tracks');
+  const out = dir ?? join(tempDir('ppuu-traffic-'), 'tracks');
   await writeTrackStore(out, makeTraffic(opts));
   return out;
 }

@@ -1,15 +1,16 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeTinyDataset } from '../../helpers/tiny-dataset.js';
+import { tempDir } from '../../helpers/temp.js';
+import { ppuuInProcess } from '../../helpers/cli.js';
 
 const bin = fileURLToPath(new URL('../../../bin/ppuu.js', import.meta.url));
 const ppuu = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, TFJS_BACKEND: 'cpu' } });
-const work = mkdtempSync(join(tmpdir(), 'ppuu-cli-ebm-'));
+const work = tempDir('ppuu-cli-ebm-');
 const data = writeTinyDataset({ n: 4, length: 20, dir: join(work, 'ds') });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -36,12 +37,12 @@ test('ppuu ebm train --json trains and saves a model; ppuu ebm filters draws it'
   assert.match(e.stderr, /has no convolutional encoder/);
 });
 
-test('ppuu ebm train rejects a bad kind and a missing dataset on one line with exit code 2', () => {
-  const bad = ppuu(['ebm', 'train', '--kind', 'gan', '--data', data, '--out', join(work, 'x')]);
+test('ppuu ebm train rejects a bad kind and a missing dataset on one line with exit code 2', async () => {
+  const bad = await ppuuInProcess(['ebm', 'train', '--kind', 'gan', '--data', data, '--out', join(work, 'x')]);
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
   assert.match(bad.stderr, /--kind must be one of kmeans, pca, sparse, lista, psd, conv-sparse/);
-  const missing = ppuu(['ebm', 'train', '--kind', 'pca', '--data', join(work, 'nope'), '--out', join(work, 'y')]);
+  const missing = await ppuuInProcess(['ebm', 'train', '--kind', 'pca', '--data', join(work, 'nope'), '--out', join(work, 'y')]);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /dataset folder not found/);
   assert.ok(!existsSync(join(work, 'y')));

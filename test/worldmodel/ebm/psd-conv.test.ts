@@ -1,8 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../../common/rng.js';
 import { initBackend } from '../../../worldmodel/backend.js';
@@ -15,6 +14,7 @@ import { saveEbmModel } from '../../../worldmodel/ebm/store.js';
 import { loadEncoderInit, tileEncoderKernel } from '../../../worldmodel/ebm/encoder-init.js';
 import type { ImageSet } from '../../../worldmodel/ebm/images.js';
 import { randomDictionary, sparseSignal } from './helpers.js';
+import { tempDir } from '../../helpers/temp.js';
 
 before(async () => {
   await initBackend();
@@ -109,7 +109,7 @@ test('a trained conv-sparse encoder loads as a [4, 4, 3, F] kernel and tiles ove
   const { model, summary } = await trainEbm(img, { kind: 'conv-sparse', ...opts });
   assert.equal(summary.kind, 'conv-sparse');
   assert.ok(Number.isFinite(summary.heldOutEnergy));
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-ebm-enc-'));
+  const dir = tempDir('ppuu-ebm-enc-');
   try {
     await saveEbmModel(join(dir, 'm'), model);
     const enc = await loadEncoderInit(join(dir, 'm'));

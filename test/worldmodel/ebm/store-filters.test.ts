@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { saveEbmModel, loadEbmModel, assertReplaceableModelDir } from '../../../worldmodel/ebm/store.js';
 import { renderFilterGrid } from '../../../worldmodel/ebm/filters-png.js';
 import { meanLocalisation, windowEnergyShare } from '../../../worldmodel/ebm/localisation.js';
+import { tempDir } from '../../helpers/temp.js';
 
 test('model folders round-trip and bad ones are refused with the file and field named', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-ebm-store-'));
+  const dir = tempDir('ppuu-ebm-store-');
   try {
     const W = Float32Array.from({ length: 12 * 3 }, (_, i) => i / 10);
     await saveEbmModel(join(dir, 'm'), {

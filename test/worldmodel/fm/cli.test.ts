@@ -1,15 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyDataset } from './helpers.js';
+import { tempDir } from '../../helpers/temp.js';
+import { ppuuInProcess } from '../../helpers/cli.js';
 
 const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...args], { encoding: 'utf8' });
 
 test('ppuu train fm then ppuu eval fm, with JSON output, a log, a checkpoint and a picture', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ppuu-fm-cli-'));
+  const dir = tempDir('ppuu-fm-cli-');
   const out = join(dir, 'run');
   const t = ppuu(['train', 'fm', '--data', tinyDataset(), '--out', out, '--preset', 'tiny', '--model', 'vae', '--steps', '2', '--npred', '2', '--json']);
   assert.equal(t.status, 0, t.stderr);
@@ -32,7 +34,7 @@ test('ppuu train fm then ppuu eval fm, with JSON output, a log, a checkpoint and
   assert.match(again.stderr, /--resume/);
 });
 
-test('bad input to train fm / eval fm is one line on stderr with exit code 2', () => {
+test('bad input to train fm / eval fm is one line on stderr with exit code 2', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['train', 'fm', '--data', tinyDataset(), '--out', join(tmpdir(), 'x'), '--preset', 'huge'], /unknown forward-model preset 'huge'/],
     [['train', 'fm', '--data', tinyDataset(), '--out', join(tmpdir(), 'x'), '--model', 'gan'], /--model must be deterministic or vae/],
@@ -41,18 +43,18 @@ test('bad input to train fm / eval fm is one line on stderr with exit code 2', (
     [['eval', 'fm', '--model', tmpdir(), '--data', tinyDataset(), '--horizons', '1,x'], /--horizons/],
   ];
   for (const [args, re] of cases) {
-    const r = ppuu(args);
+    const r = await ppuuInProcess(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, re);
   }
 });
 
-test('--resume continues a run with its own settings and refuses conflicting ones', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'ppuu-fm-cli-')), 'run');
+test('--resume continues a run with its own settings and refuses conflicting ones', async () => {
+  const out = join(tempDir('ppuu-fm-cli-'), 'run');
   const base = ['train', 'fm', '--data', tinyDataset(), '--out', out];
   assert.equal(ppuu([...base, '--preset', 'tiny', '--model', 'deterministic', '--steps', '1', '--npred', '1']).status, 0);
-  const bad = ppuu([...base, '--resume', '--steps', '2', '--npred', '3']);
+  const bad = await ppuuInProcess([...base, '--resume', '--steps', '2', '--npred', '3']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /npred 1/);
   const ok = ppuu([...base, '--resume', '--steps', '2', '--json']);

@@ -6,8 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmConfig } from '../../../worldmodel/fm/config.js';
 import { ForwardModel } from '../../../worldmodel/fm/model.js';
@@ -16,9 +15,10 @@ import { trainForwardModel, type TrainOptions } from '../../../worldmodel/fm/tra
 import { loadFm, type FmHparams, type TrainState } from '../../../worldmodel/fm/checkpoint.js';
 import { setup, tinyDataset } from './helpers.js';
 import { assertTiled, fakeEbm as writeFakeEbm } from '../../helpers/fake-ebm.js';
+import { tempDir } from '../../helpers/temp.js';
 
 before(setup);
-const work = mkdtempSync(join(tmpdir(), 'ppuu-fm-encinit-'));
+const work = tempDir('ppuu-fm-encinit-');
 after(() => rmSync(work, { recursive: true, force: true }));
 const fakeEbm = (name: string, channels: number, filters: number, seed: number, withBias = true) => writeFakeEbm(work, name, channels, filters, seed, withBias);
 

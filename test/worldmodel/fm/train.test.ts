@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { fmConfig } from '../../../worldmodel/fm/config.js';
@@ -14,10 +13,11 @@ import { trainForwardModel, type TrainOptions } from '../../../worldmodel/fm/tra
 import { loadFm, saveFm, type FmHparams } from '../../../worldmodel/fm/checkpoint.js';
 import { openDataset } from '../../../data/dataset.js';
 import { maxAbsDiff, randomActions, randomInput, setup, tinyDataset } from './helpers.js';
+import { tempDir } from '../../helpers/temp.js';
 
 before(setup);
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'ppuu-fm-train-'));
+const tmp = () => tempDir('ppuu-fm-train-');
 /** The log's lines without their timings. */
 const losses = (out: string) =>
   readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => {
