@@ -140,7 +140,7 @@ export class ViewerService {
       // Run the episode to its end (within the budget) so that its length is known from the start.
       const t0 = Date.now();
       const budget = this.opts.lengthBudgetMs ?? 20_000;
-      for (let i = 0; source.total === null && Date.now() - t0 < budget; i += 16) {
+      for (let i = 0; source.total === null && Date.now() - t0 < budget; i++) {
         if (!(await source.frame(i))) break;
       }
       const id = `s${this.nextId++}`;
