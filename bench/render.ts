@@ -7,13 +7,24 @@
  * three.js render call and the time of a render forced to finish (render + 1-pixel readPixels,
  * which waits for the rasteriser), the cost the frame rate is bounded by.
  *
+ * In the same run, the 200 cars again with imagination on: an untrained tiny world model
+ * (worldmodel/fm, the app's imagination code, MC dropout) imagines from the frame on screen while
+ * the page plays, as in the app (one request in flight, frames in between dropped); reported:
+ * the frame rate and how many imaginations the page showed per second.
+ *
  *   npm run bench -- render [--cars 200] [--seconds 5] [--width 1280] [--height 720]
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { ViewerService } from '../renderer/server/viewer-service.js';
 import { startViewerServer } from '../renderer/server/http-server.js';
-import { patternSource } from '../test/renderer/helpers/pattern-source.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { patternCar, patternSource } from '../test/renderer/helpers/pattern-source.js';
+import type { EpisodeSource } from '../renderer/server/episode-source.js';
+import { loadImagination } from '../renderer/server/imagination.js';
+import type { Imagination } from '../renderer/server/imagination.js';
 import { CHROMIUM_ARGS, chromiumPath } from '../test/renderer/helpers/browser.js';
 
 function flag(name: string, dflt: number): number {
@@ -46,16 +57,61 @@ interface Measure {
   finishedRenderMs: number;
   framesDrawn: number;
   simFramesAdvanced: number;
+  imaginationsPerS?: number;
+}
+
+/** An untrained tiny VAE saved to a temporary folder and loaded as the app loads a scenario's world model. */
+async function tinyImagination(): Promise<Imagination> {
+  process.env.TFJS_BACKEND ??= 'cpu';
+  const { fmConfig } = await import('../worldmodel/fm/config.js');
+  const { ForwardModel } = await import('../worldmodel/fm/model.js');
+  const { saveFm } = await import('../worldmodel/fm/checkpoint.js');
+  const { initFmBackend } = await import('../worldmodel/fm/setup.js');
+  await initFmBackend(process.env.TFJS_BACKEND);
+  const cfg = fmConfig('tiny');
+  const m = ForwardModel.create(cfg, 'vae', 5);
+  const dir = join(mkdtempSync(join(tmpdir(), 'ppuu-bench-fm-')), 'fm');
+  const stats = { stateMean: [900, 100, 60, 0], stateStd: [400, 40, 20, 1], actionMean: [0, 0], actionStd: [10, 0.002] };
+  await saveFm(dir, m, { format: 'ppuu-fm', version: 1, kind: 'vae', preset: 'tiny', config: cfg, stats, dataset: null, steps: 0, paramCount: m.paramCount(), writtenBy: 'bench' });
+  m.dispose();
+  return loadImagination(dir, 10, 8, 'bench');
+}
+
+/** The pattern source with the world model imagining from its observations and the bot's states. */
+function withImagination(src: EpisodeSource, im: Imagination): EpisodeSource {
+  return {
+    ...src,
+    get total() {
+      return src.total;
+    },
+    get ended() {
+      return src.ended;
+    },
+    frame: (i) => src.frame(i),
+    description: { ...src.description, imagination: { horizon: im.horizon, samples: im.samples, contextFrames: im.ncond } },
+    imagine: async (index) => {
+      if (index + 1 < im.ncond) return null;
+      const frames = await Promise.all(Array.from({ length: im.ncond }, (_, k) => src.frame(index + 1 - im.ncond + k)));
+      const states = frames.map((f, k) => {
+        const c = patternCar(0, index + 1 - im.ncond + k);
+        return Float32Array.from([c.xPx, c.yPx, c.speedPxPerS, 0]);
+      });
+      return im.imagine({ images: frames.map((f) => f!.observation!), states, actions: Array.from({ length: im.horizon }, () => [0, 0] as [number, number]) }, index);
+    },
+  };
 }
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
-async function measure(nCars: number): Promise<Measure> {
+async function measure(nCars: number, imagination: Imagination | null = null): Promise<Measure> {
   const frames = Math.ceil(seconds * 80) + 200;
   const service = new ViewerService({
     scenarioDirs: [],
-    createSource: async () => patternSource({ cars: nCars, frames, observation: true }),
+    createSource: async () => {
+      const src = patternSource({ cars: nCars, frames, observation: true });
+      return imagination ? withImagination(src, imagination) : src;
+    },
   });
   const server = await startViewerServer(service, 0);
   const { chromium } = await import('playwright-core');
@@ -97,6 +153,8 @@ async function measure(nCars: number): Promise<Measure> {
     let drawn = 0;
     let renderMs = 0;
     let advanced = 0;
+    const im0 = await page.evaluate(() => window.ppuuViewer!.imagination.answered);
+    const t0 = Date.now();
     for (let w = 0; w < Math.max(1, Math.round(seconds)); w++) {
       const a = await page.evaluate(() => ({ ...window.ppuuViewer!.state(), t: performance.now() }));
       await page.waitForTimeout(1000);
@@ -114,6 +172,7 @@ async function measure(nCars: number): Promise<Measure> {
       finishedRenderMs: round(Math.min(...finished), 2),
       framesDrawn: drawn,
       simFramesAdvanced: advanced,
+      ...(imagination ? { imaginationsPerS: round((await page.evaluate(() => window.ppuuViewer!.imagination.answered) - im0) / ((Date.now() - t0) / 1000), 2) } : {}),
     };
   } finally {
     await browser.close();
@@ -123,6 +182,7 @@ async function measure(nCars: number): Promise<Measure> {
 
 const baseline = await measure(1);
 const result = await measure(cars);
+const imagining = await measure(cars, await tinyImagination());
 console.log(
   JSON.stringify({
     bench: 'render',
@@ -136,8 +196,9 @@ console.log(
     baselineBotAlone: { fps: baseline.fps, fpsBestWindow: baseline.fpsBestWindow, finishedRenderMs: baseline.finishedRenderMs },
     ratioToBaseline: round(result.fps / Math.max(1e-9, baseline.fps), 2),
     target: { fps: 30, met: result.fps >= 30 },
+    withImagination: { fps: imagining.fps, fpsBestWindow: imagining.fpsBestWindow, imaginationsPerS: imagining.imaginationsPerS, target: { fps: 20, met: imagining.fps >= 20 } },
     cpus: cpus().length,
     loadAverage1m: round(loadavg()[0]!, 2),
-    detail: { withCars: result, botAlone: baseline },
+    detail: { withCars: result, botAlone: baseline, withImagination: imagining },
   }),
 );

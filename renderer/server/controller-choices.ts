@@ -7,6 +7,7 @@
  * environment options (scenarios/episode-run.ts envOptions) and controller (scenarios/controllers.ts),
  * as `ppuu eval --scenarios` scores it.
  */
+import type { Controller } from '../../sim/controllers/controller.js';
 import { evaluate } from '../../sim/evaluate.js';
 import { controllerFor } from '../../scenarios/controllers.js';
 import { envOptions } from '../../scenarios/episode-run.js';
@@ -55,6 +56,20 @@ export function controllerChoices(file: ScenarioFile, index: number): { choices:
   return { choices: out, own: out.findIndex((c) => c.scenarioIndex === index) };
 }
 
+/**
+ * The same controller, but each step first lets the event loop run, so that scoring a slow
+ * controller (MPC) in the background never holds up the viewer's frame and imagination requests.
+ */
+function yielding(c: Controller): Controller {
+  return {
+    name: c.name,
+    act: async (batch) => {
+      await new Promise<void>((done) => setImmediate(done));
+      return c.act(batch);
+    },
+  };
+}
+
 /** Scores `choice` on episode `episode` of its scenario (the plan's car and seed) with sim/'s evaluate. */
 export async function evaluateChoice(choice: ResolvedChoice, choiceIndex: number, episode: number): Promise<EpisodeOutcome> {
   const t0 = Date.now();
@@ -65,7 +80,7 @@ export async function evaluateChoice(choice: ResolvedChoice, choiceIndex: number
   const t = traffic.slots[planned.slotIndex]!;
   const report = await evaluate(
     [{ data: t.data, vehicleIds: [planned.vehicleId], episodeIds: t.episodeIds ? [t.episodeIds.get(planned.vehicleId) ?? String(planned.vehicleId)] : undefined }],
-    { ...envOptions(s, traffic), seeds: [planned.seed], policyName: choice.label, controllerFor: (seed) => controllerFor(s, seed) },
+    { ...envOptions(s, traffic), seeds: [planned.seed], policyName: choice.label, controllerFor: async (seed) => yielding(await controllerFor(s, seed)) },
   );
   const r = report.records[0]!;
   return { controllerIndex: choiceIndex, label: choice.label, outcome: r.outcome, success: r.success, distanceM: r.distanceM, steps: r.steps, endFrame: r.endFrame, ms: Date.now() - t0 };

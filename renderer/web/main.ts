@@ -101,6 +101,7 @@ async function boot(): Promise<void> {
   // paused; while one runs, only the latest frame shown is remembered and asked for next, so the
   // frames in between are dropped and playback never waits for the model.
   let imagining = false;
+  let inFlight = 0;
   let wanted: number | null = null;
   const requestImagination = (index: number): void => {
     wanted = index;
@@ -112,7 +113,8 @@ async function boot(): Promise<void> {
     wanted = null;
     const counts = handle.imagination;
     counts.requested++;
-    counts.maxInFlight = Math.max(counts.maxInFlight, 1);
+    inFlight++;
+    counts.maxInFlight = Math.max(counts.maxInFlight, inFlight);
     api
       .imagine(info.sessionId, asked)
       .then((im) => {
@@ -126,6 +128,7 @@ async function boot(): Promise<void> {
       })
       .catch((e: Error) => fail(e.message))
       .finally(() => {
+        inFlight--;
         imagining = false;
         if (wanted !== null && wanted !== asked && handle.info === info) requestImagination(wanted);
       });
