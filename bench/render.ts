@@ -18,13 +18,10 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { ViewerService } from '../renderer/server/viewer-service.js';
 import { startViewerServer } from '../renderer/server/http-server.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { patternCar, patternSource } from '../test/renderer/helpers/pattern-source.js';
-import type { EpisodeSource } from '../renderer/server/episode-source.js';
-import { loadImagination } from '../renderer/server/imagination.js';
-import type { Imagination } from '../renderer/server/imagination.js';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { patternSource } from '../test/renderer/helpers/pattern-source.js';
 import { CHROMIUM_ARGS, chromiumPath } from '../test/renderer/helpers/browser.js';
 
 function flag(name: string, dflt: number): number {
@@ -60,64 +57,35 @@ interface Measure {
   imaginationsPerS?: number;
 }
 
-/** An untrained tiny VAE saved to a temporary folder and loaded as the app loads a scenario's world model. */
-async function tinyImagination(): Promise<Imagination> {
-  process.env.TFJS_BACKEND ??= 'cpu';
-  const { fmConfig } = await import('../worldmodel/fm/config.js');
-  const { ForwardModel } = await import('../worldmodel/fm/model.js');
-  const { saveFm } = await import('../worldmodel/fm/checkpoint.js');
-  const { initFmBackend } = await import('../worldmodel/fm/setup.js');
-  await initFmBackend(process.env.TFJS_BACKEND);
-  const cfg = fmConfig('tiny');
-  const m = ForwardModel.create(cfg, 'vae', 5);
-  const dir = join(mkdtempSync(join(tmpdir(), 'ppuu-bench-fm-')), 'fm');
-  const stats = { stateMean: [900, 100, 60, 0], stateStd: [400, 40, 20, 1], actionMean: [0, 0], actionStd: [10, 0.002] };
-  await saveFm(dir, m, { format: 'ppuu-fm', version: 1, kind: 'vae', preset: 'tiny', config: cfg, stats, dataset: null, steps: 0, paramCount: m.paramCount(), writtenBy: 'bench' });
-  m.dispose();
-  return loadImagination(dir, 10, 8, 'bench');
-}
-
-/** The pattern source with the world model imagining from its observations and the bot's states. */
-function withImagination(src: EpisodeSource, im: Imagination): EpisodeSource {
-  return {
-    ...src,
-    get total() {
-      return src.total;
-    },
-    get ended() {
-      return src.ended;
-    },
-    frame: (i) => src.frame(i),
-    description: { ...src.description, imagination: { horizon: im.horizon, samples: im.samples, contextFrames: im.ncond } },
-    imagine: async (index) => {
-      if (index + 1 < im.ncond) return null;
-      const frames = await Promise.all(Array.from({ length: im.ncond }, (_, k) => src.frame(index + 1 - im.ncond + k)));
-      const states = frames.map((f, k) => {
-        const c = patternCar(0, index + 1 - im.ncond + k);
-        return Float32Array.from([c.xPx, c.yPx, c.speedPxPerS, 0]);
-      });
-      return im.imagine({ images: frames.map((f) => f!.observation!), states, actions: Array.from({ length: im.horizon }, () => [0, 0] as [number, number]) }, index);
-    },
-  };
-}
-
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
-async function measure(nCars: number, imagination: Imagination | null = null): Promise<Measure> {
-  const frames = Math.ceil(seconds * 80) + 200;
-  const service = new ViewerService({
-    scenarioDirs: [],
-    createSource: async () => {
-      const src = patternSource({ cars: nCars, frames, observation: true });
-      return imagination ? withImagination(src, imagination) : src;
-    },
+/** The viewer server with imagination, in its own process (as the app's server is apart from the page): bench/_render-server.ts. */
+async function imaginationServer(nCars: number, frames: number): Promise<{ url: string; close(): Promise<void> }> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), '_render-server.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, String(nCars), String(frames)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((done, fail) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^url (\S+)$/m.exec(out);
+      if (m) done(m[1]!);
+    });
+    child.on('exit', (code) => fail(new Error(`imagination server exited (${code})`)));
   });
-  const server = await startViewerServer(service, 0);
+  return { url, close: async () => void child.kill('SIGTERM') };
+}
+
+async function measure(nCars: number, imagination = false): Promise<Measure> {
+  const frames = Math.ceil(seconds * 80) + 200;
+  const server = imagination
+    ? await imaginationServer(nCars, frames)
+    : await startViewerServer(new ViewerService({ scenarioDirs: [], createSource: async () => patternSource({ cars: nCars, frames, observation: true }) }), 0);
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: exe!, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: 1 });
+    if (process.env.BENCH_DEBUG) page.on('console', (m) => process.stderr.write(`console ${m.type()}: ${m.text()}\n`)), page.on('pageerror', (e) => process.stderr.write(`pageerror: ${e.message}\n`));
     await page.goto(server.url);
     await page.waitForFunction(() => window.ppuuViewer?.ready === true);
     const text = JSON.stringify({ name: 'bench', map: 'i80', dataset: { kind: 'synth', seed: 0, minutes: 1 }, ego: { kind: 'vehicles', ids: [0] }, controller: { kind: 'replay' }, display: { startPaused: true, playbackSpeed: 8 } });
@@ -147,6 +115,16 @@ async function measure(nCars: number, imagination: Imagination | null = null): P
       );
     }
     await page.evaluate(() => window.ppuuViewer!.seek(0));
+    // Loop the episode: the page keeps playing while this process (also the server, busy imagining) is slow to measure.
+    await page.evaluate(() => {
+      let busy = false;
+      setInterval(() => {
+        const v = window.ppuuViewer!;
+        if (busy || v.state().playing) return;
+        busy = true;
+        void v.seek(0).then(() => (v.play(), (busy = false)));
+      }, 100);
+    });
     await page.evaluate(() => window.ppuuViewer!.play());
     await page.waitForTimeout(500); // warm-up
     const windows: number[] = [];
@@ -172,6 +150,7 @@ async function measure(nCars: number, imagination: Imagination | null = null): P
       finishedRenderMs: round(Math.min(...finished), 2),
       framesDrawn: drawn,
       simFramesAdvanced: advanced,
+      ...(imagination ? { imagination: await page.evaluate(() => ({ ...window.ppuuViewer!.imagination, error: window.ppuuViewer!.error, last: window.ppuuViewer!.imagined?.index ?? null })) } : {}),
       ...(imagination ? { imaginationsPerS: round((await page.evaluate(() => window.ppuuViewer!.imagination.answered) - im0) / ((Date.now() - t0) / 1000), 2) } : {}),
     };
   } finally {
@@ -182,7 +161,7 @@ async function measure(nCars: number, imagination: Imagination | null = null): P
 
 const baseline = await measure(1);
 const result = await measure(cars);
-const imagining = await measure(cars, await tinyImagination());
+const imagining = await measure(cars, true);
 console.log(
   JSON.stringify({
     bench: 'render',

@@ -15,7 +15,8 @@ export function frameText(index: number, limit: number, known: boolean): string 
 export class Hud {
   setScene(info: SceneInfo): void {
     const ep = info.episodes[info.episodeIndex];
-    $('hud-title').textContent = `${info.scenario.name} - ${info.scenario.controller}${ep ? ` - ${ep.label}` : ''}`;
+    const who = info.scenario.controller === info.scenario.name ? info.scenario.name : `${info.scenario.name} - ${info.scenario.controller}`;
+    $('hud-title').textContent = `${who}${ep ? ` - ${ep.label}` : ''}`;
   }
 
   /** The world model's spread for the shown frame (mean image variance over its imagined steps), when known. */

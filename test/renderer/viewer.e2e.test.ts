@@ -58,6 +58,15 @@ after(async () => {
   await server?.close();
 });
 
+/** Opens the page afresh on the demo, paused at frame k (each test starts from its own page state). */
+async function openAt(k: number): Promise<void> {
+  await page.goto(server!.url);
+  await page.waitForFunction(() => window.ppuuViewer?.ready === true);
+  await page.evaluate(() => window.ppuuViewer!.pause());
+  await page.evaluate((i) => window.ppuuViewer!.seek(i), k);
+  await page.waitForFunction((i) => window.ppuuViewer!.state().renderedIndex === i, k);
+}
+
 /**
  * Saves a screenshot of the page (for people) and counts colours on the WebGL drawing buffer
  * itself (so that the HUD and the observation inset, whose ego is blue too, do not count).
@@ -89,6 +98,11 @@ test('demo scenario: WebGL2, yellow and blue cars, the blue car where the simula
   assert.equal(onPage!.id, expected.id);
   assert.ok(Math.abs(onPage!.xPx - expected.x) < 1e-3 && Math.abs(onPage!.yPx - expected.y) < 1e-3);
   assert.match((await page.textContent('#hud-frame'))!, new RegExp(`^${K} / `));
+  // The timeline has the episode's real length from the start, not the scenario's bound.
+  let n = 0;
+  while (await source.frame(n)) n++;
+  assert.equal(await page.textContent('#frame-label'), `${K} / ${n - 1}`);
+  assert.equal(await page.getAttribute('#timeline', 'max'), String(n - 1));
 
   const stats = await canvasShot(`demo-frame-${K}.png`);
   assert.ok(stats.yellow > 500, `yellow pixels: ${stats.yellow}`);
@@ -108,6 +122,7 @@ test('pause and step move exactly one frame', { skip: SKIP_NO_CHROMIUM, timeout:
   const scenario = loadScenarioFile(DEMO).scenarios[0]!;
   const source = await createScenarioSource(scenario, 0);
   const next = focusOf((await source.frame(K + 1))!);
+  await openAt(K);
   assert.equal(await page.evaluate(() => window.ppuuViewer!.state().playing), false);
   await page.click('#btn-step');
   await page.waitForFunction((k) => window.ppuuViewer!.state().renderedIndex === k, K + 1);
@@ -132,6 +147,7 @@ test('pause and step move exactly one frame', { skip: SKIP_NO_CHROMIUM, timeout:
 });
 
 test('a lost WebGL context is restored with the same picture', { skip: SKIP_NO_CHROMIUM, timeout: 60_000 }, async () => {
+  await openAt(K);
   const before = await page.evaluate(() => window.ppuuViewer!.state().renderCount);
   await page.evaluate(() => {
     const gl = window.ppuuViewer!.canvas().getContext('webgl2')!;
