@@ -107,6 +107,9 @@ test('demo scenario: WebGL2, yellow and blue cars, the blue car where the simula
   const stats = await canvasShot(`demo-frame-${K}.png`);
   assert.ok(stats.yellow > 500, `yellow pixels: ${stats.yellow}`);
   assert.ok(stats.blue > 100, `blue pixels: ${stats.blue}`);
+  // Car edges are smoothed (partly covered pixels blend car and road), even without multisampling.
+  assert.equal(await page.evaluate(() => window.ppuuViewer!.canvas().getContext('webgl2')!.getContextAttributes()!.antialias), false, 'SwiftShader: no MSAA');
+  assert.ok(stats.yellowEdge > 0.05 * stats.yellow, `blended edge pixels: ${stats.yellowEdge} for ${stats.yellow} yellow`);
   // The blue car's box on screen holds the simulated centre and has the car's size.
   const c = await page.evaluate(([x, y]) => window.ppuuViewer!.worldToScreen(x!, y!), [expected.x, expected.y]);
   const zoom = (await page.evaluate(([x, y]) => window.ppuuViewer!.worldToScreen(x! + 1, y!), [expected.x, expected.y])).x - c.x;
