@@ -30,7 +30,7 @@ export interface ViewerServiceOptions {
   /** Time budget for producing frames in one request, ms (the page asks again for the rest). */
   frameBudgetMs?: number;
   /**
-   * Time a load may spend running the episode to its end, ms (default 20 s), so that the page
+   * Time a load may spend running the episode to its end, ms (default 10 s), so that the page
    * knows the episode's length from the start; a slower run is finished as the page asks for frames.
    */
   lengthBudgetMs?: number;
@@ -139,7 +139,7 @@ export class ViewerService {
       const source = await this.opts.createSource(choice.scenario, episode);
       // Run the episode to its end (within the budget) so that its length is known from the start.
       const t0 = Date.now();
-      const budget = this.opts.lengthBudgetMs ?? 20_000;
+      const budget = this.opts.lengthBudgetMs ?? 10_000;
       for (let i = 0; source.total === null && Date.now() - t0 < budget; i++) {
         if (!(await source.frame(i))) break;
       }

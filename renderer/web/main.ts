@@ -120,7 +120,7 @@ async function boot(): Promise<void> {
       .then((im) => {
         if (handle.info !== info) return;
         counts.answered++;
-        imagined.show(im, info.display.showImagined, asked, `frame ${asked}: the model needs ${info.imagination!.contextFrames} frames of context`);
+        imagined.show(im, info.display.showImagined, asked, `waiting for ${info.imagination!.contextFrames} frames of context`);
         hud.uncertainty = im ? { index: asked, value: im.spread.reduce((a, b) => a + b, 0) / Math.max(1, im.steps) } : null;
         handle.imagined = { index: asked, steps: im?.steps ?? 0, spread: im ? Array.from(im.spread) : [] };
         const f = viewer.frame;
