@@ -17,5 +17,6 @@ export function makeBridge(ipc: IpcRendererLike): PpuuBridge {
     loadScenario: (req) => ipc.invoke(CALLS.loadScenario.channel, req) as ReturnType<PpuuBridge['loadScenario']>,
     frames: (id, from, count) => ipc.invoke(CALLS.frames.channel, id, from, count) as ReturnType<PpuuBridge['frames']>,
     imagine: (id, index) => ipc.invoke(CALLS.imagine.channel, id, index) as ReturnType<PpuuBridge['imagine']>,
+    outcome: (id, controller) => ipc.invoke(CALLS.outcome.channel, id, controller) as ReturnType<PpuuBridge['outcome']>,
   };
 }

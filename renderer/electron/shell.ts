@@ -73,10 +73,10 @@ const reject = (error: string): Envelope<never> => ({ ok: false, error });
 export function checkLoadRequest(v: unknown): LoadRequest | null {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
   const r = v as Record<string, unknown>;
-  for (const k of Object.keys(r)) if (!['file', 'text', 'name', 'scenario', 'episode'].includes(k)) return null;
+  for (const k of Object.keys(r)) if (!['file', 'text', 'name', 'scenario', 'episode', 'controller'].includes(k)) return null;
   const str = (x: unknown) => x === undefined || typeof x === 'string';
   const int = (x: unknown) => x === undefined || (Number.isInteger(x) && (x as number) >= 0);
-  if (!str(r.file) || !str(r.text) || !str(r.name) || !int(r.scenario) || !int(r.episode)) return null;
+  if (!str(r.file) || !str(r.text) || !str(r.name) || !int(r.scenario) || !int(r.episode) || !int(r.controller)) return null;
   return r as LoadRequest;
 }
 
@@ -96,7 +96,7 @@ export function registerIpc(ipcMain: IpcMainLike, service: ViewerService, pageUr
     CALLS.loadScenario.channel,
     guard((req) => {
       const r = checkLoadRequest(req);
-      return r ? service.loadScenario(r) : reject('load request: expected {file | text, name?, scenario?, episode?}');
+      return r ? service.loadScenario(r) : reject('load request: expected {file | text, name?, scenario?, episode?, controller?}');
     }),
   );
   ipcMain.handle(
@@ -111,6 +111,12 @@ export function registerIpc(ipcMain: IpcMainLike, service: ViewerService, pageUr
     CALLS.imagine.channel,
     guard((id, index) =>
       typeof id === 'string' && Number.isInteger(index) ? service.imagine(id, index as number) : reject('imagine: expected (sessionId: string, index: integer)'),
+    ),
+  );
+  ipcMain.handle(
+    CALLS.outcome.channel,
+    guard((id, controller) =>
+      typeof id === 'string' && Number.isInteger(controller) ? service.outcome(id, controller as number) : reject('outcome: expected (sessionId: string, controller: integer)'),
     ),
   );
   return Object.values(CALLS).map((c) => c.channel);

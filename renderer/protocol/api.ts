@@ -13,6 +13,7 @@ export const CALLS = {
   loadScenario: { channel: 'ppuu:load-scenario', path: '/api/load' },
   frames: { channel: 'ppuu:frames', path: '/api/frames' },
   imagine: { channel: 'ppuu:imagine', path: '/api/imagine' },
+  outcome: { channel: 'ppuu:outcome', path: '/api/outcome' },
 } as const;
 
 export type CallName = keyof typeof CALLS;

@@ -13,7 +13,7 @@ export interface RoadDrawing {
   heightPx: number;
   surfaces: Array<{ kind: 'road' | 'ramp'; points: number[] }>;
   markings: Array<{ style: 'solid' | 'dashed'; points: number[] }>;
-  /** Vertical lines: where states start being recorded and where arrival counts. */
+  /** Vertical lines, drawn with their labels: where states start being recorded and where arrival counts. */
   zones: { recordStartXPx: number; arrivalXPx: number } | null;
 }
 
@@ -101,6 +101,11 @@ export interface SceneInfo {
   pxPerM: number;
   /** Largest number of frames the episode can have (its duration); the run may end earlier. */
   maxFrames: number;
+  /** The episode's real length in frames when the run was finished at load time (the usual case), else null. */
+  length: number | null;
+  /** Controllers that can drive the bot in this same episode (ControllerChoice), the one shown at `controllerIndex`. */
+  controllers: ControllerChoice[];
+  controllerIndex: number;
   observation: { heightPx: number; widthPx: number; channels: number } | null;
   costNames: string[];
   /** Set when the scenario loads a world model: imagined frames can be asked for (ViewerApi.imagine). */
@@ -117,6 +122,31 @@ export interface ScenarioListing {
   error: string | null;
 }
 
+/** One controller the bot can be driven by in the shown episode. */
+export interface ControllerChoice {
+  /** Shown in the menu and the outcome table ('mpur-km (best)', 'idm', 'mpc'). */
+  label: string;
+  /** Scenario controller kind ('policy', 'idm', 'no-action', 'mpc', 'replay'). */
+  kind: string;
+  /** The index of the scenario inside its file when the choice is one of the file's scenarios, else null (added by the app). */
+  scenarioIndex: number | null;
+}
+
+/** How one controller did on the shown episode, scored by the evaluation `ppuu eval` runs (sim/evaluate.ts). */
+export interface EpisodeOutcome {
+  controllerIndex: number;
+  label: string;
+  /** 'arrived', 'collision', 'offroad', 'timeout', 'end-of-data', or why the car was not driven. */
+  outcome: string;
+  success: boolean;
+  distanceM: number;
+  /** Steps the controller drove. */
+  steps: number;
+  endFrame: number;
+  /** Wall time of the evaluation, ms. */
+  ms: number;
+}
+
 /** What the page may ask for: by path of a listed / given file, or a JSON text it read itself. */
 export interface LoadRequest {
   file?: string;
@@ -127,6 +157,8 @@ export interface LoadRequest {
   scenario?: number;
   /** Episode index (default 0). */
   episode?: number;
+  /** Index into the scenario's controller choices (SceneInfo.controllers); default: the scenario's own. */
+  controller?: number;
 }
 
 /** The calls both transports offer; Electron's preload exposes exactly these. */
@@ -138,4 +170,6 @@ export interface ViewerApi {
   frames(sessionId: string, from: number, count: number): Promise<FrameChunk>;
   /** The world model's imagined frames from episode frame `index` on; null where it has too little context. */
   imagine(sessionId: string, index: number): Promise<ImaginedFrames | null>;
+  /** The outcome of controller choice `controller` on the session's episode (evaluated once, then kept). */
+  outcome(sessionId: string, controller: number): Promise<EpisodeOutcome>;
 }

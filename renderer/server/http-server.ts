@@ -79,6 +79,10 @@ export async function startViewerServer(service: ViewerService, port = 0): Promi
           if (r instanceof Uint8Array) return send(res, 200, 'application/octet-stream', r);
           return sendJson(res, r);
         }
+        if (req.method === 'GET' && path === CALLS.outcome.path) {
+          const q = url.searchParams;
+          return sendJson(res, await service.outcome(q.get('session') ?? '', Number(q.get('controller'))));
+        }
         if (path === '/favicon.ico') return send(res, 204, 'text/plain', '');
         send(res, 404, 'text/plain', 'not found\n');
       } catch (e) {

@@ -10,10 +10,12 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../../common/errors.js';
 import type { Envelope } from '../protocol/api.js';
 import { encodeMessage } from '../protocol/codec.js';
-import type { FrameChunk, LoadRequest, ScenarioListing, SceneInfo, ViewerFrame } from '../protocol/types.js';
+import type { EpisodeOutcome, FrameChunk, LoadRequest, ScenarioListing, SceneInfo, ViewerFrame } from '../protocol/types.js';
 import { loadScenarioFile, parseScenarioText } from '../../scenarios/validate.js';
 import type { ScenarioFile } from '../../scenarios/validate.js';
 import type { EpisodeSource, EpisodeSourceFactory } from './episode-source.js';
+import { controllerChoices, evaluateChoice } from './controller-choices.js';
+import type { ResolvedChoice } from './controller-choices.js';
 
 export interface ViewerServiceOptions {
   /** Folders whose *.json files (recursively, 2 levels) are offered in the page's list. */
@@ -27,11 +29,20 @@ export interface ViewerServiceOptions {
   maxSessions?: number;
   /** Time budget for producing frames in one request, ms (the page asks again for the rest). */
   frameBudgetMs?: number;
+  /**
+   * Time a load may spend running the episode to its end, ms (default 10 s), so that the page
+   * knows the episode's length from the start; a slower run is finished as the page asks for frames.
+   */
+  lengthBudgetMs?: number;
+  /** Scores a controller choice on an episode (default: controller-choices.ts evaluateChoice, sim/'s evaluate). */
+  evaluateChoice?: (choice: ResolvedChoice, choiceIndex: number, episode: number) => Promise<EpisodeOutcome>;
 }
 
 interface Session {
   id: string;
   source: EpisodeSource;
+  choices: ResolvedChoice[];
+  episode: number;
 }
 
 const ok = <T>(value: T): Envelope<T> => ({ ok: true, value });
@@ -43,6 +54,8 @@ const err = (e: unknown): Envelope<never> => {
 
 export class ViewerService {
   private sessions = new Map<string, Session>();
+  /** Outcomes by controller choice and episode, kept across sessions (switching back does not score again). */
+  private outcomes = new Map<string, Promise<EpisodeOutcome>>();
   private nextId = 1;
   readonly rootDir: string;
 
@@ -119,9 +132,19 @@ export class ViewerService {
       const scenario = file.scenarios[index];
       if (!scenario) throw new UserError(`${file.file}: has no scenario number ${index} (it has ${file.scenarios.length})`);
       const episode = req.episode ?? 0;
-      const source = await this.opts.createSource(scenario, episode);
+      const { choices, own } = controllerChoices(file, index);
+      const controllerIndex = req.controller ?? own;
+      const choice = choices[controllerIndex];
+      if (!choice) throw new UserError(`${file.file}: scenario '${scenario.name}' offers ${choices.length} controllers; there is no controller number ${controllerIndex}`);
+      const source = await this.opts.createSource(choice.scenario, episode);
+      // Run the episode to its end (within the budget) so that its length is known from the start.
+      const t0 = Date.now();
+      const budget = this.opts.lengthBudgetMs ?? 10_000;
+      for (let i = 0; source.total === null && Date.now() - t0 < budget; i++) {
+        if (!(await source.frame(i))) break;
+      }
       const id = `s${this.nextId++}`;
-      this.sessions.set(id, { id, source });
+      this.sessions.set(id, { id, source, choices, episode });
       while (this.sessions.size > (this.opts.maxSessions ?? 4)) {
         const oldest = this.sessions.keys().next().value!;
         this.sessions.get(oldest)!.source.dispose?.();
@@ -131,13 +154,16 @@ export class ViewerService {
       const display = { ...scenario.display };
       return ok({
         sessionId: id,
-        scenario: { name: scenario.name, description: scenario.description, file: file.file, controller: scenario.controller.kind },
+        scenario: { name: scenario.name, description: scenario.description, file: file.file, controller: choice.label },
         episodes: d.episodes,
         episodeIndex: episode,
         road: d.road,
         dtS: d.dtS,
         pxPerM: d.pxPerM,
         maxFrames: d.maxFrames,
+        length: source.total,
+        controllers: choices.map((c) => ({ label: c.label, kind: c.kind, scenarioIndex: c.scenarioIndex })),
+        controllerIndex,
         observation: d.observation,
         costNames: d.costNames,
         imagination: d.imagination,
@@ -178,6 +204,26 @@ export class ViewerService {
       if (!Number.isInteger(index) || index < 0) throw new UserError('imagine: index must be an integer >= 0');
       const imagined = s.source.imagine ? await s.source.imagine(index) : null;
       return encodeMessage({ imagined });
+    } catch (e) {
+      return err(e);
+    }
+  }
+
+  /** Controller choice `controller`'s outcome on a session's episode, scored once per choice and episode. */
+  async outcome(sessionId: string, controller: number): Promise<Envelope<EpisodeOutcome>> {
+    try {
+      const s = this.sessions.get(sessionId);
+      if (!s) throw new UserError(`no viewer session '${sessionId}' (it was closed; load the scenario again)`);
+      const choice = s.choices[controller];
+      if (!Number.isInteger(controller) || !choice) throw new UserError(`outcome: controller must be an integer in [0, ${s.choices.length - 1}]`);
+      const key = JSON.stringify([choice.scenario, s.episode]);
+      let p = this.outcomes.get(key);
+      if (!p) {
+        p = (this.opts.evaluateChoice ?? evaluateChoice)(choice, controller, s.episode);
+        this.outcomes.set(key, p);
+        p.catch(() => this.outcomes.delete(key));
+      }
+      return ok({ ...(await p), controllerIndex: controller });
     } catch (e) {
       return err(e);
     }

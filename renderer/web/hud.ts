@@ -7,17 +7,24 @@ function fmtCost(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(3);
 }
 
+/** "i / last" with the episode's last frame, or "i / <= bound" while its length is not known yet. */
+export function frameText(index: number, limit: number, known: boolean): string {
+  return `${index} / ${known ? '' : '\u2264 '}${limit - 1}`;
+}
+
 export class Hud {
   setScene(info: SceneInfo): void {
     const ep = info.episodes[info.episodeIndex];
-    $('hud-title').textContent = `${info.scenario.name} - ${info.scenario.controller}${ep ? ` - ${ep.label}` : ''}`;
+    const who = info.scenario.controller === info.scenario.name ? info.scenario.name : `${info.scenario.name} - ${info.scenario.controller}`;
+    $('hud-title').textContent = `${who}${ep ? ` - ${ep.label}` : ''}`;
   }
 
   /** The world model's spread for the shown frame (mean image variance over its imagined steps), when known. */
   uncertainty: { index: number; value: number } | null = null;
 
-  show(frame: ViewerFrame, info: SceneInfo, limit: number, ended: { atFrame: number; reason: string } | null): void {
-    $('hud-frame').textContent = `${frame.index} / ${limit - 1}`;
+  /** `limit` is the episode's length when `known`, else the scenario's bound (shown as "<= N"). */
+  show(frame: ViewerFrame, info: SceneInfo, limit: number, ended: { atFrame: number; reason: string } | null, known = true): void {
+    $('hud-frame').textContent = frameText(frame.index, limit, known);
     $('hud-time').textContent = `${frame.timeS.toFixed(1)} s`;
     const ego = frame.ego;
     $('hud-speed').textContent = ego ? `${((ego.speedPxPerS / info.pxPerM) * 3.6).toFixed(1)} km/h` : '-';

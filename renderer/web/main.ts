@@ -7,8 +7,9 @@ import type { LoadRequest, ScenarioListing, SceneInfo, ViewerFrame } from '../pr
 import { CAR_FOCUS } from '../protocol/types.js';
 import { connect } from './transport.js';
 import { Viewer } from './viewer.js';
-import { Hud } from './hud.js';
+import { frameText, Hud } from './hud.js';
 import { ImaginedInset, ObservationInset } from './insets.js';
+import { OutcomeTable } from './outcomes.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -21,6 +22,10 @@ export interface ViewerHandle {
   info: SceneInfo | null;
   /** The last imagination shown: the frame it starts from, its steps and spread per step. */
   imagined: { index: number; steps: number; spread: number[] } | null;
+  /** Imagination requests: sent, answered, and the most ever in flight at once. */
+  imagination: { requested: number; answered: number; maxInFlight: number };
+  /** The outcome table's rows known so far, by controller index. */
+  outcomes(): Array<{ controllerIndex: number; label: string; outcome: string; distanceM: number; steps: number }>;
   state(): { index: number; renderedIndex: number; playing: boolean; limit: number; loaded: number; total: number | null; ended: unknown; renderCount: number; renderMsTotal: number };
   /** The focused bot car of the frame on screen, in road px. */
   focus(): { id: number; xPx: number; yPx: number; lengthPx: number; widthPx: number } | null;
@@ -58,6 +63,7 @@ async function boot(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const hud = new Hud();
   const obs = new ObservationInset($('obs-figure'), $<HTMLCanvasElement>('obs-canvas'));
+  const outcomeTable = new OutcomeTable($('outcomes-table').querySelector('tbody')!);
   const imagined = new ImaginedInset($('imagined-figure'), $('imagined-strip'), $<HTMLCanvasElement>('spread-canvas'));
   const timeline = $<HTMLInputElement>('timeline');
   const playBtn = $<HTMLButtonElement>('btn-play');
@@ -70,6 +76,8 @@ async function boot(): Promise<void> {
     webgl: 0,
     info: null,
     imagined: null,
+    imagination: { requested: 0, answered: 0, maxInFlight: 0 },
+    outcomes: () => [],
     state: () => ({ index: 0, renderedIndex: -1, playing: false, limit: 0, loaded: 0, total: null, ended: null, renderCount: 0, renderMsTotal: 0 }),
     focus: () => null,
     carCount: () => 0,
@@ -82,15 +90,18 @@ async function boot(): Promise<void> {
     load: async () => {},
     canvas: () => document.querySelector('#view canvas') as HTMLCanvasElement,
   };
+  handle.outcomes = () => [...outcomeTable.known.values()].map((o) => ({ controllerIndex: o.controllerIndex, label: o.label, outcome: o.outcome, distanceM: o.distanceM, steps: o.steps }));
   window.ppuuViewer = handle;
   const fail = (msg: string) => {
     handle.error = msg;
     showError(msg);
   };
 
-  // Imagination is asked for the frame on screen, one request at a time; while one runs, only the
-  // latest frame shown is remembered and asked for next.
+  // Imagination is asked for the frame on screen, one request at a time, while playing as when
+  // paused; while one runs, only the latest frame shown is remembered and asked for next, so the
+  // frames in between are dropped and playback never waits for the model.
   let imagining = false;
+  let inFlight = 0;
   let wanted: number | null = null;
   const requestImagination = (index: number): void => {
     wanted = index;
@@ -100,17 +111,24 @@ async function boot(): Promise<void> {
     imagining = true;
     const asked = index;
     wanted = null;
+    const counts = handle.imagination;
+    counts.requested++;
+    inFlight++;
+    counts.maxInFlight = Math.max(counts.maxInFlight, inFlight);
     api
       .imagine(info.sessionId, asked)
       .then((im) => {
-        imagined.show(im, info.display.showImagined, asked);
+        if (handle.info !== info) return;
+        counts.answered++;
+        imagined.show(im, info.display.showImagined, asked, `waiting for ${info.imagination!.contextFrames} frames of context`);
         hud.uncertainty = im ? { index: asked, value: im.spread.reduce((a, b) => a + b, 0) / Math.max(1, im.steps) } : null;
         handle.imagined = { index: asked, steps: im?.steps ?? 0, spread: im ? Array.from(im.spread) : [] };
         const f = viewer.frame;
-        if (f && f.index === asked) hud.show(f, info, viewer.timelineLimit, viewer.ended);
+        if (f && f.index === asked) hud.show(f, info, viewer.timelineLimit, viewer.ended, viewer.lengthKnown);
       })
       .catch((e: Error) => fail(e.message))
       .finally(() => {
+        inFlight--;
         imagining = false;
         if (wanted !== null && wanted !== asked && handle.info === info) requestImagination(wanted);
       });
@@ -121,15 +139,15 @@ async function boot(): Promise<void> {
     viewer = new Viewer($('view'), {
       onFrame: (frame: ViewerFrame, v: Viewer) => {
         const info = v.info!;
-        hud.show(frame, info, v.timelineLimit, v.ended);
+        hud.show(frame, info, v.timelineLimit, v.ended, v.lengthKnown);
         obs.show(frame.observation, info.observation, info.display.showObservation);
         if (frame.imagined) imagined.show(frame.imagined, info.display.showImagined, frame.index);
         else if (info.imagination && info.display.showImagined) {
           if (handle.imagined?.index !== frame.index) requestImagination(frame.index);
-        } else imagined.show(null, false);
+        }
         timeline.max = String(v.timelineLimit - 1);
         if (!scrubbing) timeline.value = String(frame.index);
-        $('frame-label').textContent = `${frame.index} / ${v.timelineLimit - 1}`;
+        $('frame-label').textContent = frameText(frame.index, v.timelineLimit, v.lengthKnown);
         playBtn.innerHTML = v.playback.playing ? '&#10073;&#10073;' : '&#9654;';
       },
       onMessage: showMessage,
@@ -175,6 +193,7 @@ async function boot(): Promise<void> {
   let listings: ScenarioListing[] = [];
   const scenarioSelect = $<HTMLSelectElement>('scenario-select');
   const episodeSelect = $<HTMLSelectElement>('episode-select');
+  const controllerSelect = $<HTMLSelectElement>('controller-select');
 
   async function load(req: LoadRequest): Promise<void> {
     showError(null);
@@ -185,15 +204,17 @@ async function boot(): Promise<void> {
       handle.info = info;
       handle.imagined = null;
       hud.uncertainty = null;
-      imagined.show(null, false);
+      imagined.show(null, info.display.showImagined, 0, info.imagination ? 'imagining\u2026' : 'no world model in this scenario');
       hud.setScene(info);
       episodeSelect.replaceChildren(...info.episodes.map((e, i) => new Option(e.label, String(i), false, i === info.episodeIndex)));
+      controllerSelect.replaceChildren(...info.controllers.map((c, i) => new Option(c.label, String(i), false, i === info.controllerIndex)));
       $<HTMLSelectElement>('camera-select').value = info.display.camera;
       $<HTMLInputElement>('ghost-toggle').checked = info.display.showGhost;
       $<HTMLSelectElement>('speed-select').value = String(info.display.playbackSpeed);
       lastRequest = req;
       await viewer.load(info, api);
       showMessage(null);
+      void outcomeTable.fill(info, api, (msg) => console.warn(`outcome: ${msg}`));
     } catch (e) {
       showMessage(null);
       fail((e as Error).message);
@@ -227,6 +248,20 @@ async function boot(): Promise<void> {
   });
   episodeSelect.addEventListener('change', () => {
     if (lastRequest) void load({ ...lastRequest, episode: Number(episodeSelect.value) });
+  });
+  // Another controller for the same episode: one of the file's scenarios (selected in the scenario
+  // menu too) or one the app adds (IDM, no-action, MPC) on the current scenario.
+  controllerSelect.addEventListener('change', () => {
+    const info = handle.info;
+    if (!info || !lastRequest) return;
+    const k = Number(controllerSelect.value);
+    const choice = info.controllers[k]!;
+    const { controller: _old, ...rest } = lastRequest;
+    if (choice.scenarioIndex !== null) {
+      const req = { ...rest, scenario: choice.scenarioIndex, episode: info.episodeIndex };
+      if (req.file) scenarioSelect.value = `${req.file}#${choice.scenarioIndex}`;
+      void load(req);
+    } else void load({ ...rest, episode: info.episodeIndex, controller: k });
   });
   $<HTMLInputElement>('scenario-file').addEventListener('change', async (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];

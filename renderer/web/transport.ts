@@ -6,7 +6,7 @@
 import { CALLS, unwrap, ViewerError } from '../protocol/api.js';
 import type { Envelope } from '../protocol/api.js';
 import { decodeMessage } from '../protocol/codec.js';
-import type { FrameChunk, ImaginedFrames, LoadRequest, ScenarioListing, SceneInfo, ViewerApi } from '../protocol/types.js';
+import type { EpisodeOutcome, FrameChunk, ImaginedFrames, LoadRequest, ScenarioListing, SceneInfo, ViewerApi } from '../protocol/types.js';
 
 /** What renderer/electron/preload.ts exposes through contextBridge. */
 export interface PpuuBridge {
@@ -17,6 +17,7 @@ export interface PpuuBridge {
   frames(sessionId: string, from: number, count: number): Promise<Uint8Array | Envelope<never>>;
   /** A packed { imagined } (codec.ts), or an error envelope. */
   imagine(sessionId: string, index: number): Promise<Uint8Array | Envelope<never>>;
+  outcome(sessionId: string, controller: number): Promise<Envelope<EpisodeOutcome>>;
 }
 
 declare global {
@@ -40,6 +41,7 @@ function bridgeApi(b: PpuuBridge): ViewerApi {
       if (r instanceof Uint8Array) return decodeMessage<{ imagined: ImaginedFrames | null }>(r).imagined;
       return unwrap(r);
     },
+    outcome: async (id, controller) => unwrap(await b.outcome(id, controller)),
   };
 }
 
@@ -80,6 +82,7 @@ function httpApi(base: string): ViewerApi {
       }
       return unwrap((await res.json()) as Envelope<ImaginedFrames | null>);
     },
+    outcome: (id, controller) => getJson(`${base}${CALLS.outcome.path}?session=${encodeURIComponent(id)}&controller=${controller}`),
   };
 }
 

@@ -113,6 +113,8 @@ export class Viewer {
     this.cam.setMode(info.display.camera ?? mode);
     this.resize();
     this.cache = new FrameCache(api, info.sessionId, info.maxFrames);
+    // The Node side ran the episode to its end at load (usually): the timeline has its real length from the start.
+    if (info.length !== null) this.cache.total = info.length;
     this.playback = new Playback(info.dtS);
     this.playback.speed = info.display.playbackSpeed;
     this.showGhost = info.display.showGhost;
@@ -139,6 +141,11 @@ export class Viewer {
 
   get ended(): FrameChunk['ended'] {
     return this.cache?.ended ?? null;
+  }
+
+  /** True once the timeline's length is the episode's real length (not the scenario's bound). */
+  get lengthKnown(): boolean {
+    return this.cache?.total !== null && this.cache?.total !== undefined;
   }
 
   /** Frames the timeline can reach (loaded or not). */
@@ -220,6 +227,8 @@ export class Viewer {
     }
     this.ghosts.setVisible(this.showGhost);
     this.applyCamera(frame);
+    this.cars.setPixelSize(1 / this.cam.zoom);
+    this.ghosts.setPixelSize(1 / this.cam.zoom);
     const t0 = performance.now();
     this.renderer.render(this.scene, this.cam.camera);
     this.renderMsTotal += performance.now() - t0;

@@ -110,13 +110,14 @@ test('shell IPC: answers our page, refuses other pages and malformed arguments',
 test('preload bridge: one invoke per call on its channel, nothing else exposed', async () => {
   const seen: unknown[][] = [];
   const bridge = makeBridge({ invoke: async (...args: unknown[]) => (seen.push(args), 'r') });
-  assert.deepEqual(Object.keys(bridge).sort(), ['frames', 'imagine', 'initial', 'listScenarios', 'loadScenario']);
+  assert.deepEqual(Object.keys(bridge).sort(), ['frames', 'imagine', 'initial', 'listScenarios', 'loadScenario', 'outcome']);
   await bridge.listScenarios();
   await bridge.initial();
   await bridge.loadScenario({ file: 'a.json' });
   await bridge.frames('s1', 4, 8);
   await bridge.imagine('s1', 7);
-  assert.deepEqual(seen, [[CALLS.listScenarios.channel], [CALLS.initial.channel], [CALLS.loadScenario.channel, { file: 'a.json' }], [CALLS.frames.channel, 's1', 4, 8], [CALLS.imagine.channel, 's1', 7]]);
+  await bridge.outcome('s1', 2);
+  assert.deepEqual(seen, [[CALLS.listScenarios.channel], [CALLS.initial.channel], [CALLS.loadScenario.channel, { file: 'a.json' }], [CALLS.frames.channel, 's1', 4, 8], [CALLS.imagine.channel, 's1', 7], [CALLS.outcome.channel, 's1', 2]]);
 });
 
 test('launcher: finds the Electron binary only where it exists; writes the page and a one-file CommonJS preload', async () => {

@@ -68,6 +68,8 @@ test('service: loads by file or text, returns user errors as one-line envelopes,
   assert.equal(r.value.scenario.name, 'good one');
   assert.equal(r.value.display.startPaused, true);
   assert.equal(r.value.maxFrames, 300);
+  // The episode was run to its end at load: its real length is known from the start.
+  assert.equal(r.value.length, 200);
   assert.equal(created.at(-1), 'good one#0');
   const bytes = await service.frames(r.value.sessionId, 5, 10);
   assert.ok(bytes instanceof Uint8Array);
@@ -76,7 +78,7 @@ test('service: loads by file or text, returns user errors as one-line envelopes,
   assert.equal(chunk.frames.length, 10);
   assert.equal(chunk.frames[3]!.index, 8);
   assert.ok(Math.abs(chunk.frames[3]!.cars.xPx[0]! - patternCar(0, 8).xPx) < 1e-3);
-  assert.equal(chunk.total, null);
+  assert.equal(chunk.total, 200);
   const tail = decodeMessage<FrameChunk>((await service.frames(r.value.sessionId, 190, 64)) as Uint8Array);
   assert.equal(tail.frames.length, 10);
   assert.equal(tail.total, 200);

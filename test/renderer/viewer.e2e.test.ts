@@ -58,13 +58,10 @@ after(async () => {
   await server?.close();
 });
 
-/** The viewer loaded and paused on frame k (loaded first when it is not), whatever earlier tests left. */
-async function pausedAt(k: number): Promise<void> {
-  const ready = page.url().startsWith(server!.url) && (await page.evaluate(() => window.ppuuViewer?.ready === true));
-  if (!ready) {
-    await page.goto(server!.url);
-    await page.waitForFunction(() => window.ppuuViewer?.ready === true);
-  }
+/** Opens the page afresh on the demo, paused at frame k (each test starts from its own page state). */
+async function openAt(k: number): Promise<void> {
+  await page.goto(server!.url);
+  await page.waitForFunction(() => window.ppuuViewer?.ready === true);
   await page.evaluate(() => window.ppuuViewer!.pause());
   await page.evaluate((i) => window.ppuuViewer!.seek(i), k);
   await page.waitForFunction((i) => window.ppuuViewer!.state().renderedIndex === i, k);
@@ -107,10 +104,18 @@ test('demo scenario: WebGL2, yellow and blue cars, the blue car where the simula
   assert.equal(onPage!.id, expected.id);
   assert.ok(Math.abs(onPage!.xPx - expected.x) < 1e-3 && Math.abs(onPage!.yPx - expected.y) < 1e-3);
   assert.match((await page.textContent('#hud-frame'))!, new RegExp(`^${K} / `));
+  // The timeline has the episode's real length from the start, not the scenario's bound.
+  let n = 0;
+  while (await source.frame(n)) n++;
+  assert.equal(await page.textContent('#frame-label'), `${K} / ${n - 1}`);
+  assert.equal(await page.getAttribute('#timeline', 'max'), String(n - 1));
 
   const stats = await canvasShot(`demo-frame-${K}.png`);
   assert.ok(stats.yellow > 500, `yellow pixels: ${stats.yellow}`);
   assert.ok(stats.blue > 100, `blue pixels: ${stats.blue}`);
+  // Car edges are smoothed (partly covered pixels blend car and road), even without multisampling.
+  assert.equal(await page.evaluate(() => window.ppuuViewer!.canvas().getContext('webgl2')!.getContextAttributes()!.antialias), false, 'SwiftShader: no MSAA');
+  assert.ok(stats.yellowEdge > 0.05 * stats.yellow, `blended edge pixels: ${stats.yellowEdge} for ${stats.yellow} yellow`);
   // The blue car's box on screen holds the simulated centre and has the car's size.
   const c = await page.evaluate(([x, y]) => window.ppuuViewer!.worldToScreen(x!, y!), [expected.x, expected.y]);
   const zoom = (await page.evaluate(([x, y]) => window.ppuuViewer!.worldToScreen(x! + 1, y!), [expected.x, expected.y])).x - c.x;
@@ -126,7 +131,7 @@ test('pause and step move exactly one frame', { skip: SKIP_NO_CHROMIUM, timeout:
   const scenario = loadScenarioFile(DEMO).scenarios[0]!;
   const source = await createScenarioSource(scenario, 0);
   const next = focusOf((await source.frame(K + 1))!);
-  await pausedAt(K);
+  await openAt(K);
   assert.equal(await page.evaluate(() => window.ppuuViewer!.state().playing), false);
   await page.click('#btn-step');
   await page.waitForFunction((k) => window.ppuuViewer!.state().renderedIndex === k, K + 1);
@@ -151,7 +156,7 @@ test('pause and step move exactly one frame', { skip: SKIP_NO_CHROMIUM, timeout:
 });
 
 test('a lost WebGL context is restored with the same picture', { skip: SKIP_NO_CHROMIUM, timeout: 60_000 }, async () => {
-  await pausedAt(K);
+  await openAt(K);
   const before = await page.evaluate(() => window.ppuuViewer!.state().renderCount);
   await page.evaluate(() => {
     const gl = window.ppuuViewer!.canvas().getContext('webgl2')!;

@@ -3,8 +3,13 @@
  * draw call for the bodies (yellow real cars, blue bot cars, per-instance colour) and one for the
  * dark windshields that show which way each car points. The same class, translucent white and
  * without windshields, draws the bot's logged trajectory (the ghost).
+ *
+ * Edges are smoothed in the fragment shader rather than by multisampling (which halves a software
+ * rasteriser's frame rate): each quad is drawn one screen pixel larger on every side and a
+ * fragment's coverage is its distance to the rectangle's edge in screen pixels (from the
+ * derivatives of its position in the car's frame), so rotated cars have no stair-steps.
  */
-import { Color, DynamicDrawUsage, InstancedMesh, Matrix4, MeshBasicMaterial, PlaneGeometry, Quaternion, Vector3 } from 'three';
+import { Color, DynamicDrawUsage, InstancedMesh, Matrix4, PlaneGeometry, Quaternion, ShaderMaterial, Vector3 } from 'three';
 import type { Group } from 'three';
 import type { CarColumns } from '../../protocol/types.js';
 import { CAR_CONTROLLED } from '../../protocol/types.js';
@@ -13,6 +18,52 @@ import { PALETTE } from '../palette.js';
 export interface CarLayerOptions {
   z: number;
   ghost?: boolean;
+}
+
+const VERTEX = /* glsl */ `
+uniform float uPixel; // road px per screen px
+uniform vec3 uColor;
+varying vec2 vLocal; // position in the car's frame, road px from its centre
+varying vec2 vHalf; // half length and half width, road px
+varying vec3 vColor;
+void main() {
+  vec2 size = vec2(length(instanceMatrix[0].xyz), length(instanceMatrix[1].xyz));
+  // Grow the unit quad by one screen pixel on each side (in the car's own units).
+  vec2 grown = position.xy * (size + 2.0 * uPixel) / max(size, vec2(1e-6));
+  vLocal = grown * size;
+  vHalf = 0.5 * size;
+#ifdef USE_INSTANCING_COLOR
+  vColor = instanceColor;
+#else
+  vColor = uColor;
+#endif
+  gl_Position = projectionMatrix * modelViewMatrix * instanceMatrix * vec4(grown, position.z, 1.0);
+}`;
+
+const FRAGMENT = /* glsl */ `
+uniform float uOpacity;
+varying vec2 vLocal;
+varying vec2 vHalf;
+varying vec3 vColor;
+void main() {
+  vec2 inside = vHalf - abs(vLocal); // road px to the edges, positive inside
+  vec2 perPixel = vec2(length(vec2(dFdx(vLocal.x), dFdy(vLocal.x))), length(vec2(dFdx(vLocal.y), dFdy(vLocal.y))));
+  vec2 px = inside / max(perPixel, vec2(1e-6));
+  float coverage = clamp(min(px.x, px.y) + 0.5, 0.0, 1.0);
+  if (coverage <= 0.0) discard;
+  gl_FragColor = vec4(vColor, uOpacity * coverage);
+  #include <colorspace_fragment>
+}`;
+
+/** A material for instanced rectangles with smoothed edges (per-instance colour when the mesh has one). */
+function carMaterial(color: number, opacity: number): ShaderMaterial {
+  return new ShaderMaterial({
+    uniforms: { uColor: { value: new Color(color) }, uOpacity: { value: opacity }, uPixel: { value: 1 } },
+    vertexShader: VERTEX,
+    fragmentShader: FRAGMENT,
+    transparent: true,
+    depthWrite: false,
+  });
 }
 
 export class CarLayer {
@@ -37,10 +88,10 @@ export class CarLayer {
   }
 
   private makeBodies(n: number): InstancedMesh {
-    const mat = this.opts.ghost
-      ? new MeshBasicMaterial({ color: PALETTE.ghost, transparent: true, opacity: 0.45, depthWrite: false })
-      : new MeshBasicMaterial({ color: 0xffffff });
+    const mat = this.opts.ghost ? carMaterial(PALETTE.ghost, 0.45) : carMaterial(0xffffff, 1);
     const mesh = new InstancedMesh(new PlaneGeometry(1, 1), mat, n);
+    // Colours per instance from the start, so that the shader is compiled with them once.
+    if (!this.opts.ghost) mesh.setColorAt(0, this.yellow);
     mesh.name = this.opts.ghost ? 'ghosts' : 'cars';
     mesh.instanceMatrix.setUsage(DynamicDrawUsage);
     mesh.frustumCulled = false;
@@ -50,7 +101,7 @@ export class CarLayer {
   }
 
   private makeShields(n: number): InstancedMesh {
-    const mesh = new InstancedMesh(new PlaneGeometry(1, 1), new MeshBasicMaterial({ color: PALETTE.windshield }), n);
+    const mesh = new InstancedMesh(new PlaneGeometry(1, 1), carMaterial(PALETTE.windshield, 1), n);
     mesh.name = 'windshields';
     mesh.instanceMatrix.setUsage(DynamicDrawUsage);
     mesh.frustumCulled = false;
@@ -67,7 +118,7 @@ export class CarLayer {
       if (!mesh) continue;
       this.parent.remove(mesh);
       mesh.geometry.dispose();
-      (mesh.material as MeshBasicMaterial).dispose();
+      (mesh.material as ShaderMaterial).dispose();
       mesh.dispose();
     }
     this.bodies = this.makeBodies(cap);
@@ -106,6 +157,11 @@ export class CarLayer {
       this.shields.count = n;
       this.shields.instanceMatrix.needsUpdate = true;
     }
+  }
+
+  /** Road px per screen px (the camera's 1 / zoom times the pixel ratio's inverse), for the edge smoothing. */
+  setPixelSize(roadPxPerScreenPx: number): void {
+    for (const mesh of [this.bodies, this.shields]) if (mesh) (mesh.material as ShaderMaterial).uniforms.uPixel!.value = roadPxPerScreenPx;
   }
 
   setVisible(v: boolean): void {

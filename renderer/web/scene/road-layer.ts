@@ -1,12 +1,13 @@
 /**
  * The road as three.js meshes, from the RoadDrawing the Node side derives from sim/'s map: the
  * verge around the paved polygons, lane lines (solid edges, 10 ft dashes every 40 ft inside, like
- * US highway paint) as thin quads merged into one geometry, and the record-start / arrival lines.
+ * US highway paint) as thin quads merged into one geometry, and the record-start / arrival lines
+ * with their names written on the verge above the road.
  * The pavement itself is the scene's background colour: drawing the verge (a third of a
  * follow-camera view) instead of the pavement (two thirds) nearly halves what a software
  * rasteriser has to fill. Road y points down; the scene is built at (x, -y).
  */
-import { BufferAttribute, BufferGeometry, Group, Mesh, MeshBasicMaterial, Path, Shape, ShapeGeometry } from 'three';
+import { BufferAttribute, BufferGeometry, CanvasTexture, Group, Mesh, MeshBasicMaterial, Path, PlaneGeometry, Shape, ShapeGeometry, SRGBColorSpace } from 'three';
 import type { RoadDrawing } from '../../protocol/types.js';
 import { PALETTE } from '../palette.js';
 
@@ -85,10 +86,41 @@ export function buildRoad(road: RoadDrawing): Group {
   group.add(marks);
   if (road.zones) {
     const z: number[] = [];
-    for (const x of [road.zones.recordStartXPx, road.zones.arrivalXPx]) pushSegment(z, x, 0, x, road.heightPx, 0.6, 0.15);
+    const topY = Math.min(...road.surfaces.flatMap((s) => s.points.filter((_, i) => i % 2 === 1)));
+    const lines = [
+      { x: road.zones.recordStartXPx, text: 'recording starts \u2192' },
+      { x: road.zones.arrivalXPx, text: 'arrival line \u2192' },
+    ];
+    for (const { x, text } of lines) {
+      pushSegment(z, x, 0, x, road.heightPx, 0.6, 0.15);
+      if (typeof document !== 'undefined' && topY > 14) group.add(zoneLabel(text, x, topY));
+    }
     const zones = trianglesMesh(z, PALETTE.zoneLine);
     zones.name = 'zones';
     group.add(zones);
   }
   return group;
+}
+
+/** A line's name, written on the verge above the road just left of the line (x, topY in road px). */
+function zoneLabel(text: string, x: number, topY: number): Mesh {
+  const canvas = document.createElement('canvas');
+  const scale = 4; // texture px per road px, so that the text stays sharp when zoomed in
+  const hPx = 11;
+  const ctx = canvas.getContext('2d')!;
+  ctx.font = `${hPx * scale * 0.8}px system-ui, sans-serif`;
+  const wPx = Math.ceil(ctx.measureText(text).width / scale) + 4;
+  canvas.width = wPx * scale;
+  canvas.height = hPx * scale;
+  ctx.font = `${hPx * scale * 0.8}px system-ui, sans-serif`;
+  ctx.fillStyle = '#c8ccd2';
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(text, canvas.width - 2 * scale, canvas.height / 2);
+  const tex = new CanvasTexture(canvas);
+  tex.colorSpace = SRGBColorSpace;
+  const mesh = new Mesh(new PlaneGeometry(wPx, hPx), new MeshBasicMaterial({ map: tex, transparent: true, depthWrite: false }));
+  mesh.position.set(x - wPx / 2 - 1, -(topY - hPx / 2 - 3), 0.2);
+  mesh.name = 'zone-label';
+  return mesh;
 }
