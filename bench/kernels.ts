@@ -356,7 +356,7 @@ async function benchWebgpu(): Promise<never> {
     tf.dispose([x, w, dy]);
   }
   const result = {
-    benchmark: 'kernels', backend: choice.name, adapter, hardware: choice.webgpu?.adapter?.hardware ?? null,
+    bench: 'kernels', backend: choice.name, adapter, hardware: choice.webgpu?.adapter?.hardware ?? null,
     batches, reps, cores: cpus().length, loadAvg1m: round(loadavg()[0]!), seconds: round((performance.now() - t0) / 1e3), conv, dense,
   };
   console.log(JSON.stringify(result));
