@@ -80,14 +80,18 @@ interface Preset {
   batch: number;
   k: number;
   uBatches: number;
-  /** The km methods' unroll, batch, learning rate and lane weight (their costs are cheap: longer unrolls, larger steps). */
-  km: { npred: number; batch: number; learningRate: number; lambdaL: number; uStride: number };
+  /**
+   * The km methods' unroll, batch, learning rate, lane weight (their costs are cheap: longer
+   * unrolls, larger steps) and uncertainty weight (tiny: 0.05, where 0.5 let U's gradient, 5-7
+   * times the costs', steer the policy: policy/README.md).
+   */
+  km: { npred: number; batch: number; learningRate: number; lambdaL: number; lambdaU: number; uStride: number };
 }
 
 export const PRESETS: Record<PolicyPresetName, Preset> = {
-  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, uStride: 1 } },
-  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, uStride: 2 } },
-  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, uStride: 4 } },
+  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, lambdaU: 0.5, uStride: 1 } },
+  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.5, uStride: 2 } },
+  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.05, uStride: 4 } },
 };
 
 /** Paper defaults: lambda_u = 0.5, lambda_l = 0.2, no off-road term; Adam 1e-4, clip 50. */
@@ -137,7 +141,7 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     learningRate: def(o.learningRate, km ? p.km.learningRate : 1e-4),
     gradClip: def(o.gradClip, 50),
     lambdaL: lambda('lambda-l', o.lambdaL, km ? p.km.lambdaL : DEFAULT_LAMBDAS.lambdaL, costs),
-    lambdaU: lambda('lambda-u', o.lambdaU, DEFAULT_LAMBDAS.lambdaU, method === 'mpur' || method === 'mpur-km'),
+    lambdaU: lambda('lambda-u', o.lambdaU, km ? p.km.lambdaU : DEFAULT_LAMBDAS.lambdaU, method === 'mpur' || method === 'mpur-km'),
     lambdaO: lambda('lambda-o', o.lambdaO, DEFAULT_LAMBDAS.lambdaO, costs),
     k: def(o.k, p.k),
     uBatches: def(o.uBatches, p.uBatches),

@@ -88,3 +88,12 @@ test('a tiny policy trained with mpur-km through the logged future learns to bra
     model.dispose();
   }
 });
+
+test('mpur-km weighs U at 0.05 on the tiny preset and at the paper\'s 0.5 elsewhere; a flag overrides it', () => {
+  assert.equal(policyTrainConfig('tiny', 'mpur-km').lambdaU, 0.05);
+  assert.equal(policyTrainConfig('small', 'mpur-km').lambdaU, 0.5);
+  assert.equal(policyTrainConfig('paper', 'mpur-km').lambdaU, 0.5);
+  assert.equal(policyTrainConfig('tiny', 'mpur').lambdaU, 0.5);
+  assert.equal(policyTrainConfig('tiny', 'mpur-km', { lambdaU: 0.3 }).lambdaU, 0.3);
+  assert.equal(policyTrainConfig('tiny', 'vg-km').lambdaU, 0);
+});
