@@ -1,5 +1,5 @@
 /**
- * Convolution kernel throughput on the forward model's encoder layers (SPEC.md section 5:
+ * Convolution kernel throughput on the forward model's encoder layers (docs/method.md section 5:
  * 117x24x60 -> 58x12x64 -> 29x6x128 -> 14x3x256, 4x4 kernels, stride 2, padding 1): GFLOP/s of the
  * forward convolution, the input gradient (Conv2DBackpropInput, also the decoder's transposed
  * convolution) and the filter gradient (Conv2DBackpropFilter), counted as 2 * MACs of the

@@ -1,6 +1,6 @@
 /**
  * NGSIM recording slots and the per-slot black lists of I-80 vehicles with known tracking or
- * kinematic errors (SPEC section 1, from the reference implementation), plus the rules that
+ * kinematic errors (docs/method.md section 1, from the reference implementation), plus the rules that
  * find a slot and a map from a file name or a location string.
  */
 import type { MapName } from './tracks.js';

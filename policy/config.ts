@@ -1,5 +1,5 @@
 /**
- * Policy hyper-parameters, presets and training methods (SPEC.md section 6).
+ * Policy hyper-parameters, presets and training methods (docs/method.md section 6).
  *
  * The policy network's encoder has the forward model's shape (three 4x4 stride-2 convolutions to
  * nfeature x 14 x 3, plus a state MLP added to the code); ncond and the image channels always
@@ -18,7 +18,7 @@ export const POLICY_PRESETS: readonly PolicyPresetName[] = ['tiny', 'small', 'pa
  * Training methods: mpur (proximity + lane + uncertainty through the model), vg / svg (the same
  * without the uncertainty term, on a deterministic / stochastic model), il (1-step imitation of
  * the expert's action), mper (match the expert's trajectory through the model); mpur-km / vg-km
- * (SPEC.md section 9: the ego moved by the kinematic model, the costs' masks moved over frames
+ * (docs/method.md section 9: the ego moved by the kinematic model, the costs' masks moved over frames
  * of the world model or of the logged future; with / without the uncertainty term).
  */
 export type PolicyMethod = 'mpur' | 'vg' | 'svg' | 'il' | 'mper' | 'mpur-km' | 'vg-km';

@@ -1,5 +1,5 @@
 /**
- * Costs of an imagined step with the ego separated from the world (SPEC.md section 9, the
+ * Costs of an imagined step with the ego separated from the world (docs/method.md section 9, the
  * reference fork's tapered masks): the frame (predicted, or the logged future) is a picture of
  * the world centred on a reference pose p_ref (the pose the frame is centred on: the world
  * model's own predicted ego state, or the expert's logged pose); the ego is where the kinematic

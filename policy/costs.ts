@@ -1,5 +1,5 @@
 /**
- * Differentiable costs on predicted observations (SPEC.md section 4), for policy learning: the
+ * Differentiable costs on predicted observations (docs/method.md section 4), for policy learning: the
  * simulator's proximity and lane masks (sim/costs.ts) redrawn at the observation's scale 0.25,
  * applied to [N, 117, 24, C] images in [0, 1] (row 0 at the front, column 0 on the left).
  *

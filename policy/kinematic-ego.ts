@@ -1,5 +1,5 @@
 /**
- * The simulator's kinematic model (sim/kinematics.ts, SPEC.md sections 2 and 9) in
+ * The simulator's kinematic model (sim/kinematics.ts, docs/method.md sections 2 and 9) in
  * differentiable tfjs ops, batched: the ego's imagined motion during policy training and
  * planning comes from here, so the costs' gradient reaches the actions through exact kinematics
  * (whatever the world model has learned about actions).

@@ -1,5 +1,5 @@
 /**
- * Imagined rollouts with the ego separated from the world (SPEC.md section 9): the policy's
+ * Imagined rollouts with the ego separated from the world (docs/method.md section 9): the policy's
  * actions move the ego through the kinematic model (kinematic-ego.ts); the world (the other
  * cars, the lanes) comes from frames that do not depend on the actions' gradient:
  *

@@ -1,5 +1,5 @@
 /**
- * Planning at run time through the world model (SPEC.md section 9, the fork's MPCKMPolicy): at
+ * Planning at run time through the world model (docs/method.md section 9, the fork's MPCKMPolicy): at
  * every step, for all controlled cars in one batch, the next H actions are optimised by gradient
  * descent on the km costs (objectives.ts kmCostLoss: proximity, lane, off-road, keep-in-frame)
  * of the ego moved by the kinematic model over a reference future, and the first action is

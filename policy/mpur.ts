@@ -1,5 +1,5 @@
 /**
- * Policy training (`ppuu train policy`): MPUR and the published baselines (SPEC.md section 6).
+ * Policy training (`ppuu train policy`): MPUR and the published baselines (docs/method.md section 6).
  *
  * Each step takes a batch of real windows (ncond context frames + npred expert steps) from the
  * training split, evaluates the method's objective (objectives.ts) with the forward model frozen,

@@ -1,5 +1,5 @@
 /**
- * The policy network (SPEC.md section 6): the forward model's encoder on the last ncond frames
+ * The policy network (docs/method.md section 6): the forward model's encoder on the last ncond frames
  * and ego states, a linear projection to `hidden` units, two more hidden layers, and the action
  * head:
  *

@@ -1,5 +1,5 @@
 /**
- * The training objective of each method on one batch of real windows (SPEC.md section 6), as
+ * The training objective of each method on one batch of real windows (docs/method.md section 6), as
  * differentiable tfjs ops in the policy's weights:
  *
  *   mpur, vg, svg: unroll the frozen model npred steps with the policy's actions (z from the
@@ -75,7 +75,7 @@ export interface KmCostWeights {
 }
 
 /**
- * The km costs of T imagined steps of B cars (SPEC.md section 9): frames, kinematic poses and
+ * The km costs of T imagined steps of B cars (docs/method.md section 9): frames, kinematic poses and
  * reference poses per step, each term a gamma^t-weighted mean over steps and cars, combined as
  * 10 * (proximity + lambda_l lane + lambda_o off-road) + lambda_f keep-in-frame. Policy training
  * and MPC (mpc.ts) both call this.
@@ -97,7 +97,7 @@ export function kmCostLoss(frames: tf.Tensor4D[], km: EgoPose[], ref: EgoPose[],
   return tf.add(tf.mul(costs, KM_COST_WEIGHT), tf.mul(p.frame, w.lambdaF)) as tf.Scalar;
 }
 
-/** The km methods' loss parts (SPEC.md section 9). */
+/** The km methods' loss parts (docs/method.md section 9). */
 function kmLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs, p: Partial<Record<PartName, tf.Scalar>>): tf.Scalar {
   const { cfg, policy } = ctx;
   const { batch, cars } = inputs;

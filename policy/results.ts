@@ -1,5 +1,5 @@
 /**
- * The paper's table (SPEC.md section 7) from evaluation reports: one row per method, success,
+ * The paper's table (docs/method.md section 7) from evaluation reports: one row per method, success,
  * mean distance, collisions and off-road as mean and std over policy training seeds (the
  * built-in controllers have one "seed": they are not trained), with the published figures
  * beside where the paper has them. Written as results.json (for scripts and the app: it names
@@ -43,7 +43,7 @@ export interface ResultRow {
   /** The controller's wall time per lockstep step (all its cars in one batch), ms, and the mean cars per step. */
   msPerStep: number | null;
   carsPerStep: number | null;
-  /** The paper's figures for the nearest published method (SPEC.md section 7), when it has them. */
+  /** The paper's figures for the nearest published method (docs/method.md section 7), when it has them. */
   paper: { label: string; successPct: string; distanceM: string } | null;
 }
 
@@ -58,7 +58,7 @@ export interface ResultsTable {
   best: { name: string; dir: string } | null;
 }
 
-/** SPEC.md section 7, by row name (the km methods have no published table: the fork reports fewer crashes than MPUR). */
+/** docs/method.md section 7, by row name (the km methods have no published table: the fork reports fewer crashes than MPUR). */
 export const PAPER_FIGURES: Record<string, { label: string; successPct: string; distanceM: string }> = {
   replay: { label: 'human (replay)', successPct: '100.0', distanceM: '209.4' },
   'no-action': { label: 'no action', successPct: '16.2', distanceM: '87.3' },
@@ -118,6 +118,6 @@ export function resultsMarkdown(t: ResultsTable): string {
       `| ${r.label} | ${r.learned ? r.seeds : '-'} | ${r.episodes ?? '-'} | ${fmt(r.successPct, 1, r.seeds)} | ${fmt(r.distanceM, 1, r.seeds)} | ${fmt(r.collisionPct, 1, r.seeds)} | ${fmt(r.offRoadPct, 1, r.seeds)} | ${ms} | ${r.paper?.successPct ?? '-'} | ${r.paper?.distanceM ?? '-'} |`,
     );
   }
-  lines.push('', `Paper figures: SPEC.md section 7 (I-80, 561 test episodes, 3 seeds).${t.best ? ` Best learned policy here: ${t.best.name} (${t.best.dir}).` : ''}`, '');
+  lines.push('', `Paper figures: docs/method.md section 7 (I-80, 561 test episodes, 3 seeds).${t.best ? ` Best learned policy here: ${t.best.name} (${t.best.dir}).` : ''}`, '');
   return lines.join('\n');
 }

@@ -2,7 +2,7 @@
  * Imagined rollouts: the frozen forward model unrolled for npred steps from a real context, the
  * policy choosing each action from the current (partly predicted) context, z drawn from the
  * prior per step (VAE). Everything is tfjs ops, so the costs of the predicted frames can be
- * back-propagated through the model into the policy's weights (SPEC.md section 6).
+ * back-propagated through the model into the policy's weights (docs/method.md section 6).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { ForwardModel, FmInput } from '../worldmodel/fm/model.js';

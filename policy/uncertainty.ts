@@ -1,5 +1,5 @@
 /**
- * The uncertainty term of MPUR (SPEC.md section 6). K copies of the forward model with dropout
+ * The uncertainty term of MPUR (docs/method.md section 6). K copies of the forward model with dropout
  * active and the SAME z sequence unroll the context with the policy's actions
  * (worldmodel/fm/uncertainty.ts); per step and sample, the variance across copies of the
  * predicted images (mean over pixels), states (mean over the 4 dims) and costs (mean over the
@@ -59,7 +59,7 @@ export function uncertaintyTerms(
 }
 
 /**
- * The km methods' uncertainty (SPEC.md section 9 with section 6's U): at every imagined step t,
+ * The km methods' uncertainty (docs/method.md section 9 with section 6's U): at every imagined step t,
  * the variance across k dropout copies of the ONE-step prediction from that step's context
  * (held fixed: the imagined or logged frames and the kinematic states) with the policy's action
  * a_t, rather than the variance of k rollouts that drift apart over the unroll. Every step runs

@@ -1,5 +1,5 @@
 /**
- * Measures the per-step statistics that normalise the uncertainty term (SPEC.md section 6):
+ * Measures the per-step statistics that normalise the uncertainty term (docs/method.md section 6):
  * `batches` batches of real windows unrolled with the EXPERT's actions (no gradient), K dropout
  * copies sharing z, variances of images, states and costs per step and sample; their mean and
  * std per step over all samples.

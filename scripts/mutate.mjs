@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 
-/** The test files that guard each module of the method (SPEC.md); other files fall back to a name match. */
+/** The test files that guard each module of the method (docs/method.md); other files fall back to a name match. */
 const TESTS = {
   'sim/kinematics.ts': ['test/sim/kinematics.test.ts', 'test/sim/replay.test.ts'],
   'sim/costs.ts': ['test/sim/raster.test.ts', 'test/policy/costs.test.ts'],

@@ -1,5 +1,5 @@
 /**
- * Cost masks at full resolution (SPEC.md section 4), on the car-centred crop of CROP_H x CROP_W
+ * Cost masks at full resolution (docs/method.md section 4), on the car-centred crop of CROP_H x CROP_W
  * = 468 x 96 px (row 0 at the front, column 0 on the left, the ego's centre at the crop centre).
  * These follow the reference simulator's discrete definitions:
  *

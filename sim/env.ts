@@ -1,5 +1,5 @@
 /**
- * The lockstep environment (SPEC.md section 7): many controlled episodes of one replayed slot,
+ * The lockstep environment (docs/method.md section 7): many controlled episodes of one replayed slot,
  * stepped together so that a policy is evaluated in batches. Each episode controls one car; every
  * other car replays its logged actions and does not react (episodes do not see each other).
  *

@@ -1,5 +1,5 @@
 /**
- * Headless evaluation of a controller (SPEC.md section 7): one episode per car, all episodes of
+ * Headless evaluation of a controller (docs/method.md section 7): one episode per car, all episodes of
  * a slot stepped in lockstep (sim/env.ts), repeated over seeds. Metrics per seed: success rate
  * (fraction of episodes that arrive), mean distance driven (m), collision rate and off-road rate,
  * over the episodes that reached the takeover (too-short and incomplete-log ones are counted

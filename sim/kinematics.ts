@@ -1,5 +1,5 @@
 /**
- * Vehicle kinematics and action extraction (SPEC.md section 2). Every car, logged traffic
+ * Vehicle kinematics and action extraction (docs/method.md section 2). Every car, logged traffic
  * included, moves through the same model, one step of dt = 0.1 s:
  *
  *   pos   += speed * dir * dt

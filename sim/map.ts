@@ -1,5 +1,5 @@
 /**
- * Road maps as data (SPEC.md section 1). Everything is in screen pixels (SCALE = 6.486 px/m):
+ * Road maps as data (docs/method.md section 1). Everything is in screen pixels (SCALE = 6.486 px/m):
  * x along the road, y to the right; lane n of the main road occupies y in
  * [topPx + 24 n, topPx + 24 (n + 1)].
  *

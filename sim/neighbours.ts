@@ -1,5 +1,5 @@
 /**
- * The symbolic state of a car (SPEC.md section 2): seven rows (x, y, vx, vy) in px and px/s,
+ * The symbolic state of a car (docs/method.md section 2): seven rows (x, y, vx, vy) in px and px/s,
  * the ego first, then its neighbours behind and ahead in the left, current and right lanes:
  *
  *   0 ego, 1 left behind, 2 left ahead, 3 current behind, 4 current ahead, 5 right behind, 6 right ahead

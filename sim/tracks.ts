@@ -1,6 +1,6 @@
 /**
  * From an imported vehicle track (data/tracks.ts: metric front-centre positions, 10 Hz) to the
- * simulator's logged trajectory in pixels (SPEC.md section 1):
+ * simulator's logged trajectory in pixels (docs/method.md section 1):
  *
  *   x = LocalY * SCALE - xOffset - length   (rear of the car)
  *   y = LocalX * SCALE + topPx              (lateral centre)

@@ -1,5 +1,5 @@
 /**
- * Simulator units and constants (SPEC.md sections 1-3). The simulator works in screen pixels:
+ * Simulator units and constants (docs/method.md sections 1-3). The simulator works in screen pixels:
  * one lane width (3.7 m) is 24 px, so SCALE = 24 / 3.7 = 6.486 px/m. Time steps are 0.1 s
  * (one NGSIM frame). x grows along the road (direction of travel), y grows to the right
  * (down on the screen); lane 0 is the leftmost lane.
@@ -28,7 +28,7 @@ export const OBS_DOWNSCALE = 4;
 export const CROP_H = OBS_H * OBS_DOWNSCALE;
 export const CROP_W = OBS_W * OBS_DOWNSCALE;
 
-/** Action clipping (SPEC.md section 2): |a| <= 40 px/s^2, |b| <= 0.01 * min((25 / length_px)^2, 1). */
+/** Action clipping (docs/method.md section 2): |a| <= 40 px/s^2, |b| <= 0.01 * min((25 / length_px)^2, 1). */
 export const MAX_ACCEL_PX_PER_S2 = 40;
 export const MAX_STEER_BASE = 0.01;
 
@@ -39,7 +39,7 @@ export const PROXIMITY_ALPHA_PX = 1 * SCALE_PX_PER_M;
 /** Proximity above this is a collision. */
 export const COLLISION_THRESHOLD = 0.99;
 
-/** Number of context frames a policy sees (SPEC.md section 7). */
+/** Number of context frames a policy sees (docs/method.md section 7). */
 export const CONTEXT_FRAMES = 20;
 
 /** Metres from pixels. */

@@ -27,16 +27,16 @@ export interface PipelinePreset {
   slot: '0400-0415' | 'all';
   minutes: number;
   fmPreset: 'tiny' | 'small' | 'paper';
-  /** Updates of the deterministic model, then of the VAE warm-started from it (SPEC 5: 200k + 200k). */
+  /** Updates of the deterministic model, then of the VAE warm-started from it (docs/method.md section 5: 200k + 200k). */
   deterministicSteps: number;
   vaeSteps: number;
-  /** Adam learning rates of the two forward-model runs (SPEC 5: 1e-4; the short presets take larger steps). */
+  /** Adam learning rates of the two forward-model runs (docs/method.md section 5: 1e-4; the short presets take larger steps). */
   deterministicLr: number;
   vaeLr: number;
-  /** Updates of the MPUR policy (through the VAE) and of the 1-step imitation baseline (SPEC 6: up to ~120k). */
+  /** Updates of the MPUR policy (through the VAE) and of the 1-step imitation baseline (docs/method.md section 6: up to ~120k). */
   mpurSteps: number;
   ilSteps: number;
-  /** Updates of the km policies (SPEC 9): vg-km and mpur-km through the VAE, vg-km through the logged future. */
+  /** Updates of the km policies (docs/method.md section 9): vg-km and mpur-km through the VAE, vg-km through the logged future. */
   kmSteps: number;
   kmRealSteps: number;
   /** Policy training seeds per learned method (the table's mean and std). */

@@ -4,7 +4,7 @@
  * vehicle's front centre. Six mainline lanes of 12 ft (lane 1 leftmost, the HOV lane), and the
  * Powell St on-ramp (lane 7) on the right, which joins lane 6 inside the area.
  *
- * The ramp follows the simulator's I-80 drawing (SPEC section 1, in px at 24 px per 3.7 m with
+ * The ramp follows the simulator's I-80 drawing (docs/method.md section 1, in px at 24 px per 3.7 m with
  * x = Local_Y * SCALE - 470): its lower edge is y_px = 233 - 0.035 x_px, its upper line runs
  * from y_px = 209 at x = 0 to the end of the solid line at x = 18 lane widths, then a merge line
  * reaches the lane-6 edge at x = 31 lane widths. In metres that is a lower edge at
@@ -22,7 +22,7 @@ export const STUDY_LENGTH_M = 1650 * FOOT_M;
 /** Right edge of lane 6 (Local_X), m. */
 export const MAINLINE_RIGHT_EDGE_M = MAINLINE_LANES * LANE_WIDTH_M;
 
-/** Simulator drawing constants (SPEC section 1) used to place the ramp. */
+/** Simulator drawing constants (docs/method.md section 1) used to place the ramp. */
 const SCALE_PX_PER_M = 24 / 3.7;
 const X_OFFSET_PX = 470;
 const LANE_W_PX = 24;

@@ -1,5 +1,5 @@
 /**
- * The car-centred observation (SPEC.md section 3), fast path. For an ego car the full-scale crop
+ * The car-centred observation (docs/method.md section 3), fast path. For an ego car the full-scale crop
  * is 468 x 96 px (72.2 m x 14.8 m), centred on the car centre (rear + dir * length / 2) and
  * rotated so the heading points up (row 0 at the front, column 0 on the left). The observation
  * is that crop downscaled by 4 with an antialiasing triangle filter: 117 x 24 pixels, HWC uint8.

@@ -25,7 +25,7 @@ interface ConvCase {
   round?: 'floor' | 'round' | 'ceil';
 }
 
-// Spatial sizes are the forward model's (SPEC.md section 5); channel counts are cut where the
+// Spatial sizes are the forward model's (docs/method.md section 5); channel counts are cut where the
 // stock cpu filter gradient (a scalar loop at ~10 MFLOP/s) would take minutes.
 const CASES: ConvCase[] = [
   { name: 'encoder 1: 117x24 -> 58x12, 4x4 s2 p1, batch 2', x: [2, 117, 24, 6], f: [4, 4, 6, 8], strides: 2, pad: 1 },

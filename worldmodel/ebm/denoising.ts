@@ -1,5 +1,5 @@
 /**
- * The denoising auto-encoder as a contrastive energy (Vincent et al. 2008; SPEC section 8):
+ * The denoising auto-encoder as a contrastive energy (Vincent et al. 2008; docs/method.md section 8):
  *
  *   E(y, z) = ||y - Dec(z)||^2,   z = Enc(y),   F(y) = ||y - Dec(Enc(y))||^2,
  *   Enc(y) = tanh(W1^T y + b1),   Dec(z) = W2^T z + b2,

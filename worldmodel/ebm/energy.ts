@@ -1,5 +1,5 @@
 /**
- * The core abstraction of the energy-based modules (SPEC section 8): an energy E(x, y, z) that
+ * The core abstraction of the energy-based modules (docs/method.md section 8): an energy E(x, y, z) that
  * scores how compatible an observation y is with an optional conditioning input x and a latent z
  * (low = compatible). Every model in this folder implements `LatentEnergy` and gets, for free:
  *

@@ -1,5 +1,5 @@
 /**
- * K-means as an architectural energy-based model (SPEC section 8): a one-hot latent picks one of
+ * K-means as an architectural energy-based model (docs/method.md section 8): a one-hot latent picks one of
  * K prototypes (the columns of W, d x K),
  *
  *   E(y, z) = ||y - W z||^2 = ||y - w_z||^2,   F(y) = min_z E,

@@ -3,7 +3,7 @@
  *
  *   E(y, z) = 1/2 ||y - W z||^2 + lambda |z|_1        (W: d x k dictionary, y: d, z: k)
  *
- * (the lasso; SPEC section 8 writes ||y - W z||^2 + lambda |z|_1, which is the same problem
+ * (the lasso; docs/method.md section 8 writes ||y - W z||^2 + lambda |z|_1, which is the same problem
  * with lambda doubled). ISTA takes proximal gradient steps of size 1/L, L = ||W||_2^2;
  * FISTA adds Nesterov momentum (Beck & Teboulle 2009) and converges in O(1/k^2) instead of
  * O(1/k). Both stop when the KKT conditions hold to `tol`:

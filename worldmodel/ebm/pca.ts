@@ -1,5 +1,5 @@
 /**
- * PCA as an architectural energy-based model (SPEC section 8): the low-energy set is the
+ * PCA as an architectural energy-based model (docs/method.md section 8): the low-energy set is the
  * k-dimensional principal (affine) subspace of the data,
  *
  *   E(y, z) = ||y - m - W z||^2,   F(y) = min_z E = ||(I - W W^T)(y - m)||^2,

@@ -1,5 +1,5 @@
 /**
- * Sparse coding as an architectural energy-based model (SPEC section 8):
+ * Sparse coding as an architectural energy-based model (docs/method.md section 8):
  *
  *   E(y, z) = 1/2 ||y - W z||^2 + lambda |z|_1,   columns of W (d x k) kept at unit norm,
  *

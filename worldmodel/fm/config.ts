@@ -1,5 +1,5 @@
 /**
- * Forward-model hyper-parameters and the named presets (SPEC.md section 5).
+ * Forward-model hyper-parameters and the named presets (docs/method.md section 5).
  *
  * The `paper` preset is the published network: 20 context frames of 3 x 117 x 24 pixels, a
  * 256-feature 14 x 3 code, a 32-d latent, dropout 0.1, batch 64, 20 predicted steps. `small` and

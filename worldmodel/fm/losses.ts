@@ -1,5 +1,5 @@
 /**
- * Forward-model losses (SPEC.md section 5): mean squared error of images and states, and the
+ * Forward-model losses (docs/method.md section 5): mean squared error of images and states, and the
  * KL divergence of the posterior N(mu, exp(logvar)) from the prior N(0, I), summed over the
  * latent dimensions and averaged over the batch, with the log-variance clamped at 4 (in the KL
  * only) so that exp() cannot overflow.

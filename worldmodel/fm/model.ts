@@ -1,5 +1,5 @@
 /**
- * The forward (world) model of SPEC.md section 5: from the last ncond state images (stacked on
+ * The forward (world) model of docs/method.md section 5: from the last ncond state images (stacked on
  * the channel axis, values in [0, 1]) and ego states (standardised), and one action
  * (standardised), it predicts the next image and state; predictions are fed back to unroll.
  *

@@ -1,5 +1,5 @@
 /**
- * MC-dropout uncertainty of the forward model (SPEC.md section 6): K copies of the model with
+ * MC-dropout uncertainty of the forward model (docs/method.md section 6): K copies of the model with
  * dropout active (independent masks) unroll the same context with the same actions and the SAME
  * z sequence; the per-step variance across copies of the predicted images (mean over pixels),
  * states (mean over the 4 dims) and, given a cost function, costs measures how far the actions

@@ -11,7 +11,7 @@ import { maxAbsDiff, randomActions, randomInput, setup } from './helpers.js';
 
 before(setup);
 
-// PyTorch parameter counts of the layers, written from SPEC.md section 5 independently of params.ts.
+// PyTorch parameter counts of the layers, written from docs/method.md section 5 independently of params.ts.
 const convP = (cin: number, cout: number, kh: number, kw = kh) => cin * cout * kh * kw + cout;
 const linP = (i: number, o: number) => i * o + o;
 
@@ -35,7 +35,7 @@ test('paper VAE has the reference parameter count (about 12.5 M without the resi
 });
 
 for (const preset of FM_PRESETS) {
-  test(`${preset}: every layer has the shape of SPEC.md section 5`, () => {
+  test(`${preset}: every layer has the shape of docs/method.md section 5`, () => {
     const cfg = fmConfig(preset);
     const nf = cfg.nfeature;
     const m = ForwardModel.create(cfg, 'vae', 1);
