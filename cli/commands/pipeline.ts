@@ -67,6 +67,7 @@ interface PipelineFlags {
   backend?: string;
   minutes?: number;
   steps?: number;
+  kmSteps?: number;
   policySeeds?: number;
   json?: boolean;
 }
@@ -143,6 +144,7 @@ export function registerPipeline(program: Command): void {
     .option('--backend <name>', 'tfjs backend for training and model evaluation')
     .option('--minutes <m>', "recorded minutes of traffic per slot (overrides the preset's)", parseNumber('--minutes', false, 0.1))
     .option('--steps <n>', "training updates of each model (overrides the preset's)", parseNumber('--steps', true, 1))
+    .option('--km-steps <n>', "updates of the km policies through the world model, vg-km and mpur-km (overrides the preset's and --steps; the tiny preset's 80 fit its 6 minutes, about 1200 make mpur-km drive: README)", parseNumber('--km-steps', true, 1))
     .option('--policy-seeds <n>', "policy training seeds per learned method (overrides the preset's: 1 tiny, 3 small and paper)", parseNumber('--policy-seeds', true, 1))
     .option('--json', 'print the final report as one JSON object')
     .action(async (opts: PipelineFlags) => {
@@ -150,8 +152,8 @@ export function registerPipeline(program: Command): void {
       if (!base) throw new InvalidFlag(`--preset must be tiny, small or paper, got '${opts.preset}'`);
       // Every flag the steps take is checked here, before any step runs.
       if (opts.workers > 2) throw new InvalidFlag(`--workers must be 1 or 2, got ${opts.workers}`);
-      if (opts.backend !== undefined && !['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(opts.backend)) {
-        throw new InvalidFlag(`--backend must be tensorflow-gpu, tensorflow, wasm or cpu, got '${opts.backend}'`);
+      if (opts.backend !== undefined && !['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'].includes(opts.backend)) {
+        throw new InvalidFlag(`--backend must be tensorflow-gpu, tensorflow, webgpu, wasm or cpu, got '${opts.backend}'`);
       }
       const preset: PipelinePreset = {
         ...base,
@@ -160,7 +162,7 @@ export function registerPipeline(program: Command): void {
         vaeSteps: opts.steps ?? base.vaeSteps,
         mpurSteps: opts.steps ?? base.mpurSteps,
         ilSteps: opts.steps ?? base.ilSteps,
-        kmSteps: opts.steps ?? base.kmSteps,
+        kmSteps: opts.kmSteps ?? opts.steps ?? base.kmSteps,
         kmRealSteps: opts.steps ?? base.kmRealSteps,
         policySeeds: opts.policySeeds ?? base.policySeeds,
       };
