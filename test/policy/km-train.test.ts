@@ -9,6 +9,9 @@ import type { WindowBatch } from '../../worldmodel/fm/windows.js';
 import { PolicyNetwork } from '../../policy/network.js';
 import { policyNetConfig, policyTrainConfig } from '../../policy/config.js';
 import { policyStep, stepNoise } from '../../policy/mpur.js';
+import { partsRecord, policyLoss } from '../../policy/objectives.js';
+import { batchTensors } from '../../worldmodel/fm/train-step.js';
+import { egoSizesFromContext } from '../../policy/car-size.js';
 import type { UStats } from '../../policy/uncertainty.js';
 import { setup } from './helpers.js';
 
@@ -96,4 +99,39 @@ test('mpur-km weighs U at 0.05 on the tiny preset and at the paper\'s 0.5 elsewh
   assert.equal(policyTrainConfig('tiny', 'mpur').lambdaU, 0.5);
   assert.equal(policyTrainConfig('tiny', 'mpur-km', { lambdaU: 0.3 }).lambdaU, 0.3);
   assert.equal(policyTrainConfig('tiny', 'vg-km').lambdaU, 0);
+});
+
+test('mpur-km: total = 10 (proximity + lambda_l lane) + lambda_f frame + lambda_u U, and lambda_u scales only U', () => {
+  const model = ForwardModel.create(fmConfig('tiny'), 'deterministic', 5);
+  model.setTrainable(false);
+  const policy = PolicyNetwork.create(policyNetConfig('tiny', NCOND, 3), 3);
+  const one = Array(NPRED).fill(1);
+  const zero = Array(NPRED).fill(0);
+  // Means below zero so that every normalised variance passes the hinge: U > 0.
+  const minus = Array(NPRED).fill(-1);
+  const uStats: UStats = { npred: NPRED, samples: 1, imageMean: minus, imageStd: one, stateMean: minus, stateStd: one, costMean: zero, costStd: one };
+  const wb = windows(3, 4);
+  const cars = egoSizesFromContext(wb.ctxImages, wb.batch, wb.ncond, wb.channels);
+  const parts = (lambdaU: number) => tf.tidy(() => {
+    const cfg = policyTrainConfig('tiny', 'mpur-km', { future: 'real', npred: NPRED, lambdaU, lambdaL: 0.7, lambdaF: 2 });
+    const r = policyLoss({ model, policy, cfg, stats: STATS, uStats, noise: stepNoise(4, 0) }, { batch: batchTensors(wb), cars });
+    return partsRecord(r.parts.dataSync());
+  });
+  try {
+    const a = parts(0.05);
+    const b = parts(0.5);
+    assert.ok(a.uncertainty > 0, `U is measured: ${a.uncertainty}`);
+    assert.ok(a.proximity > 0, 'the car ahead costs');
+    const rel = (x: number, y: number) => Math.abs(x - y) / Math.max(Math.abs(y), 1e-9);
+    for (const [p, lu] of [[a, 0.05], [b, 0.5]] as const) {
+      const want = 10 * (p.proximity + 0.7 * p.lane) + 2 * p.frame + lu * p.uncertainty;
+      assert.ok(rel(p.total, want) < 1e-4, `lambda_u ${lu}: total ${p.total} vs ${want}`);
+    }
+    // The same rollout: only U's weight changed.
+    assert.ok(rel(a.proximity, b.proximity) < 1e-6 && rel(a.uncertainty, b.uncertainty) < 1e-5);
+    assert.ok(rel(b.total - a.total, 0.45 * a.uncertainty) < 1e-3, `total grows by 0.45 U: ${b.total - a.total} vs ${0.45 * a.uncertainty}`);
+  } finally {
+    policy.dispose();
+    model.dispose();
+  }
 });
