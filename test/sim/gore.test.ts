@@ -6,11 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../common/rng.js';
 import { I80_MAP, inOffRoadArea, isOffRoad, isOffRoadPixel } from '../../sim/map.js';
-import { naiveObserve } from '../../sim/raster/naive.js';
 import { Rasteriser } from '../../sim/raster/rasteriser.js';
 import { Scene } from '../../sim/scene.js';
+import { assertFastMatchesNaive } from './helpers/raster-agreement.js';
 import { OBS_H, OBS_W } from '../../sim/units.js';
 
 function egoAt(x: number, y: number): Scene {
@@ -52,22 +51,5 @@ test('a car in the gore has an off-road cost (it had none before the gore existe
 });
 
 test('near the gore the fast rasteriser gives the pixels and costs of render-then-resize', () => {
-  const rng = new Rng(13);
-  for (const variant of ['paper', 'offroad'] as const) {
-    const R = new Rasteriser(I80_MAP, variant);
-    for (let trial = 0; trial < 5; trial++) {
-      const sc = new Scene();
-      for (let i = 0; i < 12; i++) {
-        const ang = rng.normal(0, 0.1);
-        sc.add(i, { xPx: rng.uniform(200, 650), yPx: rng.uniform(165, 215), dirX: Math.cos(ang), dirY: Math.sin(ang), speedPxPerS: rng.uniform(0, 120) }, rng.uniform(20, 50), rng.uniform(10, 14));
-      }
-      const fast = new Uint8Array(OBS_H * OBS_W * R.channels);
-      const cf = R.observe(sc, 0, fast);
-      const { image, costs } = naiveObserve(I80_MAP, sc, 0, variant);
-      let worst = 0;
-      for (let p = 0; p < fast.length; p++) worst = Math.max(worst, Math.abs(fast[p]! - image[p]!));
-      assert.ok(worst <= 1, `${variant} trial ${trial}: pixel difference ${worst}`);
-      for (const k of ['proximity', 'lane', 'offroad'] as const) assert.ok(Math.abs(cf[k] - costs[k]) < 1e-9, `${k}: ${cf[k]} vs ${costs[k]}`);
-    }
-  }
+  assertFastMatchesNaive({ seed: 13, trials: 5, cars: 12, xPx: [200, 650], yPx: [165, 215], headingSd: 0.1, speedMax: 120, lengthPx: [20, 50], widthPx: [10, 14] });
 });

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../common/rng.js';
 import { I80_MAP, type RoadMap } from '../../sim/map.js';
-import { naiveObserve } from '../../sim/raster/naive.js';
 import { Rasteriser } from '../../sim/raster/rasteriser.js';
 import { Scene } from '../../sim/scene.js';
+import { assertFastMatchesNaive } from './helpers/raster-agreement.js';
 import { OBS_H, OBS_W, PROXIMITY_ALPHA_PX } from '../../sim/units.js';
 
 const C3 = 3;
@@ -17,24 +16,7 @@ function egoScene(speed = 0, L = 30, W = 12, x = 1000, y = 96): Scene {
 }
 
 test('the fast path gives the same pixels and costs as render-then-resize (both variants)', () => {
-  const rng = new Rng(7);
-  for (const variant of ['paper', 'offroad'] as const) {
-    const R = new Rasteriser(I80_MAP, variant);
-    for (let trial = 0; trial < 6; trial++) {
-      const sc = new Scene();
-      for (let i = 0; i < 25; i++) {
-        const ang = rng.normal(0, 0.08);
-        sc.add(i, { xPx: rng.uniform(300, 1000), yPx: rng.uniform(20, 215), dirX: Math.cos(ang), dirY: Math.sin(ang), speedPxPerS: rng.uniform(0, 150) }, rng.uniform(20, 60), rng.uniform(10, 16));
-      }
-      const fast = new Uint8Array(OBS_H * OBS_W * R.channels);
-      const cf = R.observe(sc, 0, fast);
-      const { image, costs } = naiveObserve(I80_MAP, sc, 0, variant);
-      let worst = 0;
-      for (let p = 0; p < fast.length; p++) worst = Math.max(worst, Math.abs(fast[p]! - image[p]!));
-      assert.ok(worst <= 1, `${variant} trial ${trial}: pixel difference ${worst}`);
-      for (const k of ['proximity', 'lane', 'offroad'] as const) assert.ok(Math.abs(cf[k] - costs[k]) < 1e-9, `${k}: ${cf[k]} vs ${costs[k]}`);
-    }
-  }
+  assertFastMatchesNaive({ seed: 7, trials: 6, cars: 25, xPx: [300, 1000], yPx: [20, 215], headingSd: 0.08, speedMax: 150, lengthPx: [20, 60], widthPx: [10, 16] });
 });
 
 test('lane markings land in the expected columns', () => {
