@@ -233,23 +233,7 @@ function measureDense(onStep: () => void): MatRow[] {
     ];
     for (const [product, a, b, ta, tb, fresh] of cases) {
       onStep();
-      const call = (k: tf.KernelConfig): Call => {
-        let copy: tf.Tensor | null = null;
-        return {
-          prepare: () => {
-            if (fresh) copy = tf.add(fresh === 'a' ? a : b, 0);
-          },
-          run: () => {
-            const inputs = { a: fresh === 'a' && copy ? copy : a, b: fresh === 'b' && copy ? copy : b };
-            const out = k.kernelFunc({ inputs, backend: tf.backend(), attrs: { transposeA: ta, transposeB: tb } as unknown as tf.NamedAttrMap });
-            return Array.isArray(out) ? out[0]! : out;
-          },
-          done: () => {
-            copy?.dispose();
-            copy = null;
-          },
-        };
-      };
+      const call = (k: tf.KernelConfig) => productCall(k, a, b, ta, tb, fresh);
       const s = bestMs(ta || tb ? 1 : Math.max(reps, 7), call(stock));
       setHeapKernelsEnabled(false);
       const p = bestMs(Math.max(reps, 7), call(ours));
@@ -262,6 +246,28 @@ function measureDense(onStep: () => void): MatRow[] {
     tf.dispose([x, w, dy]);
   }
   return rows;
+}
+
+/**
+ * One call of a matrix-product kernel on (a, b) with the given transposes; `fresh` names the
+ * operand that gets a new tensor before every call (as a weight does after every update).
+ */
+function productCall(k: tf.KernelConfig, a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, fresh: 'a' | 'b' | undefined): Call {
+  let copy: tf.Tensor | null = null;
+  return {
+    prepare: () => {
+      if (fresh) copy = tf.add(fresh === 'a' ? a : b, 0);
+    },
+    run: () => {
+      const inputs = { a: fresh === 'a' && copy ? copy : a, b: fresh === 'b' && copy ? copy : b };
+      const out = k.kernelFunc({ inputs, backend: tf.backend(), attrs: { transposeA: ta, transposeB: tb } as unknown as tf.NamedAttrMap });
+      return Array.isArray(out) ? out[0]! : out;
+    },
+    done: () => {
+      copy?.dispose();
+      copy = null;
+    },
+  };
 }
 
 /**
@@ -336,21 +342,7 @@ async function benchWebgpu(): Promise<never> {
       ['weight grad X^T dY', x, dy, true, false, undefined],
     ];
     for (const [product, a, b, ta, tb, fresh] of cases) {
-      let copy: tf.Tensor | null = null;
-      const { ms, timer } = await deviceMs({
-        prepare: () => {
-          if (fresh) copy = tf.add(fresh === 'a' ? a : b, 0);
-        },
-        run: () => {
-          const inputs = { a: fresh === 'a' && copy ? copy : a, b: fresh === 'b' && copy ? copy : b };
-          const out = k.kernelFunc({ inputs, backend: tf.backend(), attrs: { transposeA: ta, transposeB: tb } as unknown as tf.NamedAttrMap });
-          return Array.isArray(out) ? out[0]! : out;
-        },
-        done: () => {
-          copy?.dispose();
-          copy = null;
-        },
-      });
+      const { ms, timer } = await deviceMs(productCall(k, a, b, ta, tb, fresh));
       dense.push({ product, batch, gflop: round(gflop), ms: round(ms), gflops: round(gflop / (ms / 1e3)), timer });
     }
     tf.dispose([x, w, dy]);
