@@ -84,17 +84,32 @@ export function kmCostLoss(frames: tf.Tensor4D[], km: EgoPose[], ref: EgoPose[],
   const T = frames.length;
   const B = frames[0]!.shape[0];
   const c = kmCosts(tf.concat(frames, 0), concatPoses(km), concatPoses(ref), tileCars(cars, T));
+  const costs = weightedCosts(c, T, B, w, p);
+  p.frame = discountedMean(tf.reshape(c.frame, [T, B]), T, w.gamma);
+  return tf.add(tf.mul(costs, KM_COST_WEIGHT), tf.mul(p.frame, w.lambdaF)) as tf.Scalar;
+}
+
+/**
+ * proximity + lambda_l lane (+ lambda_o off-road) from per-row costs of T steps x B rows
+ * (step-major), each the 0.99^t-weighted mean over steps and rows; records the parts in `p`.
+ */
+function weightedCosts(
+  c: { proximity: tf.Tensor1D; lane: tf.Tensor1D; offroad: tf.Tensor1D | null },
+  T: number,
+  B: number,
+  w: { gamma: number; lambdaL: number; lambdaO: number },
+  p: Partial<Record<PartName, tf.Scalar>>,
+): tf.Tensor {
   const perStep = (x: tf.Tensor1D) => tf.reshape(x, [T, B]);
   p.proximity = discountedMean(perStep(c.proximity), T, w.gamma);
   p.lane = discountedMean(perStep(c.lane), T, w.gamma);
-  p.frame = discountedMean(perStep(c.frame), T, w.gamma);
   let costs: tf.Tensor = tf.add(p.proximity, tf.mul(p.lane, w.lambdaL));
   if (w.lambdaO > 0) {
     if (!c.offroad) throw new Error('the off-road cost needs 4-channel images');
     p.offroad = discountedMean(perStep(c.offroad), T, w.gamma);
     costs = tf.add(costs, tf.mul(p.offroad, w.lambdaO));
   }
-  return tf.add(tf.mul(costs, KM_COST_WEIGHT), tf.mul(p.frame, w.lambdaF)) as tf.Scalar;
+  return costs;
 }
 
 /** The km methods' loss parts (docs/method.md section 9). */
@@ -150,15 +165,7 @@ export function policyLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs): { to
     const r = policyRollout(model, policy, batch.input, { steps: T, modelNoise: ctx.noise.model, policyNoise });
     // All steps' frames in one cost call: rows are step-major, like tileCars(cars, T).
     const c = predictionCosts(tf.concat(r.images, 0), tf.concat(r.states, 0), tileCars(cars, T), ctx.stats);
-    const perStep = (x: tf.Tensor1D) => tf.reshape(x, [T, B]);
-    p.proximity = discountedMean(perStep(c.proximity), T, cfg.gamma);
-    p.lane = discountedMean(perStep(c.lane), T, cfg.gamma);
-    let total: tf.Tensor = tf.add(p.proximity, tf.mul(p.lane, cfg.lambdaL));
-    if (cfg.lambdaO > 0) {
-      if (!c.offroad) throw new Error('the off-road cost needs 4-channel images');
-      p.offroad = discountedMean(perStep(c.offroad), T, cfg.gamma);
-      total = tf.add(total, tf.mul(p.offroad, cfg.lambdaO));
-    }
+    let total: tf.Tensor = weightedCosts(c, T, B, cfg, p);
     if (cfg.lambdaU > 0) {
       if (!ctx.uStats) throw new Error('the uncertainty term needs its statistics (estimate them first)');
       const terms = uncertaintyTerms(model, batch.input, r.actions, r.zs, cars, ctx.stats, cfg.k, ctx.noise.uncertainty);

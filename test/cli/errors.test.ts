@@ -10,27 +10,18 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../cli/main.js';
 import { importTrajectories } from '../../data/import/importer.js';
 import { dumpDataset } from '../../sim/io/dump.js';
 import { parseScenarioText } from '../../scenarios/validate.js';
 import { fsErrorMessage } from '../../common/fs-errors.js';
 import { makeTrack, makeTraffic, writeTraffic } from '../sim/helpers/traffic.js';
 import { writeTrackStore } from '../../data/track-store.js';
+import { ppuuInProcess } from '../helpers/cli.js';
 
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  const errs: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => (errs.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(['node', 'ppuu', ...args]), stderr: errs.join('') };
-  } finally {
-    process.stderr.write = write;
-  }
-}
+const cli = ppuuInProcess;
 
-function oneLine(r: { code: number; stderr: string }, re: RegExp): void {
-  assert.equal(r.code, 2, r.stderr);
+function oneLine(r: { status: number; stderr: string }, re: RegExp): void {
+  assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, re);
 }

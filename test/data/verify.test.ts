@@ -14,19 +14,10 @@ import { verifyDataset, recordVerification } from '../../data/verify.js';
 import { encodeNpy } from '../../common/npy.js';
 import { dumpDataset } from '../../sim/io/dump.js';
 import { datasetStats } from '../../sim/io/stats.js';
-import { main } from '../../cli/main.js';
 import { writeTraffic } from '../sim/helpers/traffic.js';
+import { ppuuInProcess } from '../helpers/cli.js';
 
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  const errs: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => (errs.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(['node', 'ppuu', ...args]), stderr: errs.join('') };
-  } finally {
-    process.stderr.write = write;
-  }
-}
+const cli = ppuuInProcess;
 
 test('a dump verifies clean with every file checksummed; damage is found, named, and exits with 2', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ppuu-verify-'));
@@ -43,7 +34,7 @@ test('a dump verifies clean with every file checksummed; damage is found, named,
   assert.deepEqual(clean.problems, []);
   assert.equal(clean.files, ds.episodes().length * 6);
   assert.equal(clean.checksummed, clean.files);
-  assert.equal((await cli(['data', 'verify', out])).code, 0);
+  assert.equal((await cli(['data', 'verify', out])).status, 0);
   assert.equal(datasetStats(out).verified?.ok, true);
 
   // A truncated image file: data stats alone does not notice; verify does.
@@ -71,7 +62,7 @@ test('a dump verifies clean with every file checksummed; damage is found, named,
   assert.ok(bad.problems.some((p) => p === `${actions}: sha256 differs from the manifest's (the file changed after the dump)`), bad.problems.join('\n'));
   assert.ok(bad.problems.some((p) => p === `${states}: non-finite value (NaN) at element 5`), bad.problems.join('\n'));
   const r = await cli(['data', 'verify', out]);
-  assert.equal(r.code, 2);
+  assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /^ppuu: .*\.npy: .*\(and \d+ more problems\)$/m);
   recordVerification(out, bad);
