@@ -43,6 +43,15 @@ export interface PolicyHyper {
   paramCount: number;
   /** Where the first convolution's starting values came from (`--encoder-init`); absent or null: seeded default. */
   encoderInit?: EncoderInitRecord | null;
+  /** The trained policy whose weights started the run (`--init`); absent or null: seeded default. */
+  init?: PolicyInitRecord | null;
+}
+
+/** Where a run's starting weights came from (`--init`). */
+export interface PolicyInitRecord {
+  path: string;
+  method: string;
+  steps: number;
 }
 
 export interface PolicyTrainState {
@@ -142,6 +151,25 @@ export async function loadPolicy(dir: string): Promise<LoadedPolicy> {
     return { policy: new PolicyNetwork(hyper.net, policyVariablesFrom(weights)), hyper, stats, dir: d };
   } finally {
     for (const t of Object.values(weights)) t.dispose();
+  }
+}
+
+/**
+ * Copies every weight of the trained policy at `dir` (a checkpoint or a run folder) into
+ * `policy`, whose network must be the same (preset, context, channels, head).
+ */
+export async function copyPolicyWeights(policy: PolicyNetwork, dir: string): Promise<PolicyInitRecord> {
+  const src = await loadPolicy(dir);
+  try {
+    const a = policy.cfg;
+    const b = src.hyper.net;
+    for (const k of ['nfeature', 'ncond', 'channels', 'hidden', 'stochastic'] as const) {
+      if (a[k] !== b[k]) throw new UserError(`${join(src.dir, 'hparams.json')}: field net.${k}: the policy to start from has ${String(b[k])}, this run's network ${String(a[k])}`);
+    }
+    for (const [name, v] of Object.entries(policy.weights)) v.assign(src.policy.weights[name]!);
+    return { path: dir, method: src.hyper.train.method, steps: src.hyper.steps };
+  } finally {
+    disposePolicy(src);
   }
 }
 

@@ -48,16 +48,18 @@ export function poseFromStates(states: tf.Tensor2D, stats: NormStats): EgoPose {
 
 /** Standardised states [B, 4] (x, y, v d_x, v d_y) of poses: what the policy and the world model read. */
 export function statesFromPose(p: EgoPose, stats: NormStats): tf.Tensor2D {
-  const norm = (t: tf.Tensor1D, i: number) => tf.div(tf.sub(t, stats.stateMean[i]!), stats.stateStd[i]!);
-  return tf.stack([norm(p.x, 0), norm(p.y, 1), norm(tf.mul(p.v, p.dx), 2), norm(tf.mul(p.v, p.dy), 3)], 1) as tf.Tensor2D;
+  // (raw - mean) / std as one product and one sum over the 4 columns.
+  const inv = stats.stateStd.slice(0, 4).map((s) => 1 / s);
+  const shift = stats.stateMean.slice(0, 4).map((m, i) => -m * inv[i]!);
+  const raw = tf.stack([p.x, p.y, tf.mul(p.v, p.dx), tf.mul(p.v, p.dy)], 1);
+  return tf.add(tf.mul(raw, tf.tensor1d(inv)), tf.tensor1d(shift)) as tf.Tensor2D;
 }
 
 /** Physical actions (a px/s^2, b 1/px), each [B], from normalised ones [B, 2]. */
 export function physicalActions(actions: tf.Tensor2D, stats: NormStats): { a: tf.Tensor1D; b: tf.Tensor1D } {
-  return {
-    a: tf.add(tf.mul(col(actions, 0), stats.actionStd[0]!), stats.actionMean[0]!) as tf.Tensor1D,
-    b: tf.add(tf.mul(col(actions, 1), stats.actionStd[1]!), stats.actionMean[1]!) as tf.Tensor1D,
-  };
+  const raw = tf.add(tf.mul(actions, tf.tensor1d(stats.actionStd.slice(0, 2))), tf.tensor1d(stats.actionMean.slice(0, 2)));
+  const [a, b] = tf.unstack(raw, 1) as [tf.Tensor1D, tf.Tensor1D];
+  return { a, b };
 }
 
 /** One step of the kinematic model (differentiable in the pose and the actions). */
@@ -87,6 +89,14 @@ export function detachPose(p: EgoPose, detach: <T extends tf.Tensor>(t: T) => T)
 export function slicePose(p: EgoPose, from: number, n: number): EgoPose {
   const s = (t: tf.Tensor1D) => tf.slice(t, [from], [n]) as tf.Tensor1D;
   return { x: s(p.x), y: s(p.y), dx: s(p.dx), dy: s(p.dy), v: s(p.v) };
+}
+
+/** Step-major poses [T * B] split into T poses of B rows. */
+export function splitPose(p: EgoPose, steps: number, rows: number): EgoPose[] {
+  const parts = (t: tf.Tensor1D) => tf.split(t, steps) as tf.Tensor1D[];
+  const [x, y, dx, dy, v] = [parts(p.x), parts(p.y), parts(p.dx), parts(p.dy), parts(p.v)];
+  if (x[0]!.shape[0] !== rows) throw new Error(`splitPose: ${p.x.shape[0]} rows are not ${steps} steps of ${rows}`);
+  return x.map((_, t) => ({ x: x[t]!, y: y[t]!, dx: dx[t]!, dy: dy[t]!, v: v[t]! }));
 }
 
 /** Poses of several lists joined along the batch axis (in list order). */

@@ -23,7 +23,7 @@ import { STATE_DIM } from '../worldmodel/fm/config.js';
 import type { FmInput, ForwardModel } from '../worldmodel/fm/model.js';
 import type { FmNoise } from '../worldmodel/fm/noise.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';
-import { kinematicStep, physicalActions, poseFromStates, statesFromPose, type EgoPose } from './kinematic-ego.js';
+import { kinematicStep, physicalActions, poseFromStates, splitPose, statesFromPose, type EgoPose } from './kinematic-ego.js';
 import type { PolicyNetwork } from './network.js';
 
 export type WorldSource = 'model' | 'model-logged' | 'real';
@@ -137,20 +137,20 @@ export function imagineLoggedWorld(model: ForwardModel, batch: BatchTensors, ste
 export function kmRollout(policy: PolicyNetwork, world: World, input0: FmInput, stats: NormStats, steps: number): KmRollout {
   const ncond = policy.cfg.ncond;
   const B = input0.images.shape[0];
-  const codes = policy.encodeImages(world.contexts);
+  // Every step's image code and its projection in one call each; only the state path runs per step.
+  const projected = policy.projectCodes(policy.encodeImages(world.contexts));
   let states = input0.states;
   let pose = poseFromStates(lastState(states, ncond), stats);
   const out: KmRollout = { actions: [], stateInputs: [], km: [], frames: world.frames.slice(0, steps), ref: [] };
   for (let t = 0; t < steps; t++) {
-    const code = tf.slice(codes, [t * B, 0, 0, 0], [B, -1, -1, -1]);
-    const action = policy.head(code, states).mean;
+    const action = policy.headProjected(tf.slice(projected, [t * B, 0], [B, -1]), states).mean;
     const { a, b } = physicalActions(action, stats);
     pose = kinematicStep(pose, a, b);
     out.actions.push(action);
     out.stateInputs.push(states);
     out.km.push(pose);
-    out.ref.push(world.refStates ? poseFromStates(world.refStates[t]!, stats) : pose);
     if (t + 1 < steps) states = shiftStates(states, statesFromPose(pose, stats), ncond);
   }
+  out.ref = world.refStates ? splitPose(poseFromStates(tf.concat(world.refStates.slice(0, steps), 0), stats), steps, B) : out.km;
   return out;
 }

@@ -43,7 +43,7 @@ import { estimateUStats } from './ustats.js';
 import type { UStats } from './uncertainty.js';
 import { applyPolicyEncoderInit } from './ebm-init.js';
 import type { EncoderInitRecord, TileMode } from '../worldmodel/fm/ebm-init.js';
-import { checkpointDir, loadPolicy, loadPolicyTraining, readPolicyHparams, savePolicyCheckpoint, type PolicyHyper, type PolicyTrainState } from './checkpoint.js';
+import { checkpointDir, copyPolicyWeights, loadPolicy, loadPolicyTraining, readPolicyHparams, savePolicyCheckpoint, type PolicyHyper, type PolicyInitRecord, type PolicyTrainState } from './checkpoint.js';
 
 /** Noise stream of a stochastic policy's samples (apart from the model's streams). */
 export const POLICY_STREAM = 11;
@@ -69,6 +69,8 @@ export interface PolicyTrainOptions {
   encoderInit?: string;
   /** How that one-frame kernel is spread over the context frames (default 'mean'). */
   encoderTile?: TileMode;
+  /** A trained policy (checkpoint or run folder) whose weights start this run (same network; fresh optimiser, step 0); not with resume. */
+  init?: string;
   /** Build batches in a worker thread (default true). */
   prefetch?: boolean;
   onStart?: (info: PolicyStartInfo) => void;
@@ -114,6 +116,8 @@ export interface PolicyTrainSummary {
   uStats: UStats | null;
   /** Where the first convolution's starting values came from (--encoder-init), null: seeded default. */
   encoderInit: EncoderInitRecord | null;
+  /** The trained policy whose weights started the run (--init), null: seeded default. */
+  init: PolicyInitRecord | null;
 }
 
 function truncateLog(file: string, step: number): void {
@@ -198,6 +202,8 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
   const ckDir = checkpointDir(opts.out);
   const hasCheckpoint = existsSync(join(ckDir, 'policy', 'hparams.json'));
   if (hasCheckpoint && !opts.resume) throw new UserError(`${opts.out}: already holds a policy checkpoint; pass --resume to continue it or choose another --out`);
+  if (opts.resume && opts.init) throw new UserError('field init: --init and --resume cannot be combined (a resumed run already has its weights)');
+  if (opts.init && opts.encoderInit) throw new UserError('field init: --init and --encoder-init cannot be combined (--init sets every weight)');
   if (opts.resume && opts.encoderInit) throw new UserError('field encoder-init: --encoder-init and --resume cannot be combined (a resumed run already has its weights)');
 
   // What the run is: from the checkpoint when resuming, else from the flags.
@@ -274,6 +280,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
     let skipped = 0;
     let uStats: UStats | null = prior?.hyper.uStats ?? null;
     let encoderInit: EncoderInitRecord | null = prior?.hyper.encoderInit ?? null;
+    let initFrom: PolicyInitRecord | null = prior?.hyper.init ?? null;
     if (prior) {
       policy = (await loadPolicy(ckDir)).policy;
       adam = new Adam(policy.weights, { learningRate: train.learningRate });
@@ -284,6 +291,15 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       say(`resuming ${method} policy from step ${startStep}`);
     } else {
       policy = PolicyNetwork.create(policyNetConfig(preset, ncond, ds.channels, opts.stochastic ?? false), seed);
+      if (opts.init) {
+        try {
+          initFrom = await copyPolicyWeights(policy, opts.init);
+        } catch (e) {
+          policy.dispose();
+          throw e;
+        }
+        say(`init: every weight from ${initFrom.path} (${initFrom.method}, ${initFrom.steps} updates)`);
+      }
       if (opts.encoderInit) {
         try {
           encoderInit = await applyPolicyEncoderInit(policy, opts.encoderInit, opts.encoderTile ?? 'mean');
@@ -312,7 +328,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
     const hyper = (steps: number): PolicyHyper => ({
       kind: 'ppuu-policy', version: 1, preset, net: policy.cfg, train,
       forwardModel: model && modelPath ? { path: modelPath, kind: model.kind, preset: fmPreset } : null,
-      uStats, dataset: opts.dataset, seed, steps, paramCount, encoderInit,
+      uStats, dataset: opts.dataset, seed, steps, paramCount, encoderInit, init: initFrom,
     });
     const save = async (step: number) => {
       const state: PolicyTrainState = { step, seed, skipped, adamT: adam.t, targetSteps: opts.steps };
@@ -363,7 +379,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       startStep, steps: Math.max(opts.steps, startStep), skipped,
       firstLoss: losses[0] ?? null, lastLoss: losses[losses.length - 1] ?? null,
       meanLossHead: mean(losses.slice(0, tenth)), meanLossTail: mean(losses.slice(-tenth)),
-      secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, uStatsSeconds, uStats, encoderInit,
+      secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, uStatsSeconds, uStats, encoderInit, init: initFrom,
     };
     adam.dispose();
     policy.dispose();

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../common/rng.js';
 import { CODE_H, CODE_W, STATE_DIM, ACTION_DIM } from '../worldmodel/fm/config.js';
-import { dense, frameEncoder, mlp } from '../worldmodel/fm/layers.js';
+import { dense, frameEncoder, leaky } from '../worldmodel/fm/layers.js';
 import { FmNoise } from '../worldmodel/fm/noise.js';
 import type { FmInput } from '../worldmodel/fm/model.js';
 import type { WeightMap } from '../worldmodel/fm/params.js';
@@ -147,14 +147,30 @@ export class PolicyNetwork {
 
   /** The output for image codes from encodeImages and standardised states [B, ncond * 4]. */
   head(imageCode: tf.Tensor4D, states: tf.Tensor2D): PolicyOutput {
+    return this.headProjected(this.projectCodes(imageCode), states);
+  }
+
+  /**
+   * The image codes' share of the projection, W_p code [N, hidden] (no bias). The projection is
+   * linear and the state MLP's last layer too, so W_p (code + MLP_s(s)) = W_p code + (W_3 W_p) h_s:
+   * a rollout whose frames do not depend on the actions projects every step's code in one call
+   * and runs only the narrow state path step by step (policy/km-rollout.ts).
+   */
+  projectCodes(imageCode: tf.Tensor4D): tf.Tensor2D {
+    return tf.matMul(tf.reshape(imageCode, [imageCode.shape[0], codeSize(this.cfg)]), this.weights['proj.w']!) as tf.Tensor2D;
+  }
+
+  /** The output for projected codes (projectCodes) and standardised states [B, ncond * 4]. */
+  headProjected(projected: tf.Tensor2D, states: tf.Tensor2D): PolicyOutput {
     const w = this.weights;
-    const b = imageCode.shape[0];
-    const img = imageCode;
-    const st = tf.reshape(mlp(w, 'enc.state', states, 0, NO_DROPOUT), img.shape);
-    let h = tf.reshape(tf.add(img, st), [b, codeSize(this.cfg)]) as tf.Tensor2D;
-    h = tf.relu(dense(w, 'proj', h));
-    h = tf.relu(dense(w, 'fc1', h));
-    h = tf.relu(dense(w, 'fc2', h));
+    const h1 = leaky(dense(w, 'enc.state.fc1', states));
+    const h2 = leaky(dense(w, 'enc.state.fc2', h1));
+    // W_p (W_3 h2 + b_3) + b_p, as one product with the folded weight and bias.
+    const w3p = tf.matMul(w['enc.state.fc3.w']!, w['proj.w']!);
+    const b3p = tf.add(tf.matMul(tf.reshape(w['enc.state.fc3.b']!, [1, -1]), w['proj.w']!), w['proj.b']!);
+    let h = tf.relu(tf.add(projected, tf.fused.matMul({ a: h2, b: w3p as tf.Tensor2D, bias: b3p }))) as tf.Tensor2D;
+    h = tf.fused.matMul({ a: h, b: w['fc1.w']! as tf.Tensor2D, bias: w['fc1.b']!, activation: 'relu' }) as tf.Tensor2D;
+    h = tf.fused.matMul({ a: h, b: w['fc2.w']! as tf.Tensor2D, bias: w['fc2.b']!, activation: 'relu' }) as tf.Tensor2D;
     const out = dense(w, 'out', h);
     if (!this.cfg.stochastic) return { mean: out, logvar: null };
     return { mean: tf.slice(out, [0, 0], [-1, ACTION_DIM]), logvar: tf.slice(out, [0, ACTION_DIM], [-1, ACTION_DIM]) };

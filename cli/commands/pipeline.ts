@@ -12,6 +12,7 @@
  */
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,7 @@ import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
 import { INTERRUPT_EXIT_CODE, Interrupted, onAbort, onInterruptSignal, pollInterrupts } from '../../common/interrupt.js';
 import { InvalidFlag, parseNumber, printJson, say } from '../output.js';
+import { runPool } from '../../common/pool.js';
 import { resultRow, resultsMarkdown, resultsTable, type EvalSummary, type ResultRow, type ResultsTable } from '../../policy/results.js';
 import { resultsPng, resultsSvg } from '../../policy/results-chart.js';
 
@@ -69,6 +71,7 @@ interface PipelineFlags {
   steps?: number;
   kmSteps?: number;
   policySeeds?: number;
+  jobs: number;
   json?: boolean;
 }
 
@@ -79,7 +82,7 @@ const BIN = fileURLToPath(new URL('../../bin/ppuu.js', import.meta.url));
  * JSON. The child runs in its own process group, so a Ctrl-C reaches it once, forwarded from
  * here (common/interrupt.ts): it saves its state and exits with 130, and so does the pipeline.
  */
-function runStep(args: string[], quiet: boolean, forwardProgress: boolean): Promise<unknown> {
+function runStep(args: string[], quiet: boolean, forwardProgress: boolean, prefix = ''): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'], detached: true });
     let received: NodeJS.Signals | null = null;
@@ -106,7 +109,7 @@ function runStep(args: string[], quiet: boolean, forwardProgress: boolean): Prom
       if (!forwardProgress) return;
       const lines = (partial + text).split('\n');
       partial = lines.pop()!;
-      for (const l of lines) if (l !== '' && !l.startsWith('ppuu:')) process.stderr.write(l + '\n');
+      for (const l of lines) if (l !== '' && !l.startsWith('ppuu:')) process.stderr.write(prefix + l + '\n');
     });
     child.on('error', (e) => {
       done();
@@ -146,6 +149,7 @@ export function registerPipeline(program: Command): void {
     .option('--steps <n>', "training updates of each model (overrides the preset's)", parseNumber('--steps', true, 1))
     .option('--km-steps <n>', "updates of the km policies through the world model, vg-km and mpur-km (overrides the preset's and --steps; the tiny preset's 80 fit its 6 minutes, about 1200 make mpur-km drive: README)", parseNumber('--km-steps', true, 1))
     .option('--policy-seeds <n>', "policy training seeds per learned method (overrides the preset's: 1 tiny, 3 small and paper)", parseNumber('--policy-seeds', true, 1))
+    .option('--jobs <n>', 'steps run at once once the world model is trained (the evaluations, the policies\' trainings, MPC; each uses one core): default the cores, at most 4; 1 runs them one after another (their results are the same)', parseNumber('--jobs', true, 1), Math.min(4, availableParallelism()))
     .option('--json', 'print the final report as one JSON object')
     .action(async (opts: PipelineFlags) => {
       const base = PIPELINE_PRESETS[opts.preset as keyof typeof PIPELINE_PRESETS];
@@ -176,7 +180,7 @@ export function registerPipeline(program: Command): void {
       const started = Date.now();
       checkSettings(dir('pipeline.json'), { preset: opts.preset, seed: opts.seed, settings: preset });
       // A finished step leaves its JSON result in OUT/steps/NAME.json; a re-run reads it instead of running the step again.
-      const step = async (name: string, args: string[]): Promise<unknown> => {
+      const step = async (name: string, args: string[], concurrent = false): Promise<unknown> => {
         const record = join(out, 'steps', `${name}.json`);
         if (existsSync(record)) {
           const had = JSON.parse(readFileSync(record, 'utf8')) as { result: unknown; seconds: number };
@@ -187,7 +191,8 @@ export function registerPipeline(program: Command): void {
         }
         log(`[${name}] ppuu ${args.join(' ')}`);
         const t0 = Date.now();
-        const result = await runStep(args, quiet, quiet && !opts.json);
+        // Steps run side by side pipe their output: progress lines come through prefixed with the step's name.
+        const result = concurrent ? await runStep(args, true, !opts.json, `[${name}] `) : await runStep(args, quiet, quiet && !opts.json);
         const s = (Date.now() - t0) / 1000;
         steps[name] = result;
         seconds[name] = s;
@@ -207,31 +212,48 @@ export function registerPipeline(program: Command): void {
       await step('eval-fm', ['eval', 'fm', '--model', dir('fm-vae'), '--data', dir('dataset'), '--split', 'val', '--windows', String(preset.evalWindows), '--frames', dir('fm-vae/frames.png'), ...backend]);
 
       const evalArgs = (policy: string) => ['eval', '--data', dir('dataset'), '--policy', policy, '--seeds', String(preset.evalSeeds), '--no-records'];
-      const rows: ResultRow[] = [];
-      for (const c of BUILTIN_ROWS) {
-        const e = (await step(`eval-${c.name}`, evalArgs(c.name))) as EvalSummary;
-        rows.push(resultRow(c.name, c.label, false, [], [e]));
-      }
-      for (const m of policyRows(preset)) {
-        const evals: EvalSummary[] = [];
-        const dirs: string[] = [];
-        const trainS: number[] = [];
+      // From here every step reads only the dataset and the VAE: they run --jobs at a time, the
+      // longest first; the table is assembled in its own order afterwards.
+      const concurrent = opts.jobs > 1;
+      const jobs: Array<() => Promise<void>> = [];
+      const evalsOf = new Map<string, EvalSummary[]>();
+      const dirsOf = new Map<string, string[]>();
+      const rowsToTrain = policyRows(preset);
+      for (const m of [...rowsToTrain].sort((a, b) => b.cost * b.steps - a.cost * a.steps)) {
+        evalsOf.set(m.name, []);
+        dirsOf.set(m.name, []);
         for (let k = 0; k < preset.policySeeds; k++) {
           const seed = opts.seed + k;
           const folder = dir(join(`policy-${m.name}`, `seed-${seed}`));
           const suffix = preset.policySeeds > 1 ? `-seed-${seed}` : '';
-          const trainName = `train-policy-${m.name}${suffix}`;
-          await step(trainName, ['train', 'policy', '--model', dir('fm-vae'), '--data', dir('dataset'), '--out', folder, ...m.args, '--steps', String(m.steps), '--seed', String(seed), ...backend, ...resume(folder)]);
-          evals.push((await step(`eval-${m.name}${suffix}`, evalArgs(folder))) as EvalSummary);
-          dirs.push(folder);
-          trainS.push(seconds[trainName] ?? 0);
+          dirsOf.get(m.name)![k] = folder;
+          jobs.push(async () => {
+            await step(`train-policy-${m.name}${suffix}`, ['train', 'policy', '--model', dir('fm-vae'), '--data', dir('dataset'), '--out', folder, ...m.args, '--steps', String(m.steps), '--seed', String(seed), ...backend, ...resume(folder)], concurrent);
+            evalsOf.get(m.name)![k] = (await step(`eval-${m.name}${suffix}`, evalArgs(folder), concurrent)) as EvalSummary;
+          });
         }
-        rows.push(resultRow(m.name, m.label, true, dirs, evals, trainS));
       }
       // Planning at run time through the same VAE and km costs (not trained: no seeds).
       const mpcArgs = ['--model', dir('fm-vae'), '--horizon', String(preset.mpcHorizon), '--iters', String(preset.mpcIters), ...(preset.mpcEpisodes > 0 ? ['--limit', String(preset.mpcEpisodes)] : [])];
-      const mpcEval = (await step('eval-mpc', [...evalArgs('mpc'), ...mpcArgs])) as EvalSummary;
-      rows.push(resultRow('mpc', `MPC-KM, VAE (H ${preset.mpcHorizon}, ${preset.mpcIters} iterations${preset.mpcEpisodes > 0 ? `, first ${preset.mpcEpisodes} test episodes` : ''})`, false, [], [mpcEval]));
+      let mpcEval: EvalSummary | null = null;
+      jobs.push(async () => {
+        mpcEval = (await step('eval-mpc', [...evalArgs('mpc'), ...mpcArgs], concurrent)) as EvalSummary;
+      });
+      const builtin = new Map<string, EvalSummary>();
+      for (const c of BUILTIN_ROWS) {
+        jobs.push(async () => {
+          builtin.set(c.name, (await step(`eval-${c.name}`, evalArgs(c.name), concurrent)) as EvalSummary);
+        });
+      }
+      await runPool(jobs, opts.jobs);
+
+      const rows: ResultRow[] = BUILTIN_ROWS.map((c) => resultRow(c.name, c.label, false, [], [builtin.get(c.name)!]));
+      for (const m of rowsToTrain) {
+        const suffix = (k: number) => (preset.policySeeds > 1 ? `-seed-${opts.seed + k}` : '');
+        const trainS = dirsOf.get(m.name)!.map((_, k) => seconds[`train-policy-${m.name}${suffix(k)}`] ?? 0);
+        rows.push(resultRow(m.name, m.label, true, dirsOf.get(m.name)!, evalsOf.get(m.name)!, trainS));
+      }
+      rows.push(resultRow('mpc', `MPC-KM, VAE (H ${preset.mpcHorizon}, ${preset.mpcIters} iterations${preset.mpcEpisodes > 0 ? `, first ${preset.mpcEpisodes} test episodes` : ''})`, false, [], [mpcEval!]));
       const episodes = (steps['eval-replay'] as { episodes?: number } | undefined)?.episodes ?? null;
       const table = resultsTable(opts.preset, rows, episodes);
       writeFileAtomic(dir('results.json'), JSON.stringify(table, null, 1) + '\n');
@@ -290,14 +312,19 @@ const BUILTIN_ROWS = [
 ];
 
 /** The learned methods of the table: `ppuu train policy` flags and updates. */
-function policyRows(p: PipelinePreset): Array<{ name: string; label: string; args: string[]; steps: number }> {
+/**
+ * The learned methods of the table: `ppuu train policy` flags and updates, and a rough cost of
+ * one update relative to the others (seconds on one core at the tiny preset; it only orders the
+ * jobs, longest first).
+ */
+function policyRows(p: PipelinePreset): Array<{ name: string; label: string; args: string[]; steps: number; cost: number }> {
   return [
-    { name: 'il', label: '1-step IL', args: ['--method', 'il'], steps: p.ilSteps },
-    { name: 'mpur', label: 'MPUR (paper), VAE', args: ['--method', 'mpur'], steps: p.mpurSteps },
-    { name: 'vg-km', label: 'VG-KM (no U), VAE', args: ['--method', 'vg-km'], steps: p.kmSteps },
-    { name: 'mpur-km', label: 'MPUR-KM, VAE', args: ['--method', 'mpur-km'], steps: p.kmSteps },
+    { name: 'il', label: '1-step IL', args: ['--method', 'il'], steps: p.ilSteps, cost: 0.006 },
+    { name: 'mpur', label: 'MPUR (paper), VAE', args: ['--method', 'mpur'], steps: p.mpurSteps, cost: 0.24 },
+    { name: 'vg-km', label: 'VG-KM (no U), VAE', args: ['--method', 'vg-km'], steps: p.kmSteps, cost: 0.32 },
+    { name: 'mpur-km', label: 'MPUR-KM, VAE', args: ['--method', 'mpur-km'], steps: p.kmSteps, cost: 0.57 },
     // The upper bound: the logged future instead of the model's, no uncertainty term (see policy/README.md).
-    { name: 'vg-km-real', label: 'VG-KM, real future', args: ['--method', 'vg-km', '--future', 'real'], steps: p.kmRealSteps },
+    { name: 'vg-km-real', label: 'VG-KM, real future', args: ['--method', 'vg-km', '--future', 'real'], steps: p.kmRealSteps, cost: 0.18 },
   ];
 }
 

@@ -26,6 +26,7 @@ interface Flags {
   resume?: boolean;
   encoderInit?: string;
   encoderTile?: string;
+  init?: string;
   checkpointEvery: number;
   backend?: string;
   json?: boolean;
@@ -56,6 +57,7 @@ export function registerTrainPolicy(program: Command): void {
     .option('--resume', 'continue the run in --out from its checkpoint (with its own settings)')
     .option('--encoder-init <dir>', 'initialise the first convolution from an EBM conv encoder (ppuu ebm train --kind conv-sparse, --atoms nfeature/4)')
     .option('--encoder-tile <mode>', 'how --encoder-init spreads its one-frame kernel over the context frames: mean | last | repeat (default mean)')
+    .option('--init <dir>', 'start from the weights of a trained policy with the same network (a checkpoint or run folder, e.g. an il run); fresh optimiser, step 0')
     .option('--checkpoint-every <n>', 'steps between checkpoints', parseNumber('--checkpoint-every', true, 1), 1000)
     .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
     .option('--json', 'print the training summary as one JSON object')
@@ -90,7 +92,7 @@ export function registerTrainPolicy(program: Command): void {
       const summary = await trainPolicy({
         model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
         stochastic: opts.stochastic, steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
-        encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined,
+        encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined, init: opts.init,
         overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches },
         say: log,
         onUStats: (done, total) => {

@@ -76,3 +76,38 @@ test('bad input to train policy is one line on stderr with exit code 2', async (
     assert.match(r.stderr, re);
   }
 });
+
+test('train policy --init starts from a trained policy\'s weights (recorded), refuses another network and --resume', async () => {
+  const dir = tempDir('ppuu-policy-init-');
+  try {
+    const il = join(dir, 'il');
+    assert.equal((await ppuuInProcess(['train', 'policy', '--method', 'il', '--preset', 'tiny', '--data', tinyDataset(), '--out', il, '--steps', '3'])).status, 0);
+    const fm = await tinyModel('vae');
+    const km = join(dir, 'km');
+    // lr tiny: after one update the weights are still the il run's to 1e-6.
+    const r = await ppuuInProcess(['train', 'policy', '--model', fm, '--method', 'vg-km', '--future', 'real', '--data', tinyDataset(), '--out', km, '--steps', '1', '--lr', '1e-9', '--npred', '2', '--init', il]);
+    assert.equal(r.status, 0, r.stderr);
+    const { loadPolicy } = await import('../../policy/checkpoint.js');
+    const a = await loadPolicy(il);
+    const b = await loadPolicy(km);
+    const fresh = await ppuuInProcess(['train', 'policy', '--model', fm, '--method', 'vg-km', '--future', 'real', '--data', tinyDataset(), '--out', join(dir, 'fresh'), '--steps', '1', '--lr', '1e-9', '--npred', '2', '--seed', '7']);
+    assert.equal(fresh.status, 0, fresh.stderr);
+    const c = await loadPolicy(join(dir, 'fresh'));
+    for (const [name, w] of Object.entries(a.policy.weights)) {
+      const d = Math.max(...(w.sub(b.policy.weights[name]!).abs().dataSync() as Float32Array));
+      assert.ok(d < 1e-6, `${name}: ${d}`);
+    }
+    const e = Math.max(...(a.policy.weights['out.w']!.sub(c.policy.weights['out.w']!).abs().dataSync() as Float32Array));
+    assert.ok(e > 1e-3, 'a run without --init has its own seeded weights');
+    assert.deepEqual(JSON.parse(readFileSync(join(km, 'checkpoint', 'policy', 'hparams.json'), 'utf8')).hyperParameters.init, { path: il, method: 'il', steps: 3 });
+    for (const p of [a, b, c]) p.policy.dispose();
+    const again = await ppuuInProcess(['train', 'policy', '--out', km, '--resume', '--init', il, '--data', tinyDataset()]);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /--init and --resume cannot be combined/);
+    const wider = await ppuuInProcess(['train', 'policy', '--method', 'il', '--preset', 'small', '--data', tinyDataset(), '--out', join(dir, 'small'), '--steps', '1', '--init', il]);
+    assert.equal(wider.status, 2);
+    assert.match(wider.stderr, /field net\.nfeature: the policy to start from has 16, this run's network 64/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
