@@ -163,6 +163,7 @@ export async function copyPolicyWeights(policy: PolicyNetwork, dir: string): Pro
   try {
     const a = policy.cfg;
     const b = src.hyper.net;
+    // The action bound is not a weight: a policy trained without it can start one with it.
     for (const k of ['nfeature', 'ncond', 'channels', 'hidden', 'stochastic'] as const) {
       if (a[k] !== b[k]) throw new UserError(`${join(src.dir, 'hparams.json')}: field net.${k}: the policy to start from has ${String(b[k])}, this run's network ${String(a[k])}`);
     }

@@ -43,7 +43,18 @@ export interface PolicyNetConfig {
   hidden: number;
   /** Outputs a mean and a log-variance per action component instead of one action. */
   stochastic: boolean;
+  /**
+   * Bound of the normalised action (the mean for a stochastic head): b tanh(x / b), so the
+   * action stays inside the +-b the controller executes (ACTION_CLAMP) with a gradient
+   * everywhere; absent or null: unbounded (the paper's network). The km methods train with
+   * b = ACTION_CLAMP: their imagined ego moves by exact kinematics, and an unbounded policy learns
+   * braking and steering the car cannot do (policy/README.md).
+   */
+  actionBound?: number | null;
 }
+
+/** Normalised actions are clamped to this many standard deviations before a controller un-normalises them (controller.ts); the km policies' action bound. */
+export const ACTION_CLAMP = 3;
 
 export interface PolicyTrainConfig {
   method: PolicyMethod;
@@ -112,9 +123,9 @@ export function checkMethod(name: string): PolicyMethod {
 }
 
 /** The network of a preset for a forward model with `ncond` frames of `channels` channels. */
-export function policyNetConfig(preset: string, ncond: number, channels: number, stochastic = false): PolicyNetConfig {
+export function policyNetConfig(preset: string, ncond: number, channels: number, stochastic = false, actionBound: number | null = null): PolicyNetConfig {
   const p = PRESETS[checkPreset(preset)];
-  const cfg = { nfeature: p.nfeature, ncond, channels, hidden: p.hidden, stochastic };
+  const cfg: PolicyNetConfig = { nfeature: p.nfeature, ncond, channels, hidden: p.hidden, stochastic, ...(actionBound === null ? {} : { actionBound }) };
   checkNetConfig(cfg);
   return cfg;
 }
@@ -171,6 +182,8 @@ export function checkNetConfig(cfg: PolicyNetConfig, file = 'policy config'): vo
   intMin(file, 'channels', cfg.channels, 1);
   intMin(file, 'hidden', cfg.hidden, 1);
   if (typeof cfg.stochastic !== 'boolean') throw new UserError(`${file}: field stochastic: must be true or false`);
+  const b = cfg.actionBound;
+  if (b !== undefined && b !== null && !(typeof b === 'number' && Number.isFinite(b) && b > 0)) throw new UserError(`${file}: field actionBound: must be a positive number or null, got ${String(b)}`);
 }
 
 export function checkTrainConfig(cfg: PolicyTrainConfig, file = 'policy training'): void {

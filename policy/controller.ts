@@ -16,9 +16,9 @@ import { IMAGE_H, IMAGE_W, STATE_DIM } from '../worldmodel/fm/config.js';
 import type { FmInput } from '../worldmodel/fm/model.js';
 import type { LoadedPolicy } from './checkpoint.js';
 import type { NormStats } from '../data/dataset-types.js';
+import { ACTION_CLAMP } from './config.js';
 
-/** Normalised actions are clamped to this many standard deviations before un-normalising. */
-export const ACTION_CLAMP = 3;
+export { ACTION_CLAMP };
 
 /** The policy's input tensors for rows [from, to) of a controller batch (the caller disposes them). */
 export function policyInput(batch: ControllerBatch, p: LoadedPolicy, from = 0, to = batch.n): FmInput {

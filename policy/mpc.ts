@@ -11,8 +11,9 @@
  * start: the car's previous plan shifted by one step (its last action repeated), else a trained
  * policy's action on the current context, else no action (zero acceleration and steering).
  * Optimiser: Adam at lr 0.1 on the normalised actions, gradients clipped to [-1, 1] element-wise
- * (inf-norm 1), `iters` iterations; the executed action is clamped to +-3 and un-normalised
- * like a policy's.
+ * (inf-norm 1), `iters` iterations, each followed by a projection of the plan onto +-3 (the
+ * controller's clamp, so the plan counts only on actions the car executes); the first action
+ * is un-normalised like a policy's.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
@@ -23,6 +24,7 @@ import type { ForwardModel } from '../worldmodel/fm/model.js';
 import { FmNoise } from '../worldmodel/fm/noise.js';
 import type { LoadedPolicy } from './checkpoint.js';
 import { contextInput, unnormaliseActions } from './controller.js';
+import { ACTION_CLAMP } from './config.js';
 import { OBS_SCALE, type CarSizes } from './costs.js';
 import { kinematicStep, physicalActions, type EgoPose } from './kinematic-ego.js';
 import { kmCostLoss, type KmCostWeights } from './objectives.js';
@@ -154,6 +156,9 @@ export class MpcPlanner {
         tf.dispose(grads);
         adam.apply({ plan: clipped });
         clipped.dispose();
+        // Projected onto the actions the controller executes (+-ACTION_CLAMP), so the plan never
+        // counts on braking or steering the car cannot do.
+        plan.assign(tf.tidy(() => tf.clipByValue(plan, -ACTION_CLAMP, ACTION_CLAMP)));
       }
       costT.push(tf.tidy(loss));
       const all = tf.stack(costT);

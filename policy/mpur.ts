@@ -34,7 +34,7 @@ import { SyncBatches, type BatchLoader, type BatchSpec } from '../worldmodel/fm/
 import { Prefetcher } from '../worldmodel/fm/prefetch.js';
 import { EpisodeCache } from '../worldmodel/fm/episode-cache.js';
 import type { WindowBatch } from '../worldmodel/fm/windows.js';
-import { checkMethod, checkPreset, isKmMethod, policyNetConfig, policyTrainConfig, type PolicyMethod, type PolicyTrainConfig, type TrainOverrides } from './config.js';
+import { ACTION_CLAMP, checkMethod, checkPreset, isKmMethod, policyNetConfig, policyTrainConfig, type PolicyMethod, type PolicyTrainConfig, type TrainOverrides } from './config.js';
 import { PolicyNetwork } from './network.js';
 import { egoSizesFromContext } from './car-size.js';
 import { needsImaginedWorld, PART_NAMES, partsRecord, policyLoss, type ObjectiveContext, type PartName } from './objectives.js';
@@ -290,7 +290,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       truncateLog(logFile, startStep);
       say(`resuming ${method} policy from step ${startStep}`);
     } else {
-      policy = PolicyNetwork.create(policyNetConfig(preset, ncond, ds.channels, opts.stochastic ?? false), seed);
+      policy = PolicyNetwork.create(policyNetConfig(preset, ncond, ds.channels, opts.stochastic ?? false, isKmMethod(method) ? ACTION_CLAMP : null), seed);
       if (opts.init) {
         try {
           initFrom = await copyPolicyWeights(policy, opts.init);

@@ -7,6 +7,7 @@
  *   h = relu(W_p h); h = relu(W_1 h); h = relu(W_2 h)
  *   deterministic: a = W_o h                      [B, 2]
  *   stochastic:    (mean, logvar) = W_o h         [B, 2] each; a = mean + exp(logvar / 2) * eps
+ *   with an action bound b (the km methods): a = b tanh(W_o h / b) (the mean, when stochastic)
  *
  * Inputs are normalised like the forward model's (images / 255 in [0, 1], pixel-major then frame
  * then channel; states standardised with the model's statistics); actions are normalised too
@@ -172,8 +173,14 @@ export class PolicyNetwork {
     h = tf.fused.matMul({ a: h, b: w['fc1.w']! as tf.Tensor2D, bias: w['fc1.b']!, activation: 'relu' }) as tf.Tensor2D;
     h = tf.fused.matMul({ a: h, b: w['fc2.w']! as tf.Tensor2D, bias: w['fc2.b']!, activation: 'relu' }) as tf.Tensor2D;
     const out = dense(w, 'out', h);
-    if (!this.cfg.stochastic) return { mean: out, logvar: null };
-    return { mean: tf.slice(out, [0, 0], [-1, ACTION_DIM]), logvar: tf.slice(out, [0, ACTION_DIM], [-1, ACTION_DIM]) };
+    if (!this.cfg.stochastic) return { mean: this.bound(out), logvar: null };
+    return { mean: this.bound(tf.slice(out, [0, 0], [-1, ACTION_DIM])), logvar: tf.slice(out, [0, ACTION_DIM], [-1, ACTION_DIM]) };
+  }
+
+  /** b tanh(x / b) when the network has an action bound b (PolicyNetConfig.actionBound). */
+  private bound(x: tf.Tensor2D): tf.Tensor2D {
+    const b = this.cfg.actionBound;
+    return b ? (tf.mul(tf.tanh(tf.div(x, b)), b) as tf.Tensor2D) : x;
   }
 
   /**

@@ -99,7 +99,11 @@ test('train policy --init starts from a trained policy\'s weights (recorded), re
     }
     const e = Math.max(...(a.policy.weights['out.w']!.sub(c.policy.weights['out.w']!).abs().dataSync() as Float32Array));
     assert.ok(e > 1e-3, 'a run without --init has its own seeded weights');
-    assert.deepEqual(JSON.parse(readFileSync(join(km, 'checkpoint', 'policy', 'hparams.json'), 'utf8')).hyperParameters.init, { path: il, method: 'il', steps: 3 });
+    const kmHyper = JSON.parse(readFileSync(join(km, 'checkpoint', 'policy', 'hparams.json'), 'utf8')).hyperParameters;
+    assert.deepEqual(kmHyper.init, { path: il, method: 'il', steps: 3 });
+    // The km methods bound their actions to what the controller executes; il keeps the paper's unbounded head.
+    assert.equal(kmHyper.net.actionBound, 3);
+    assert.equal(a.hyper.net.actionBound, undefined);
     for (const p of [a, b, c]) p.policy.dispose();
     const again = await ppuuInProcess(['train', 'policy', '--out', km, '--resume', '--init', il, '--data', tinyDataset()]);
     assert.equal(again.status, 2);

@@ -49,6 +49,8 @@ test('MPC lowers the planned cost over its iterations and brakes for a car just 
     assert.equal(r.costs.length, 9);
     assert.ok(r.costs.at(-1)! < r.costs[0]!, `cost ${r.costs[0]} -> ${r.costs.at(-1)}`);
     for (let k = 1; k < r.costs.length; k++) assert.ok(Number.isFinite(r.costs[k]!));
+    // Every iteration projects the plan onto the actions the controller executes.
+    for (const v of r.plan) assert.ok(Math.abs(v) <= 3 + 1e-6, `plan value ${v} within +-3`);
     // First planned acceleration (normalised, physical = 10 x): braking with the car ahead, not without it.
     const aWith = r.plan[0]!;
     const aWithout = r.plan[8 * 2]!;

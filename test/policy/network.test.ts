@@ -78,6 +78,31 @@ test('save and load give identical actions; the loader finds the folder from its
   q.policy.dispose();
 });
 
+test('an action bound b gives b tanh(raw / b): inside +-b with a gradient everywhere; it round-trips, and its absence means unbounded', async () => {
+  const free = PolicyNetwork.create(policyNetConfig('tiny', 4, 3), 4);
+  // A large output layer pushes the raw action far past the bound.
+  free.weights['out.w']!.assign(tf.tidy(() => tf.mul(free.weights['out.w']!, 300)));
+  const bounded = new PolicyNetwork(policyNetConfig('tiny', 4, 3, false, ACTION_CLAMP), free.weights);
+  const x = randomInput(4, 3, 6, 2);
+  const big = x;
+  const raw = Array.from(tf.tidy(() => free.forward(big).mean.dataSync()));
+  const out = Array.from(tf.tidy(() => bounded.forward(big).mean.dataSync()));
+  assert.ok(Math.max(...raw.map(Math.abs)) > ACTION_CLAMP, `raw ${raw}`);
+  raw.forEach((r, i) => assert.ok(Math.abs(out[i]! - ACTION_CLAMP * Math.tanh(r / ACTION_CLAMP)) < 1e-5, `${out[i]} vs ${r}`));
+  for (const v of out) assert.ok(Math.abs(v) < ACTION_CLAMP);
+  const g = tf.grad((s: tf.Tensor) => tf.sum(bounded.forward({ images: big.images, states: s as tf.Tensor2D }).mean))(big.states);
+  assert.ok(Math.max(...Array.from(g.dataSync()).map(Math.abs)) > 0, 'a gradient through the bound');
+  const dir = tempDir();
+  await savePolicy(dir, bounded, hyper(bounded), STATS);
+  const q = await loadPolicy(dir);
+  assert.equal(q.policy.cfg.actionBound, ACTION_CLAMP);
+  assert.deepEqual(Array.from(tf.tidy(() => q.policy.forward(big).mean.dataSync())), out);
+  assert.equal(free.cfg.actionBound, undefined, 'no bound: the paper\'s network');
+  tf.dispose([x.images, x.states, g]);
+  free.dispose();
+  q.policy.dispose();
+});
+
 /** A controller batch of n rows, T frames, with distinct values per (row, frame, pixel, channel). */
 function controllerBatch(n: number, T: number, C: number): ControllerBatch {
   const images = new Uint8Array(n * T * 117 * 24 * C);
