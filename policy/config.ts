@@ -82,6 +82,13 @@ export interface PolicyTrainConfig {
   lambdaF: number;
   /** mpur-km: every uStride-th imagined step carries the uncertainty term (1: every step). */
   uStride: number;
+  /**
+   * km methods through 'model-logged': updates each imagined window serves on average, and the
+   * imagined batches held at once (policy/imagined-pool.ts; 1 and 1: a fresh unroll per update).
+   * Absent in runs recorded before the pool: 1 and 1.
+   */
+  worldReuse?: number;
+  worldPool?: number;
 }
 
 interface Preset {
@@ -96,13 +103,13 @@ interface Preset {
    * unrolls, larger steps) and uncertainty weight (tiny: 0.05, where 0.5 let U's gradient, 5-7
    * times the costs', steer the policy: policy/README.md).
    */
-  km: { npred: number; batch: number; learningRate: number; lambdaL: number; lambdaU: number; uStride: number };
+  km: { npred: number; batch: number; learningRate: number; lambdaL: number; lambdaU: number; uStride: number; worldReuse: number; worldPool: number };
 }
 
 export const PRESETS: Record<PolicyPresetName, Preset> = {
-  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, lambdaU: 0.5, uStride: 1 } },
-  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.5, uStride: 2 } },
-  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.05, uStride: 4 } },
+  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, lambdaU: 0.5, uStride: 1, worldReuse: 1, worldPool: 1 } },
+  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.5, uStride: 2, worldReuse: 4, worldPool: 16 } },
+  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.05, uStride: 4, worldReuse: 4, worldPool: 16 } },
 };
 
 /** Paper defaults: lambda_u = 0.5, lambda_l = 0.2, no off-road term; Adam 1e-4, clip 50. */
@@ -144,6 +151,10 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     if (!has && v !== undefined && v !== 0) throw new UserError(`field ${name}: method ${method} has no such term (it must be 0 or left out)`);
     return has ? def(v, d) : 0;
   };
+  const pooled = km && (o.future ?? 'model-logged') === 'model-logged';
+  for (const [name, v] of [['world-reuse', o.worldReuse], ['world-pool', o.worldPool]] as const) {
+    if (!pooled && v !== undefined && v !== 1) throw new UserError(`field ${name}: only the km methods through the model-logged world imagine windows ahead (method ${method}, future ${o.future ?? (km ? 'model-logged' : 'model')})`);
+  }
   if (method === 'il' && o.npred !== undefined && o.npred !== 1) throw new UserError(`field npred: il imitates one step (npred 1), got ${o.npred}`);
   const cfg: PolicyTrainConfig = {
     method,
@@ -162,6 +173,8 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     future: o.future ?? (km ? 'model-logged' : 'model'),
     lambdaF: lambda('lambda-f', o.lambdaF, 1, km),
     uStride: def(o.uStride, km ? p.km.uStride : 1),
+    worldReuse: def(o.worldReuse, km ? p.km.worldReuse : 1),
+    worldPool: def(o.worldPool, km ? p.km.worldPool : 1),
   };
   checkTrainConfig(cfg);
   return cfg;
@@ -200,4 +213,6 @@ export function checkTrainConfig(cfg: PolicyTrainConfig, file = 'policy training
   if (!(WORLD_SOURCES as readonly string[]).includes(cfg.future)) throw new UserError(`${file}: field future: must be one of ${WORLD_SOURCES.join(', ')}, got ${String(cfg.future)}`);
   nonNegative(file, 'lambdaF', cfg.lambdaF);
   intMin(file, 'uStride', cfg.uStride, 1);
+  if (cfg.worldReuse !== undefined) intMin(file, 'worldReuse', cfg.worldReuse, 1);
+  if (cfg.worldPool !== undefined) intMin(file, 'worldPool', cfg.worldPool, 1);
 }

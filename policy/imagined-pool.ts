@@ -20,7 +20,8 @@ import { FmNoise, mixSeed } from '../worldmodel/fm/noise.js';
 import { batchTensors } from '../worldmodel/fm/train-step.js';
 import type { BatchLoader } from '../worldmodel/fm/batches.js';
 import type { WindowBatch } from '../worldmodel/fm/windows.js';
-import { imagineLoggedWorld } from './km-rollout.js';
+import { imagineLoggedWorld, realWorld, type World } from './km-rollout.js';
+import type { BatchTensors } from '../worldmodel/fm/train-step.js';
 
 /** Noise stream of the pool's imagination (apart from the per-update streams). */
 const POOL_STREAM = 12;
@@ -126,4 +127,19 @@ export function compose(picked: Array<{ block: ImaginedBatch; row: number }>): I
     zs: nz > 0 ? take((b) => b.zs, s.npred, nz) : new Float32Array(0),
     nz,
   };
+}
+
+/**
+ * The world of an imagined batch (its tensors `t` from batchTensors): contexts slid over the
+ * imagined frames and the frames centred on the logged poses, as imagineLoggedWorld gives them,
+ * with the imagined z of each step for the uncertainty term. The caller disposes the zs.
+ */
+export function pooledWorld(b: ImaginedBatch, t: BatchTensors, ncond: number, channels: number): World {
+  const w = tf.tidy(() => {
+    const r = realWorld(t, ncond, channels, b.batch.npred);
+    return { contexts: r.contexts, frames: r.frames, refStates: r.refStates! };
+  });
+  const B = b.batch.batch;
+  const zs = b.nz > 0 ? Array.from({ length: b.batch.npred }, (_, k) => tf.tensor2d(b.zs.subarray(k * B * b.nz, (k + 1) * B * b.nz), [B, b.nz])) : [];
+  return { ...w, zs };
 }

@@ -39,6 +39,7 @@ import { PolicyNetwork } from './network.js';
 import { egoSizesFromContext } from './car-size.js';
 import { needsImaginedWorld, PART_NAMES, partsRecord, policyLoss, type ObjectiveContext, type PartName } from './objectives.js';
 import { imagineLoggedWorld, imagineWorld } from './km-rollout.js';
+import { ImaginedPool, pooledWorld, type ImaginedBatch } from './imagined-pool.js';
 import { estimateUStats } from './ustats.js';
 import type { UStats } from './uncertainty.js';
 import { applyPolicyEncoderInit } from './ebm-init.js';
@@ -139,18 +140,21 @@ function mean(a: number[]): number | null {
 }
 
 /** One update: loss parts and gradients, clip, Adam; returns the parts (NaN-free unless skipped). */
-export async function policyStep(ctx: ObjectiveContext, adam: Adam, wb: WindowBatch): Promise<{ parts: Record<PartName, number>; gradNorm: number; skipped: boolean }> {
+export async function policyStep(ctx: ObjectiveContext, adam: Adam, wb: WindowBatch, imagined?: ImaginedBatch): Promise<{ parts: Record<PartName, number>; gradNorm: number; skipped: boolean }> {
   const vars = ctx.policy.variables();
   const nameOf = new Map(vars.map((v, i) => [v.name, ctx.policy.specs[i]!.name]));
   const cars = egoSizesFromContext(wb.ctxImages, wb.batch, wb.ncond, wb.channels);
   let partsT: tf.Tensor1D | null = null;
-  // The km methods' model world is imagined first, outside the gradient tape, then held fixed.
-  const batch = batchTensors(wb);
-  const world = !needsImaginedWorld(ctx.cfg)
-    ? undefined
-    : ctx.cfg.future === 'model-logged'
-      ? imagineLoggedWorld(ctx.model!, batch, ctx.cfg.npred, ctx.noise.model)
-      : imagineWorld(ctx.model!, ctx.policy, batch.input, ctx.stats, ctx.cfg.npred, ctx.noise.model);
+  // The km methods' model world is imagined first, outside the gradient tape, then held fixed
+  // (for 'model-logged' it comes with the windows, from the imagined pool).
+  const batch = batchTensors(imagined?.batch ?? wb);
+  const world = imagined
+    ? pooledWorld(imagined, batch, ctx.policy.cfg.ncond, ctx.policy.cfg.channels)
+    : !needsImaginedWorld(ctx.cfg)
+      ? undefined
+      : ctx.cfg.future === 'model-logged'
+        ? imagineLoggedWorld(ctx.model!, batch, ctx.cfg.npred, ctx.noise.model)
+        : imagineWorld(ctx.model!, ctx.policy, batch.input, ctx.stats, ctx.cfg.npred, ctx.noise.model);
   const { value, grads } = tf.variableGrads(() => {
     const r = policyLoss(ctx, { batch, cars, world });
     partsT = tf.keep(r.parts);
@@ -224,6 +228,8 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       ['lr', opts.overrides?.learningRate, h.train.learningRate],
       ['future', opts.overrides?.future, h.train.future],
       ['lambda-f', opts.overrides?.lambdaF, h.train.lambdaF],
+      ['world-reuse', opts.overrides?.worldReuse, h.train.worldReuse ?? 1],
+      ['world-pool', opts.overrides?.worldPool, h.train.worldPool ?? 1],
     ];
     for (const [flag, want, have] of asked) {
       if (want !== undefined && want !== have) throw new UserError(`field ${flag}: the run in ${opts.out} uses ${flag} ${String(have)}; drop --${flag} (or give ${String(have)}) to resume it`);
@@ -337,6 +343,8 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
 
     const spec: BatchSpec = { split: 'train', shape, seed, stats };
     const loader: BatchLoader = opts.prefetch === false ? new SyncBatches(cache, spec) : new Prefetcher(opts.dataset, spec);
+    // 'model-logged' does not depend on the policy: its imagined windows come from a pool that serves each several updates.
+    const pool = isKmMethod(method) && train.future === 'model-logged' ? new ImaginedPool(model!, loader, { batch: train.batch, reuse: train.worldReuse ?? 1, capacity: train.worldPool ?? 1, seed }) : null;
     opts.onStart?.({ method, preset, paramCount, startStep, train });
     const every = opts.checkpointEvery ?? 1000;
     const losses: number[] = [];
@@ -350,10 +358,11 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
           if (k !== lastSaved || !existsSync(join(ckDir, 'policy', 'hparams.json'))) await save(k);
           throw new Interrupted(signal, `checkpoint at step ${k} saved in ${ckDir}; continue with --resume`);
         }
-        const wb = await loader.next(k);
+        const imagined = pool ? await pool.next(k) : undefined;
+        const wb = imagined?.batch ?? (await loader.next(k));
         const ts = performance.now();
         const ctx: ObjectiveContext = { model, policy, cfg: train, stats, uStats, noise: stepNoise(seed, k) };
-        const s = await policyStep(ctx, adam, wb);
+        const s = await policyStep(ctx, adam, wb, imagined);
         const ms = performance.now() - ts;
         if (s.skipped) skipped++;
         else losses.push(s.parts.total);
@@ -370,7 +379,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       if (lastSaved !== final || !existsSync(join(ckDir, 'policy', 'hparams.json'))) await save(final);
     } finally {
       release();
-      await loader.close();
+      await (pool ?? loader).close();
     }
     const ran = Math.max(0, opts.steps - startStep);
     const tenth = Math.max(1, Math.ceil(losses.length / 10));

@@ -27,6 +27,8 @@ interface Flags {
   encoderInit?: string;
   encoderTile?: string;
   init?: string;
+  worldReuse?: number;
+  worldPool?: number;
   checkpointEvery: number;
   backend?: string;
   json?: boolean;
@@ -57,6 +59,8 @@ export function registerTrainPolicy(program: Command): void {
     .option('--resume', 'continue the run in --out from its checkpoint (with its own settings)')
     .option('--encoder-init <dir>', 'initialise the first convolution from an EBM conv encoder (ppuu ebm train --kind conv-sparse, --atoms nfeature/4)')
     .option('--encoder-tile <mode>', 'how --encoder-init spreads its one-frame kernel over the context frames: mean | last | repeat (default mean)')
+    .option('--world-reuse <n>', "km methods through model-logged: updates each imagined window serves on average (default: the preset's, 4 for tiny and small; 1: a fresh unroll per update)", parseNumber('--world-reuse', true, 1))
+    .option('--world-pool <n>', "km methods through model-logged: imagined batches held at once (default: the preset's, 16 for tiny and small)", parseNumber('--world-pool', true, 1))
     .option('--init <dir>', 'start from the weights of a trained policy with the same network (a checkpoint or run folder, e.g. an il run); fresh optimiser, step 0')
     .option('--checkpoint-every <n>', 'steps between checkpoints', parseNumber('--checkpoint-every', true, 1), 1000)
     .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
@@ -93,7 +97,7 @@ export function registerTrainPolicy(program: Command): void {
         model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
         stochastic: opts.stochastic, steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
         encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined, init: opts.init,
-        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches },
+        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches, worldReuse: opts.worldReuse, worldPool: opts.worldPool },
         say: log,
         onUStats: (done, total) => {
           uBar.bar ??= createProgress('uncertainty stats', total, { json: opts.json, unit: 'batches' });
