@@ -22,7 +22,7 @@ import { meanStd, type MeanStd } from '../sim/evaluate.js';
 export type { MeanStd };
 
 export interface ResultRow {
-  /** Row name (replay, no-action, idm, il, mpur, vg-km, mpur-km, vg-km-real, ...). */
+  /** Row name (replay, no-action, idm, il, mpur, vg-km, mpur-km, mpur-km-real, ...). */
   name: string;
   /** What it is, in words. */
   label: string;

@@ -23,14 +23,14 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes the table
     for (const h of report.steps['eval-fm'].horizons) assert.ok(Number.isFinite(h.image.model) && h.image.model > 0);
     assert.ok(report.steps['eval-replay'].successRate.mean > 0.5, 'replaying the logs mostly succeeds');
     assert.ok(existsSync(join(out, 'fm-vae', 'frames.png')));
-    for (const name of ['no-action', 'idm', 'mpur', 'il', 'vg-km', 'mpur-km', 'vg-km-real', 'mpc']) {
+    for (const name of ['no-action', 'idm', 'mpur', 'il', 'vg-km', 'mpur-km', 'mpur-km-real', 'mpc']) {
       const rate = report.steps[`eval-${name}`].successRate.mean;
       assert.ok(rate >= 0 && rate <= 1, `eval-${name} success rate is a fraction`);
     }
     assert.ok(existsSync(join(out, 'policy-mpur', 'seed-1', 'checkpoint')));
     // The paper's table: every method's row, from the evaluations above, with the paper's figures where it has them.
     const table = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    assert.deepEqual(table.rows.map((r: { name: string }) => r.name), ['replay', 'no-action', 'idm', 'il', 'mpur', 'vg-km', 'mpur-km', 'vg-km-real', 'mpc']);
+    assert.deepEqual(table.rows.map((r: { name: string }) => r.name), ['replay', 'no-action', 'idm', 'il', 'mpur', 'vg-km', 'mpur-km', 'mpur-km-real', 'mpc']);
     for (const r of table.rows) {
       const e = report.steps[`eval-${r.name}`];
       assert.ok(Math.abs(r.successPct.mean - 100 * e.successRate.mean) < 1e-9, `${r.name} success`);
@@ -42,9 +42,9 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes the table
     const mpc = table.rows.find((r: { name: string }) => r.name === 'mpc');
     assert.ok(mpc.episodes <= 10 && mpc.learned === false, `mpc row: ${JSON.stringify(mpc)}`);
     assert.equal(table.rows.find((r: { name: string }) => r.name === 'mpur').paper.successPct, '74.8 ± 3.0');
-    assert.ok(['il', 'mpur', 'vg-km', 'mpur-km', 'vg-km-real'].includes(table.best.name));
+    assert.ok(['il', 'mpur', 'vg-km', 'mpur-km', 'mpur-km-real'].includes(table.best.name));
     const md = readFileSync(join(out, 'results.md'), 'utf8');
-    assert.match(md, /\| VG-KM, real future \| 1 \| /);
+    assert.match(md, /\| MPUR-KM, real future \| 1 \| /);
     const png = readFileSync(join(out, 'results.png'));
     assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'results.png is a PNG');
     // The app's suite: the best policy first, every learned policy, the baselines; it validates as a scenario file.
