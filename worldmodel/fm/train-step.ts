@@ -8,7 +8,7 @@
  *     else scale the gradients to norm <= clip and take an Adam step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_H, IMAGE_W, STATE_DIM, ACTION_DIM } from './config.js';
+import { ACTION_DIM, IMAGE_H, IMAGE_W, STATE_DIM } from '../../data/layout.js';
 import type { ForwardModel, FmInput } from './model.js';
 import type { FmNoise } from './noise.js';
 import type { Adam } from './adam.js';

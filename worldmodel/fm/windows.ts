@@ -11,10 +11,7 @@
 import { Rng } from '../../common/rng.js';
 import { UserError } from '../../common/errors.js';
 import type { Episode, EpisodeMeta, NormStats, Split } from '../../data/dataset-types.js';
-import { IMAGE_H, IMAGE_W, STATE_DIM } from './config.js';
-
-/** Rows of the state array in an episode file (ego first). */
-const STATE_ROWS = 7;
+import { ACTION_DIM, IMAGE_H, IMAGE_W, STATE_DIM, STATE_ROWS } from '../../data/layout.js';
 
 /** Where episodes come from (data/dataset.ts Dataset, or a cache in front of it). */
 export interface EpisodeSource {
@@ -90,7 +87,7 @@ export function assembleBatch(source: EpisodeSource, refs: WindowRef[], shape: O
   const frameSize = HW * C;
   const ctxImages = new Float32Array(B * HW * ncond * C);
   const ctxStates = new Float32Array(B * ncond * STATE_DIM);
-  const actions = new Float32Array(npred * B * 2);
+  const actions = new Float32Array(npred * B * ACTION_DIM);
   const targetImages = new Float32Array(npred * B * frameSize);
   const targetStates = new Float32Array(npred * B * STATE_DIM);
   const inv255 = 1 / 255;
@@ -121,7 +118,7 @@ export function assembleBatch(source: EpisodeSource, refs: WindowRef[], shape: O
       for (let i = 0; i < frameSize; i++) targetImages[dst + i] = ep.images[src + i]! * inv255;
       egoState(ep, t, targetStates, (k * B + b) * STATE_DIM);
       const a = t - 1;
-      for (let j = 0; j < 2; j++) actions[(k * B + b) * 2 + j] = (ep.actions[a * 2 + j]! - stats.actionMean[j]!) / stats.actionStd[j]!;
+      for (let j = 0; j < ACTION_DIM; j++) actions[(k * B + b) * ACTION_DIM + j] = (ep.actions[a * ACTION_DIM + j]! - stats.actionMean[j]!) / stats.actionStd[j]!;
     }
   });
   return {
@@ -150,7 +147,7 @@ export function sliceBatch(b: WindowBatch, from: number, to: number): WindowBatc
     batch: n, ncond: b.ncond, npred: b.npred, channels: b.channels,
     ctxImages: b.ctxImages.slice(from * perCtx, to * perCtx),
     ctxStates: b.ctxStates.slice(from * b.ncond * STATE_DIM, to * b.ncond * STATE_DIM),
-    actions: timeMajor(b.actions, 2),
+    actions: timeMajor(b.actions, ACTION_DIM),
     targetImages: timeMajor(b.targetImages, frame),
     targetStates: timeMajor(b.targetStates, STATE_DIM),
     episodeIds: b.episodeIds.slice(from, to), starts: b.starts.slice(from, to),

@@ -2,13 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../../common/rng.js';
 import { openDataset } from '../../../data/dataset.js';
+import { IMAGE_H as H, IMAGE_W as W } from '../../../data/layout.js';
 import { assembleBatch, sampleWindows, sliceBatch } from '../../../worldmodel/fm/windows.js';
 import { SyncBatches } from '../../../worldmodel/fm/batches.js';
 import { Prefetcher } from '../../../worldmodel/fm/prefetch.js';
 import { tinyDataset } from './helpers.js';
-
-const H = 117;
-const W = 24;
 
 test('windows hold normalised context, targets and the actions that lead to each target', () => {
   const ds = openDataset(tinyDataset());
