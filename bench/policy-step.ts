@@ -63,7 +63,7 @@ function randomBatch(batch: number, npred: number, seed: number): WindowBatch {
     batch, ncond: fmCfg.ncond, npred, channels: C,
     ctxImages: fill(batch * IMAGE_H * IMAGE_W * fmCfg.ncond * C, 0, 1), ctxStates: fill(batch * fmCfg.ncond * 4, -1, 1),
     actions: fill(npred * batch * 2, -1, 1), targetImages: fill(npred * batch * IMAGE_H * IMAGE_W * C, 0, 1), targetStates: fill(npred * batch * 4, -1, 1),
-    episodeIds: [], starts: [],
+    episodeIds: Array(batch).fill('random'), starts: Array(batch).fill(0),
   };
 }
 

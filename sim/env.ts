@@ -18,7 +18,7 @@
  * Neither is driven.
  * Actions are clipped to the car's limits (sim/kinematics.ts).
  */
-import type { Controller, ControllerBatch, EpisodeView } from './controllers/controller.js';
+import { checkControllerBatch, type Controller, type ControllerBatch, type EpisodeView } from './controllers/controller.js';
 import type { Costs } from './costs.js';
 import { clipAction, stepCar, type CarState } from './kinematics.js';
 import { isOffRoad } from './map.js';
@@ -230,17 +230,22 @@ export class LockstepEnv {
       });
       return out;
     };
-    return {
+    const batch: ControllerBatch = {
       n: runs.length,
       map: this.data.map,
       contextFrames: T,
       channels: this.channels,
       episodes: runs.map((r) => this.view(r)),
       get images() {
-        return (images ??= assemble());
+        if (!images) {
+          images = assemble();
+          checkControllerBatch(batch, ['images']);
+        }
+        return images;
       },
       states,
     };
+    return checkControllerBatch(batch, ['episodes', 'states']);
   }
 
   /** Applies one action per active episode (rows in the order of active()) and advances them one frame. */

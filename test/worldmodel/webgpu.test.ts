@@ -167,7 +167,7 @@ if (!vulkanLoader()) {
       batch, ncond: cfg.ncond, npred, channels: C,
       ctxImages: fill(batch * IMAGE_H * IMAGE_W * cfg.ncond * C, 0, 1), ctxStates: fill(batch * cfg.ncond * 4, -1, 1),
       actions: fill(npred * batch * 2, -1, 1), targetImages: fill(npred * batch * IMAGE_H * IMAGE_W * C, 0, 1), targetStates: fill(npred * batch * 4, -1, 1),
-      episodeIds: [], starts: [],
+      episodeIds: Array(batch).fill('random'), starts: Array(batch).fill(0),
     };
   }
 

@@ -15,7 +15,7 @@ import type { Adam } from './adam.js';
 import { fmLoss } from './losses.js';
 import { liveView, sumSquares } from './tensor-memory.js';
 import { sumSquaresOnHeap } from '../kernels/adam-wasm.js';
-import type { WindowBatch } from './windows.js';
+import { checkWindowBatch, type WindowBatch } from './windows.js';
 
 export interface BatchTensors {
   input: FmInput;
@@ -26,6 +26,7 @@ export interface BatchTensors {
 
 /** Tensors of a batch (the caller disposes them, e.g. by creating them inside tf.tidy). */
 export function batchTensors(b: WindowBatch): BatchTensors {
+  checkWindowBatch(b);
   const B = b.batch;
   const C = b.channels;
   const frame = IMAGE_H * IMAGE_W * C;

@@ -11,7 +11,7 @@
 import { Rng } from '../../common/rng.js';
 import { UserError } from '../../common/errors.js';
 import type { Episode, EpisodeMeta, NormStats, Split } from '../../data/dataset-types.js';
-import { ACTION_DIM, IMAGE_H, IMAGE_W, STATE_DIM, STATE_ROWS } from '../../data/layout.js';
+import { ACTION_DIM, checkLengths, IMAGE_H, IMAGE_W, STATE_DIM, STATE_ROWS } from '../../data/layout.js';
 
 /** Where episodes come from (data/dataset.ts Dataset, or a cache in front of it). */
 export interface EpisodeSource {
@@ -41,6 +41,30 @@ export interface WindowBatch extends WindowShape {
   /** Episode id and first context frame of each window. */
   episodeIds: string[];
   starts: number[];
+}
+
+/** The shape of each array of a batch of `shape` (sizes from data/layout.ts). */
+export function windowBatchShapes(shape: WindowShape) {
+  const { batch: B, ncond, npred, channels: C } = shape;
+  return {
+    ctxImages: [B, IMAGE_H, IMAGE_W, ncond * C],
+    ctxStates: [B, ncond * STATE_DIM],
+    actions: [npred, B, ACTION_DIM],
+    targetImages: [npred, B, IMAGE_H, IMAGE_W, C],
+    targetStates: [npred, B, STATE_DIM],
+    episodeIds: [B],
+    starts: [B],
+  };
+}
+
+/**
+ * Throws when an array of `b` does not have the length its declared shape (batch, ncond, npred,
+ * channels) needs, naming the array; returns `b`. Called where batches are built (assembleBatch,
+ * sliceBatch, batches from another thread) and where they enter the compute (batchTensors).
+ */
+export function checkWindowBatch(b: WindowBatch, what = 'window batch'): WindowBatch {
+  checkLengths(what, b as unknown as Record<string, ArrayLike<unknown>>, windowBatchShapes(b));
+  return b;
 }
 
 export interface WindowRef {
@@ -121,10 +145,10 @@ export function assembleBatch(source: EpisodeSource, refs: WindowRef[], shape: O
       for (let j = 0; j < ACTION_DIM; j++) actions[(k * B + b) * ACTION_DIM + j] = (ep.actions[a * ACTION_DIM + j]! - stats.actionMean[j]!) / stats.actionStd[j]!;
     }
   });
-  return {
+  return checkWindowBatch({
     batch: B, ncond, npred, channels: C, ctxImages, ctxStates, actions, targetImages, targetStates,
     episodeIds: refs.map((r) => r.meta.id), starts: refs.map((r) => r.start),
-  };
+  });
 }
 
 /** The typed arrays of a batch (for zero-copy transfer between threads). */
@@ -134,6 +158,7 @@ export function batchBuffers(b: WindowBatch): ArrayBuffer[] {
 
 /** Rows [from, to) of a batch (a worker's share in data-parallel training). */
 export function sliceBatch(b: WindowBatch, from: number, to: number): WindowBatch {
+  checkWindowBatch(b);
   const n = to - from;
   const HW = IMAGE_H * IMAGE_W;
   const perCtx = HW * b.ncond * b.channels;
@@ -143,7 +168,7 @@ export function sliceBatch(b: WindowBatch, from: number, to: number): WindowBatc
     for (let k = 0; k < b.npred; k++) out.set(src.subarray((k * b.batch + from) * per, (k * b.batch + to) * per), k * n * per);
     return out;
   };
-  return {
+  return checkWindowBatch({
     batch: n, ncond: b.ncond, npred: b.npred, channels: b.channels,
     ctxImages: b.ctxImages.slice(from * perCtx, to * perCtx),
     ctxStates: b.ctxStates.slice(from * b.ncond * STATE_DIM, to * b.ncond * STATE_DIM),
@@ -151,5 +176,5 @@ export function sliceBatch(b: WindowBatch, from: number, to: number): WindowBatc
     targetImages: timeMajor(b.targetImages, frame),
     targetStates: timeMajor(b.targetStates, STATE_DIM),
     episodeIds: b.episodeIds.slice(from, to), starts: b.starts.slice(from, to),
-  };
+  });
 }
