@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../common/rng.js';
+import { IMAGE_H, IMAGE_W } from '../data/layout.js';
 import { initBackend } from '../worldmodel/backend.js';
 import { ensureConvGradients } from '../worldmodel/ebm/conv-backend.js';
 import { type ImageSet, loadDatasetImages, samplePatches } from '../worldmodel/ebm/images.js';
@@ -33,8 +34,8 @@ function flag(name: string): string | undefined {
 /** Procedural 117 x 24 state-like images (used when no dataset is given). */
 function proceduralImages(n: number, seed: number): ImageSet {
   const rng = new Rng(seed);
-  const H = 117;
-  const W = 24;
+  const H = IMAGE_H;
+  const W = IMAGE_W;
   const data = new Uint8Array(n * H * W * 3);
   const set = (i: number, r: number, c: number, ch: number, v: number) => {
     if (r >= 0 && r < H && c >= 0 && c < W) data[((i * H + r) * W + c) * 3 + ch] = v;

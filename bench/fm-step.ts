@@ -21,7 +21,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadavg, cpus } from 'node:os';
 import { initFmBackend } from '../worldmodel/fm/setup.js';
-import { fmConfig, IMAGE_H, IMAGE_W, type FmKind } from '../worldmodel/fm/config.js';
+import { fmConfig, type FmKind } from '../worldmodel/fm/config.js';
+import { IMAGE_H, IMAGE_W } from '../data/layout.js';
 import { ForwardModel } from '../worldmodel/fm/model.js';
 import { Adam } from '../worldmodel/fm/adam.js';
 import { FmNoise } from '../worldmodel/fm/noise.js';

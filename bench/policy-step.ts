@@ -21,7 +21,8 @@ import * as tf from '@tensorflow/tfjs';
 import { cpus, loadavg } from 'node:os';
 import { Rng } from '../common/rng.js';
 import { initFmBackend } from '../worldmodel/fm/setup.js';
-import { fmConfig, IMAGE_H, IMAGE_W } from '../worldmodel/fm/config.js';
+import { fmConfig } from '../worldmodel/fm/config.js';
+import { IMAGE_H, IMAGE_W, STATE_DIM, STATE_ROWS } from '../data/layout.js';
 import { ForwardModel } from '../worldmodel/fm/model.js';
 import { Adam } from '../worldmodel/fm/adam.js';
 import type { WindowBatch } from '../worldmodel/fm/windows.js';
@@ -62,7 +63,7 @@ function randomBatch(batch: number, npred: number, seed: number): WindowBatch {
     batch, ncond: fmCfg.ncond, npred, channels: C,
     ctxImages: fill(batch * IMAGE_H * IMAGE_W * fmCfg.ncond * C, 0, 1), ctxStates: fill(batch * fmCfg.ncond * 4, -1, 1),
     actions: fill(npred * batch * 2, -1, 1), targetImages: fill(npred * batch * IMAGE_H * IMAGE_W * C, 0, 1), targetStates: fill(npred * batch * 4, -1, 1),
-    episodeIds: [], starts: [],
+    episodeIds: Array(batch).fill('random'), starts: Array(batch).fill(0),
   };
 }
 
@@ -135,7 +136,7 @@ const mpcTimes: number[] = [];
 for (let k = 0; k < warmup + steps; k++) {
   const episodes: EpisodeView[] = Array.from({ length: cars }, (_, i) => ({
     vehicleId: k * cars + i, frame: 100, state: { xPx: 1000 + 40 * i, yPx: 120, dirX: 1, dirY: 0, speedPxPerS: 80 },
-    lengthPx: 28, widthPx: 12, neighbours: new Float32Array(28), mask: new Uint8Array(7), loggedAction: null,
+    lengthPx: 28, widthPx: 12, neighbours: new Float32Array(STATE_ROWS * STATE_DIM), mask: new Uint8Array(STATE_ROWS), loggedAction: null,
   }));
   const before = tf.memory().numTensors;
   const t0 = performance.now();

@@ -18,7 +18,7 @@ import { naiveObserve } from '../sim/raster/naive.js';
 import { Rasteriser, type ImageVariant } from '../sim/raster/rasteriser.js';
 import { ReplayData } from '../sim/replay.js';
 import { Scene } from '../sim/scene.js';
-import { OBS_H, OBS_W } from '../sim/units.js';
+import { IMAGE_H, IMAGE_W } from '../data/layout.js';
 
 function flag(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,7 +44,7 @@ try {
     }
   }
   const R = new Rasteriser(I80_MAP, variant);
-  const out = new Uint8Array(OBS_H * OBS_W * R.channels);
+  const out = new Uint8Array(IMAGE_H * IMAGE_W * R.channels);
   const scene = new Scene(256);
   const observe = (j: number) => {
     const [f, id] = work[j % work.length]!;

@@ -17,7 +17,8 @@ import { isI80Slot } from '../data/slots.js';
 import { DEFAULT_WARMUP_S, slotSeed } from '../data/synth/generate.js';
 import { NgsimRecorder } from '../data/synth/ngsim-recorder.js';
 import { SLOT_SCENARIOS } from '../data/synth/slot-scenarios.js';
-import { DT_S, TrafficSim } from '../data/synth/traffic-sim.js';
+import { DT_S } from '../data/layout.js';
+import { TrafficSim } from '../data/synth/traffic-sim.js';
 
 function flag(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);

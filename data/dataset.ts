@@ -17,14 +17,9 @@ import { encodeNpy, readNpy } from '../common/npy.js';
 import { writeFileSync } from 'node:fs';
 import { Rng } from '../common/rng.js';
 import type { DatasetManifest, Episode, EpisodeMeta, NormStats, Split } from './dataset-types.js';
+import { ACTION_DIM, checkLengths, episodeShapes, STATE_DIM, STATE_ROWS } from './layout.js';
 
 export type { DatasetManifest, Episode, EpisodeMeta, NormStats, Split } from './dataset-types.js';
-
-export const IMAGE_HEIGHT = 117;
-export const IMAGE_WIDTH = 24;
-/** Rows of the symbolic state: ego, then left/current/right lane behind/ahead neighbours. */
-export const STATE_ROWS = 7;
-export const STATE_DIM = 4;
 
 export const EPISODE_FILES = ['images', 'states', 'masks', 'actions', 'costs', 'frames'] as const;
 /** Per episode folder: the sha256 of each .npy file, written with them (the manifest copies it). */
@@ -101,18 +96,17 @@ export function splitEpisodes(ids: readonly string[], seed: number, fractions: [
 /** Streaming mean / standard deviation (Welford) of the ego state row and the actions. */
 export class NormAccumulator {
   private n = 0;
-  private mean = new Float64Array(6);
-  private m2 = new Float64Array(6);
+  private mean = new Float64Array(STATE_DIM + ACTION_DIM);
+  private m2 = new Float64Array(STATE_DIM + ACTION_DIM);
 
   /** Adds every frame of an episode: ego row of states [T,7,4] and actions [T,2]. */
   add(states: Float32Array, actions: Float32Array, length: number): void {
-    const v = new Float64Array(6);
+    const v = new Float64Array(STATE_DIM + ACTION_DIM);
     for (let t = 0; t < length; t++) {
-      for (let k = 0; k < 4; k++) v[k] = states[t * STATE_ROWS * STATE_DIM + k]!;
-      v[4] = actions[t * 2]!;
-      v[5] = actions[t * 2 + 1]!;
+      for (let k = 0; k < STATE_DIM; k++) v[k] = states[t * STATE_ROWS * STATE_DIM + k]!;
+      for (let k = 0; k < ACTION_DIM; k++) v[STATE_DIM + k] = actions[t * ACTION_DIM + k]!;
       this.n++;
-      for (let k = 0; k < 6; k++) {
+      for (let k = 0; k < STATE_DIM + ACTION_DIM; k++) {
         const d = v[k]! - this.mean[k]!;
         this.mean[k]! += d / this.n;
         this.m2[k]! += d * (v[k]! - this.mean[k]!);
@@ -127,23 +121,13 @@ export class NormAccumulator {
       return s > 1e-8 ? s : 1;
     });
     const mean = Array.from(this.mean);
-    return { stateMean: mean.slice(0, 4), stateStd: std.slice(0, 4), actionMean: mean.slice(4), actionStd: std.slice(4) };
+    return { stateMean: mean.slice(0, STATE_DIM), stateStd: std.slice(0, STATE_DIM), actionMean: mean.slice(STATE_DIM), actionStd: std.slice(STATE_DIM) };
   }
 }
 
-function checkEpisodeShapes(ep: Episode, channels: number, nCosts: number): void {
-  const T = ep.meta.length;
-  const expect: Array<[string, number, number]> = [
-    ['images', ep.images.length, T * IMAGE_HEIGHT * IMAGE_WIDTH * channels],
-    ['states', ep.states.length, T * STATE_ROWS * STATE_DIM],
-    ['masks', ep.masks.length, T * STATE_ROWS],
-    ['actions', ep.actions.length, T * 2],
-    ['costs', ep.costs.length, T * nCosts],
-    ['frames', ep.frames.length, T],
-  ];
-  for (const [name, got, want] of expect) {
-    if (got !== want) throw new Error(`episode ${ep.meta.id}: ${name} has ${got} values, expected ${want}`);
-  }
+/** Throws when an episode's arrays do not have the lengths of its shapes (data/layout.ts). */
+export function checkEpisodeShapes(ep: Episode, channels: number, nCosts: number): void {
+  checkLengths(`episode ${ep.meta.id}`, ep as unknown as Record<string, ArrayLike<unknown>>, episodeShapes(ep.meta.length, channels, nCosts));
 }
 
 /** Folder of one episode inside a dataset. */
@@ -160,23 +144,15 @@ export function hasEpisode(datasetDir: string, id: string): boolean {
 /** Writes one episode's arrays atomically as episodes/<id>/*.npy. */
 export function writeEpisode(datasetDir: string, ep: Episode, channels: number, nCosts: number): void {
   checkEpisodeShapes(ep, channels, nCosts);
-  const T = ep.meta.length;
+  const shapes = episodeShapes(ep.meta.length, channels, nCosts);
   const parent = join(datasetDir, 'episodes');
   mkdirSync(parent, { recursive: true });
   const tmp = mkdtempSync(join(parent, `.${ep.meta.id}.tmp-`));
   const forget = trackTemp(tmp);
   try {
-    const arrays: Array<[string, Parameters<typeof encodeNpy>[0], number[]]> = [
-      ['images', ep.images, [T, IMAGE_HEIGHT, IMAGE_WIDTH, channels]],
-      ['states', ep.states, [T, STATE_ROWS, STATE_DIM]],
-      ['masks', ep.masks, [T, STATE_ROWS]],
-      ['actions', ep.actions, [T, 2]],
-      ['costs', ep.costs, [T, nCosts]],
-      ['frames', ep.frames, [T]],
-    ];
     const digests: Record<string, string> = {};
-    for (const [name, data, shape] of arrays) {
-      const bytes = encodeNpy(data, shape);
+    for (const name of EPISODE_FILES) {
+      const bytes = encodeNpy(ep[name], shapes[name]);
       digests[name] = createHash('sha256').update(bytes).digest('hex');
       writeFileSync(join(tmp, `${name}.npy`), bytes);
     }
@@ -246,23 +222,22 @@ export class Dataset {
   load(meta: EpisodeMeta): Episode {
     const dir = episodeDir(this.dir, meta.id);
     const T = meta.length;
-    const get = (name: string, shape: number[]) => {
+    const get = (name: (typeof EPISODE_FILES)[number], shape: readonly number[]) => {
       const { data, shape: got } = readNpy(join(dir, `${name}.npy`));
       if (got.length !== shape.length || got.some((s, i) => s !== shape[i])) {
         throw new UserError(`${join(dir, name + '.npy')}: shape [${got}] does not match the manifest's [${shape}]`);
       }
       return data;
     };
-    const C = this.channels;
-    const K = this.manifest.costNames.length;
+    const shapes = episodeShapes(T, this.channels, this.manifest.costNames.length);
     return {
       meta,
-      images: get('images', [T, IMAGE_HEIGHT, IMAGE_WIDTH, C]) as Uint8Array,
-      states: get('states', [T, STATE_ROWS, STATE_DIM]) as Float32Array,
-      masks: get('masks', [T, STATE_ROWS]) as Uint8Array,
-      actions: get('actions', [T, 2]) as Float32Array,
-      costs: get('costs', [T, K]) as Float32Array,
-      frames: get('frames', [T]) as Int32Array,
+      images: get('images', shapes.images) as Uint8Array,
+      states: get('states', shapes.states) as Float32Array,
+      masks: get('masks', shapes.masks) as Uint8Array,
+      actions: get('actions', shapes.actions) as Float32Array,
+      costs: get('costs', shapes.costs) as Float32Array,
+      frames: get('frames', shapes.frames) as Int32Array,
     };
   }
 }

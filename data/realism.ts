@@ -10,6 +10,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
+import { NGSIM_FPS } from './layout.js';
 import { readMappedCsv } from './import/csv-reader.js';
 import { RowIssues } from './import/issues.js';
 import { loadMapping, NGSIM_CSV_MAPPING } from './import/mapping.js';
@@ -110,7 +111,7 @@ export async function readFollowingSamples(file: string, mapping: string | undef
   else await readMappedCsv(ctx, m, mapping ?? 'the NGSIM CSV export layout');
 
   const order = Array.from(veh.keys()).sort((a, b) => veh[a]! - veh[b]! || frame[a]! - frame[b]!);
-  const minFrames = Math.round(sel.minFollowS * 10);
+  const minFrames = Math.round(sel.minFollowS * NGSIM_FPS);
   const keep: number[] = [];
   let episodes = 0;
   for (let s = 0; s < order.length; ) {

@@ -1,9 +1,8 @@
 /**
  * Units that trajectory files use and their factors to the store's SI units (m, m/s, m/s^2, s).
- * NGSIM raw files are in feet (1 ft = 0.3048 m exactly).
+ * NGSIM raw files are in feet (FOOT_M, data/layout.ts).
  */
-
-export const FOOT_M = 0.3048;
+import { FOOT_M } from './layout.js';
 
 export type LengthUnit = 'm' | 'ft' | 'cm' | 'km' | 'mi';
 export type SpeedUnit = 'm/s' | 'ft/s' | 'km/h' | 'mph';
@@ -18,6 +17,3 @@ export const SPEED_TO_MPS: Record<SpeedUnit, number> = { 'm/s': 1, 'ft/s': FOOT_
 export const ACCELERATION_TO_MPS2: Record<AccelerationUnit, number> = { 'm/s2': 1, 'ft/s2': FOOT_M };
 /** Seconds per unit. */
 export const TIME_TO_S: Record<TimeUnit, number> = { s: 1, ms: 0.001 };
-
-/** Frames per second of NGSIM data (one Frame_ID = 0.1 s). */
-export const NGSIM_FPS = 10;

@@ -13,7 +13,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
 import { decodeNpy } from '../common/npy.js';
-import { EPISODE_FILES, IMAGE_HEIGHT, IMAGE_WIDTH, STATE_DIM, STATE_ROWS, episodeDir, openDataset } from './dataset.js';
+import { EPISODE_FILES, episodeDir, openDataset } from './dataset.js';
+import { episodeShapes, IMAGE_H, IMAGE_W, shapeSize } from './layout.js';
 
 export const VERIFY_FILE = 'verify.json';
 
@@ -74,15 +75,14 @@ export function verifyDataset(dir: string, opts: { onProgress?: (done: number, t
   const problem = (line: string) => {
     if (problems.length < max) problems.push(line);
   };
-  if (H !== IMAGE_HEIGHT || W !== IMAGE_WIDTH) problem(`${join(dir, 'manifest.json')}: field imageShape: [${m.imageShape}], expected [${IMAGE_HEIGHT}, ${IMAGE_WIDTH}, C]`);
+  if (H !== IMAGE_H || W !== IMAGE_W) problem(`${join(dir, 'manifest.json')}: field imageShape: [${m.imageShape}], expected [${IMAGE_H}, ${IMAGE_W}, C]`);
   let files = 0;
   let bytesRead = 0;
   let checksummed = 0;
   m.episodes.forEach((e, i) => {
     const T = e.length;
-    const want: Record<(typeof EPISODE_FILES)[number], number[]> = {
-      images: [T, H, W, C], states: [T, STATE_ROWS, STATE_DIM], masks: [T, STATE_ROWS], actions: [T, 2], costs: [T, K], frames: [T],
-    };
+    // The files against the manifest's image shape (a wrong one is reported above).
+    const want = { ...episodeShapes(T, C, K), images: [T, H, W, C] };
     for (const name of EPISODE_FILES) {
       const file = join(episodeDir(dir, e.id), `${name}.npy`);
       if (!existsSync(file)) {
@@ -111,7 +111,7 @@ export function verifyDataset(dir: string, opts: { onProgress?: (done: number, t
         problem(`${file}: shape [${h.shape}], the manifest needs [${shape}] (episode length ${T})`);
         continue;
       }
-      const need = shape.reduce((a, b) => a * b, 1) * BYTES[h.descr]!;
+      const need = shapeSize(shape) * BYTES[h.descr]!;
       const have = bytes.length - h.offset;
       if (have !== need) {
         problem(`${file}: ${have < need ? 'truncated' : 'has extra bytes'}: ${have} data bytes, the shape needs ${need}`);

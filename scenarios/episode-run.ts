@@ -16,7 +16,7 @@ import { Rasteriser } from '../sim/raster/rasteriser.js';
 import { replayState } from '../sim/replay.js';
 import type { ReplayCar, ReplayData } from '../sim/replay.js';
 import { Scene } from '../sim/scene.js';
-import { OBS_H, OBS_W } from '../sim/units.js';
+import { IMAGE_H, IMAGE_W, STATE_DIM, STATE_ROWS } from '../data/layout.js';
 import { controllerFor } from './controllers.js';
 import type { PlannedEpisode } from './plan.js';
 import type { Traffic } from './traffic.js';
@@ -95,8 +95,8 @@ export class EpisodeRun {
   private state: CarState | null = null;
   /** Action (a px/s^2, b 1/px, as applied after clipping) taken at each episode frame, once known. */
   private readonly actions: Array<[number, number]> = [];
-  private readonly stateRows = new Float32Array(28);
-  private readonly stateMask = new Uint8Array(7);
+  private readonly stateRows = new Float32Array(STATE_ROWS * STATE_DIM);
+  private readonly stateMask = new Uint8Array(STATE_ROWS);
   private readonly scene = new Scene(256);
   private readonly skip: Set<number>;
 
@@ -132,12 +132,12 @@ export class EpisodeRun {
   private snapshot(frame: number, state: CarState, phase: EpisodeSnapshot['phase']): EpisodeSnapshot {
     const scene = this.scene.fromReplay(this.data, frame, this.skip);
     const ego = scene.add(this.car.id, state, this.car.lengthPx, this.car.widthPx);
-    const observation = new Uint8Array(OBS_H * OBS_W * this.channels);
+    const observation = new Uint8Array(IMAGE_H * IMAGE_W * this.channels);
     const costs = this.rasteriser.observe(scene, ego, observation, 0);
     neighbourState(this.data.map, scene, ego, this.stateRows, 0, this.stateMask, 0);
     const k = frame - this.car.firstFrame;
     const ghost = k >= 0 && k < this.car.n ? { x: this.car.ghostX[k]!, y: this.car.ghostY[k]!, dirX: this.car.dirX[k]!, dirY: this.car.dirY[k]! } : null;
-    return { index: k, frame, phase, road: snapshotOf(scene, ego), ghost, costs, observation, egoState: this.stateRows.slice(0, 4) };
+    return { index: k, frame, phase, road: snapshotOf(scene, ego), ghost, costs, observation, egoState: this.stateRows.slice(0, STATE_DIM) };
   }
 
   /** The action taken at episode frame `index` (leading to index + 1), once that next frame exists. */

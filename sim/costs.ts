@@ -16,7 +16,8 @@
  *   the lateral triangle 1 - |linspace(-1, 1, 24)| times the red channel, max / 255.
  * Off-road: the same window and weights over the off-road area.
  */
-import { CROP_H, CROP_W, LANE_W_PX, PROXIMITY_ALPHA_PX, SAFE_MARGIN_PX, SAFE_TIME_S } from './units.js';
+import { CROP_H, CROP_W, PROXIMITY_ALPHA_PX, SAFE_MARGIN_PX, SAFE_TIME_S } from './units.js';
+import { LANE_W_PX } from '../data/layout.js';
 
 export interface Costs {
   proximity: number;

@@ -18,7 +18,7 @@
  * Neither is driven.
  * Actions are clipped to the car's limits (sim/kinematics.ts).
  */
-import type { Controller, ControllerBatch, EpisodeView } from './controllers/controller.js';
+import { checkControllerBatch, type Controller, type ControllerBatch, type EpisodeView } from './controllers/controller.js';
 import type { Costs } from './costs.js';
 import { clipAction, stepCar, type CarState } from './kinematics.js';
 import { isOffRoad } from './map.js';
@@ -26,7 +26,8 @@ import { neighbourState } from './neighbours.js';
 import { Rasteriser, type ImageVariant } from './raster/rasteriser.js';
 import { replayState, type ReplayCar, type ReplayData } from './replay.js';
 import { Scene } from './scene.js';
-import { COLLISION_THRESHOLD, CONTEXT_FRAMES, OBS_H, OBS_W, SCALE_PX_PER_M } from './units.js';
+import { COLLISION_THRESHOLD, CONTEXT_FRAMES } from './units.js';
+import { ACTION_DIM, IMAGE_H, IMAGE_W, SCALE_PX_PER_M, STATE_DIM, STATE_ROWS } from '../data/layout.js';
 
 export type Outcome = 'running' | 'arrived' | 'collision' | 'offroad' | 'end-of-data' | 'timeout' | 'too-short' | 'incomplete-log';
 
@@ -96,7 +97,7 @@ export class LockstepEnv {
     this.maxSteps = opts.maxSteps ?? 2000;
     this.skipIncompleteLogs = opts.skipIncompleteLogs ?? false;
     this.rasteriser = new Rasteriser(data.map, opts.variant ?? 'paper');
-    this.obsSize = OBS_H * OBS_W * this.rasteriser.channels;
+    this.obsSize = IMAGE_H * IMAGE_W * this.rasteriser.channels;
     for (const id of vehicleIds) if (!data.car(id)) throw new Error(`vehicle ${id} is not in the replayed slot`);
   }
 
@@ -117,7 +118,7 @@ export class LockstepEnv {
     const ego = scene.add(r.vehicleId, r.state, r.car.lengthPx, r.car.widthPx);
     r.costs = this.rasteriser.observe(scene, ego, r.ctxImages, r.head * this.obsSize);
     neighbourState(this.data.map, scene, ego, r.neighbours, 0, r.mask, 0);
-    r.ctxStates.set(r.neighbours.subarray(0, 4), r.head * 4);
+    r.ctxStates.set(r.neighbours.subarray(0, STATE_DIM), r.head * STATE_DIM);
     r.head = (r.head + 1) % this.contextFrames;
     r.buffered = Math.min(r.buffered + 1, this.contextFrames);
   }
@@ -135,11 +136,11 @@ export class LockstepEnv {
         phase: 'buffering',
         outcome: 'running',
         ctxImages: new Uint8Array(T * this.obsSize),
-        ctxStates: new Float32Array(T * 4),
+        ctxStates: new Float32Array(T * STATE_DIM),
         head: 0,
         buffered: 0,
-        neighbours: new Float32Array(28),
-        mask: new Uint8Array(7),
+        neighbours: new Float32Array(STATE_ROWS * STATE_DIM),
+        mask: new Uint8Array(STATE_ROWS),
         costs: { proximity: 0, lane: 0, offroad: 0 },
         takeoverFrame: null,
         takeoverX: 0,
@@ -211,11 +212,11 @@ export class LockstepEnv {
     const runs = idx.map((i) => this.runs[i]!);
     const T = this.contextFrames;
     const obs = this.obsSize;
-    const states = new Float32Array(runs.length * T * 4);
+    const states = new Float32Array(runs.length * T * STATE_DIM);
     runs.forEach((r, b) => {
       for (let t = 0; t < T; t++) {
         const slot = (r.head + t) % T; // oldest first
-        states.set(r.ctxStates.subarray(slot * 4, slot * 4 + 4), (b * T + t) * 4);
+        states.set(r.ctxStates.subarray(slot * STATE_DIM, (slot + 1) * STATE_DIM), (b * T + t) * STATE_DIM);
       }
     });
     let images: Uint8Array | null = null;
@@ -229,27 +230,32 @@ export class LockstepEnv {
       });
       return out;
     };
-    return {
+    const batch: ControllerBatch = {
       n: runs.length,
       map: this.data.map,
       contextFrames: T,
       channels: this.channels,
       episodes: runs.map((r) => this.view(r)),
       get images() {
-        return (images ??= assemble());
+        if (!images) {
+          images = assemble();
+          checkControllerBatch(batch, ['images']);
+        }
+        return images;
       },
       states,
     };
+    return checkControllerBatch(batch, ['episodes', 'states']);
   }
 
   /** Applies one action per active episode (rows in the order of active()) and advances them one frame. */
   step(actions: Float32Array): void {
     const idx = this.active();
-    if (actions.length < idx.length * 2) throw new Error(`step: expected ${idx.length * 2} action values, got ${actions.length}`);
+    if (actions.length < idx.length * ACTION_DIM) throw new Error(`step: expected ${idx.length * ACTION_DIM} action values, got ${actions.length}`);
     const map = this.data.map;
     idx.forEach((i, b) => {
       const r = this.runs[i]!;
-      const [a, s] = clipAction(actions[b * 2]!, actions[b * 2 + 1]!, r.car.lengthPx);
+      const [a, s] = clipAction(actions[b * ACTION_DIM]!, actions[b * ACTION_DIM + 1]!, r.car.lengthPx);
       stepCar(r.state, Number.isFinite(a) ? a : 0, Number.isFinite(s) ? s : 0);
       r.frame++;
       r.steps++;

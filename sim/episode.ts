@@ -10,11 +10,11 @@
  * images, states and costs of the same instant (the car's replayed state at that frame).
  */
 import { COST_NAMES } from './costs.js';
-import { neighbourState, STATE_ROWS } from './neighbours.js';
+import { neighbourState } from './neighbours.js';
 import type { Rasteriser } from './raster/rasteriser.js';
 import type { ReplayCar, ReplayData } from './replay.js';
 import { Scene } from './scene.js';
-import { OBS_H, OBS_W } from './units.js';
+import { ACTION_DIM, IMAGE_H, IMAGE_W, STATE_DIM, STATE_ROWS } from '../data/layout.js';
 
 export interface EpisodeArrays {
   length: number;
@@ -50,14 +50,14 @@ export function buildEpisode(data: ReplayData, id: number, rasteriser: Rasterise
   const T = k1 - k0;
   if (T <= 0) return null;
   const C = rasteriser.channels;
-  const obs = OBS_H * OBS_W * C;
+  const obs = IMAGE_H * IMAGE_W * C;
   const K = COST_NAMES.length;
   const ep: EpisodeArrays = {
     length: T,
     images: new Uint8Array(T * obs),
-    states: new Float32Array(T * STATE_ROWS * 4),
+    states: new Float32Array(T * STATE_ROWS * STATE_DIM),
     masks: new Uint8Array(T * STATE_ROWS),
-    actions: new Float32Array(T * 2),
+    actions: new Float32Array(T * ACTION_DIM),
     costs: new Float32Array(T * K),
     frames: new Int32Array(T),
   };
@@ -67,9 +67,9 @@ export function buildEpisode(data: ReplayData, id: number, rasteriser: Rasterise
     scene.fromReplay(data, frame);
     const ego = scene.indexOf(id);
     const c = rasteriser.observe(scene, ego, ep.images, t * obs);
-    neighbourState(data.map, scene, ego, ep.states, t * STATE_ROWS * 4, ep.masks, t * STATE_ROWS);
-    ep.actions[t * 2] = car.a[k]!;
-    ep.actions[t * 2 + 1] = car.b[k]!;
+    neighbourState(data.map, scene, ego, ep.states, t * STATE_ROWS * STATE_DIM, ep.masks, t * STATE_ROWS);
+    ep.actions[t * ACTION_DIM] = car.a[k]!;
+    ep.actions[t * ACTION_DIM + 1] = car.b[k]!;
     ep.costs[t * K] = c.proximity;
     ep.costs[t * K + 1] = c.lane;
     ep.costs[t * K + 2] = c.offroad;

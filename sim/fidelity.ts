@@ -9,7 +9,7 @@ import type { VehicleTrack } from '../data/tracks.js';
 import { extractTrajectory } from './kinematics.js';
 import type { RoadMap } from './map.js';
 import { trackToPx } from './tracks.js';
-import { SCALE_PX_PER_M } from './units.js';
+import { SCALE_PX_PER_M } from '../data/layout.js';
 
 export interface TrackFidelity {
   vehicleId: number;

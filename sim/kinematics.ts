@@ -14,7 +14,8 @@
  * The reference normalises the new direction with norm + 1e-3, which shortens it by about 0.1 %
  * per step; here the direction is an exact unit vector.
  */
-import { DT_S, MAX_ACCEL_PX_PER_S2, MAX_STEER_BASE } from './units.js';
+import { MAX_ACCEL_PX_PER_S2, MAX_STEER_BASE } from './units.js';
+import { DT_S } from '../data/layout.js';
 
 /** Kinematic state of one car. */
 export interface CarState {

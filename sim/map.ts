@@ -13,7 +13,8 @@
  * window in which a car's states are recorded. (Per-slot black lists of vehicle ids are applied
  * by the importer, data/slots.ts.)
  */
-import { LANE_W_PX, LOOK_AHEAD_PX } from './units.js';
+import { LOOK_AHEAD_PX } from './units.js';
+import { LANE_W_PX, MAP_X_OFFSET_PX, ROAD_TOP_PX } from '../data/layout.js';
 
 export type Segment = readonly [x0: number, y0: number, x1: number, y1: number];
 export type Point = readonly [x: number, y: number];
@@ -49,7 +50,7 @@ export interface RoadMap {
 const FAR = 300; // markings extend this far beyond the screen so crops near the ends see them
 
 function i80(): RoadMap {
-  const top = 1.5 * LANE_W_PX; // 36
+  const top = ROAD_TOP_PX; // 36
   const widthPx = 85 * LANE_W_PX; // 2040
   const bottom = top + 6 * LANE_W_PX; // 180
   const slope = 0.035;
@@ -64,7 +65,7 @@ function i80(): RoadMap {
     name: 'i80',
     widthPx,
     heightPx: 11 * LANE_W_PX,
-    xOffsetPx: 470,
+    xOffsetPx: MAP_X_OFFSET_PX.i80,
     topPx: top,
     mainLanes: 6,
     rampLane: 6,
@@ -95,7 +96,7 @@ function i80(): RoadMap {
  * follow the reference simulator's drawing; the lower edge is an approximation of the ramp edges.
  */
 function us101(): RoadMap {
-  const top = 1.5 * LANE_W_PX;
+  const top = ROAD_TOP_PX;
   const widthPx = 125 * LANE_W_PX; // 3000
   const bottom = top + 5 * LANE_W_PX; // 156
   const slope = 0.07;
@@ -111,7 +112,7 @@ function us101(): RoadMap {
     name: 'us101',
     widthPx,
     heightPx: 9 * L,
-    xOffsetPx: 615,
+    xOffsetPx: MAP_X_OFFSET_PX.us101,
     topPx: top,
     mainLanes: 5,
     rampLane: 5,

@@ -9,10 +9,9 @@
  * nearest whose front is not. The ramp is a left/right neighbour lane only where it has joined
  * (front x beyond map.rampJoinXPx). A missing neighbour repeats the ego row with mask 0.
  */
+import { STATE_DIM, STATE_ROWS } from '../data/layout.js';
 import { laneOf, type RoadMap } from './map.js';
 import type { Scene } from './scene.js';
-
-export const STATE_ROWS = 7;
 
 /**
  * Writes the 7 x 4 state of scene car `ego` into states[offset .. offset + 28) and its mask into
@@ -41,8 +40,8 @@ export function neighbourState(
     else if (joined) right = map.rampLane;
   }
   const lanes = [left, egoLane, right];
-  const best = new Int32Array(6).fill(-1);
-  const bestFront = new Float64Array(6);
+  const best = new Int32Array(STATE_ROWS - 1).fill(-1);
+  const bestFront = new Float64Array(STATE_ROWS - 1);
   for (let j = 0; j < scene.n; j++) {
     if (j === ego) continue;
     const lane = Math.max(0, laneOf(map, scene.y[j]!));
@@ -72,9 +71,9 @@ export function neighbourState(
   };
   row(ego, offset);
   masks[maskOffset] = 1;
-  for (let r = 0; r < 6; r++) {
+  for (let r = 0; r < STATE_ROWS - 1; r++) {
     const j = best[r]!;
-    row(j >= 0 ? j : ego, offset + (r + 1) * 4);
+    row(j >= 0 ? j : ego, offset + (r + 1) * STATE_DIM);
     masks[maskOffset + r + 1] = j >= 0 ? 1 : 0;
   }
 }

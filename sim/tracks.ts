@@ -12,7 +12,8 @@
  */
 import type { VehicleTrack } from '../data/tracks.js';
 import type { RoadMap } from './map.js';
-import { SCALE_PX_PER_M, SMOOTHING_WINDOW } from './units.js';
+import { SMOOTHING_WINDOW } from './units.js';
+import { SCALE_PX_PER_M } from '../data/layout.js';
 
 /** Sizes used when the source has none (e.g. the US-101 sample tracks). */
 export const DEFAULT_LENGTH_M = 4.5;

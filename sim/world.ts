@@ -20,7 +20,8 @@ import { neighbourState } from './neighbours.js';
 import { Rasteriser, type ImageVariant } from './raster/rasteriser.js';
 import { replayState, type ReplayCar, type ReplayData } from './replay.js';
 import { Scene } from './scene.js';
-import { COLLISION_THRESHOLD, OBS_H, OBS_W } from './units.js';
+import { COLLISION_THRESHOLD } from './units.js';
+import { IMAGE_H, IMAGE_W, STATE_DIM, STATE_ROWS } from '../data/layout.js';
 
 export interface CarSnapshot {
   id: number;
@@ -168,10 +169,10 @@ export class World {
       for (const [id, c] of this.controlled) {
         const ego = scene.indexOf(id);
         if (ego < 0) continue;
-        const observation = new Uint8Array(OBS_H * OBS_W * this.channels);
+        const observation = new Uint8Array(IMAGE_H * IMAGE_W * this.channels);
         const costs = this.rasteriser.observe(scene, ego, observation);
-        const state = new Float32Array(28);
-        const mask = new Uint8Array(7);
+        const state = new Float32Array(STATE_ROWS * STATE_DIM);
+        const mask = new Uint8Array(STATE_ROWS);
         neighbourState(this.data.map, scene, ego, state, 0, mask, 0);
         if (c.status === 'driving' && costs.proximity > COLLISION_THRESHOLD) c.status = 'collision';
         controlled.push({ id, observation, channels: this.channels, costs, state, mask, status: c.status });

@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { UserError } from '../../common/errors.js';
+import { NGSIM_FPS } from '../layout.js';
 import { locationKey } from '../slots.js';
 import { ACCELERATION_TO_MPS2, LENGTH_TO_M, SPEED_TO_MPS, TIME_TO_S } from '../units.js';
 import type { ColumnRef, Mapping, MappingColumns } from './mapping.js';
@@ -75,7 +76,7 @@ function resolveColumns(mapping: Mapping, header: string[] | null, file: string,
  * record must have the expected number of columns; later short or long rows are bad rows.
  */
 export async function readMappedCsv(ctx: ReadContext, mapping: Mapping, mappingName: string): Promise<void> {
-  const fps = mapping.frameRateHz ?? 10;
+  const fps = mapping.frameRateHz ?? NGSIM_FPS;
   const hasHeader = mapping.header ?? true;
   const parser = parse({
     delimiter: mapping.delimiter ?? ',',

@@ -17,6 +17,7 @@ import type { ReadContext } from './read-context.js';
 import type { BadRowReason, TrajectoryRow } from './row.js';
 import { detectFormat, sniff, type ImportFormat } from './sniff.js';
 import { TrackBuilder } from './track-builder.js';
+import { DT_S, NGSIM_FPS } from '../layout.js';
 
 export interface ImportOptions {
   /** Format of every file; detected per file when absent. */
@@ -192,8 +193,8 @@ export async function importTrajectories(files: string[], opts: ImportOptions = 
     for (const f of v.frames) frameSet.add(f);
     for (const l of v.lane) laneSet.add(l);
   }
-  const fps = mapping?.frameRateHz ?? 10;
-  if (fps !== 10) warnings.push(`frames are at ${fps} Hz; track stores are read as 10 Hz (one frame = 0.1 s)`);
+  const fps = mapping?.frameRateHz ?? NGSIM_FPS;
+  if (fps !== NGSIM_FPS) warnings.push(`frames are at ${fps} Hz; track stores are read as ${NGSIM_FPS} Hz (one frame = ${DT_S} s)`);
   const summary: ImportSummary = {
     files,
     formats,

@@ -10,7 +10,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { UserError } from '../../common/errors.js';
-import { FOOT_M } from '../units.js';
+import { FOOT_M } from '../layout.js';
 import type { ReadContext } from './read-context.js';
 import { emptyRow, rangeProblem, type RowField } from './row.js';
 

@@ -18,7 +18,8 @@ import { writeTrackStore } from '../track-store.js';
 import { ppuuVersion } from '../version.js';
 import { NgsimRecorder, type RecordedSummary } from './ngsim-recorder.js';
 import { SLOT_SCENARIOS } from './slot-scenarios.js';
-import { DT_S, TrafficSim, type SimStats } from './traffic-sim.js';
+import { DT_S } from '../layout.js';
+import { TrafficSim, type SimStats } from './traffic-sim.js';
 
 export const SYNTH_MANIFEST = 'synth.json';
 export const DEFAULT_WARMUP_S = 180;

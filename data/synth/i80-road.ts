@@ -11,7 +11,7 @@
  * Local_X = 32.91 - 0.035 Local_Y, merging allowed from Local_Y = 139.1 m (x = 432 px), and the
  * auxiliary lane narrowing to nothing near Local_Y = 300 m.
  */
-import { FOOT_M } from '../units.js';
+import { FOOT_M, LANE_W_PX, MAP_X_OFFSET_PX, ROAD_TOP_PX, SCALE_PX_PER_M } from '../layout.js';
 
 export const LANE_WIDTH_M = 12 * FOOT_M;
 export const MAINLINE_LANES = 6;
@@ -22,13 +22,10 @@ export const STUDY_LENGTH_M = 1650 * FOOT_M;
 /** Right edge of lane 6 (Local_X), m. */
 export const MAINLINE_RIGHT_EDGE_M = MAINLINE_LANES * LANE_WIDTH_M;
 
-/** Simulator drawing constants (docs/method.md section 1) used to place the ramp. */
-const SCALE_PX_PER_M = 24 / 3.7;
-const X_OFFSET_PX = 470;
-const LANE_W_PX = 24;
-const Y_TOP_PX = 36;
+/** The simulator's I-80 frame (data/layout.ts), used to place the ramp. */
+const X_OFFSET_PX = MAP_X_OFFSET_PX.i80;
 const pxToLocalY = (xPx: number) => (xPx + X_OFFSET_PX) / SCALE_PX_PER_M;
-const pxToLocalX = (yPx: number) => (yPx - Y_TOP_PX) / SCALE_PX_PER_M;
+const pxToLocalX = (yPx: number) => (yPx - ROAD_TOP_PX) / SCALE_PX_PER_M;
 
 /** Local_Y where the solid line between ramp and lane 6 ends (merging allowed after it). */
 export const RAMP_MERGE_START_M = pxToLocalY(18 * LANE_W_PX);
@@ -66,7 +63,7 @@ export function rampCentreM(yM: number, widthM: number): number {
 export function rampEndM(widthM: number): number {
   // Lower edge - right edge of lane 6 = widthM + 0.4 m, solved on the lower edge's line.
   const needX = MAINLINE_RIGHT_EDGE_M + widthM + 0.4;
-  const xPx = (233 - (needX * SCALE_PX_PER_M + Y_TOP_PX)) / 0.035;
+  const xPx = (233 - (needX * SCALE_PX_PER_M + ROAD_TOP_PX)) / 0.035;
   return pxToLocalY(xPx);
 }
 

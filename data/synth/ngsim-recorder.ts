@@ -10,7 +10,7 @@
  * (a fixed rotation and offset, not survey-accurate).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { FOOT_M } from '../units.js';
+import { FOOT_M } from '../layout.js';
 import { laneOfLocalX, STUDY_LENGTH_M } from './i80-road.js';
 import type { SimVehicle } from './traffic-sim.js';
 

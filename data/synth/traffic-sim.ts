@@ -11,6 +11,7 @@
  * every bumper-to-bumper gap at least MIN_GAP_M (no two vehicles ever overlap).
  */
 import { Rng } from '../../common/rng.js';
+import { DT_S } from '../layout.js';
 import { drawDriver, type Driver } from './drivers.js';
 import { idmAccMps2 } from './idm.js';
 import {
@@ -19,7 +20,6 @@ import {
 import { mobilIncentive, mobilSafe, type MobilParams } from './mobil.js';
 import { DownstreamLimit, profileAt, type SlotScenario } from './slot-scenarios.js';
 
-export const DT_S = 0.1;
 export const ROAD_START_M = -200;
 /** The downstream limit takes effect between these positions (beyond the study area). */
 const LIMIT_FROM_M = STUDY_LENGTH_M + 60;

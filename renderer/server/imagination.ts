@@ -9,6 +9,7 @@
  * and actions standardised with the statistics saved in the checkpoint.
  */
 import { UserError } from '../../common/errors.js';
+import { IMAGE_H, IMAGE_W, STATE_DIM } from '../../data/layout.js';
 import type { ImaginedFrames } from '../protocol/types.js';
 
 export interface ImaginationContext {
@@ -56,19 +57,19 @@ export async function loadImagination(path: string, horizon: number, samples: nu
       const steps = Math.min(horizon, ctx.actions.length);
       if (ctx.images.length !== ncond || ctx.states.length !== ncond) throw new Error(`imagination needs ${ncond} context frames, got ${ctx.images.length}`);
       if (steps === 0) throw new Error('imagination needs at least one action');
-      const H = 117;
-      const W = 24;
+      const H = IMAGE_H;
+      const W = IMAGE_W;
       const C = channels;
       const img = new Float32Array(H * W * ncond * C);
       ctx.images.forEach((im, t) => {
         for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) img[p * ncond * C + t * C + c] = im[p * C + c]! / 255;
       });
-      const states = new Float32Array(ncond * 4);
+      const states = new Float32Array(ncond * STATE_DIM);
       ctx.states.forEach((s, t) => {
-        for (let d = 0; d < 4; d++) states[t * 4 + d] = (s[d]! - st.stateMean[d]!) / st.stateStd[d]!;
+        for (let d = 0; d < STATE_DIM; d++) states[t * STATE_DIM + d] = (s[d]! - st.stateMean[d]!) / st.stateStd[d]!;
       });
       const result = tf.tidy(() => {
-        const input = { images: tf.tensor4d(img, [1, H, W, ncond * C]), states: tf.tensor2d(states, [1, ncond * 4]) };
+        const input = { images: tf.tensor4d(img, [1, H, W, ncond * C]), states: tf.tensor2d(states, [1, ncond * STATE_DIM]) };
         const actions = ctx.actions.slice(0, steps).map(([a, b]) => tf.tensor2d([[(a - st.actionMean[0]!) / st.actionStd[0]!, (b - st.actionMean[1]!) / st.actionStd[1]!]]));
         const r = mcDropoutUncertainty(model, input, { k, actions, noise: mcDropoutNoise(seed) });
         // Mean over the copies of each step's image, [steps, H, W, C].

@@ -7,7 +7,7 @@
 import { lowerEdgeY } from '../../sim/map.js';
 import type { RoadMap } from '../../sim/map.js';
 import type { RoadDrawing } from '../protocol/types.js';
-import { LANE_W_PX } from '../../sim/units.js';
+import { LANE_W_PX } from '../../data/layout.js';
 
 export function roadDrawing(map: RoadMap): RoadDrawing {
   const W = map.widthPx;

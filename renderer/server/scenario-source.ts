@@ -10,7 +10,7 @@ import { planEpisodes } from '../../scenarios/plan.js';
 import { loadTraffic } from '../../scenarios/traffic.js';
 import type { ResolvedScenario } from '../../scenarios/validate.js';
 import { COST_NAMES } from '../../sim/costs.js';
-import { DT_S, OBS_H, OBS_W, SCALE_PX_PER_M } from '../../sim/units.js';
+import { DT_S, IMAGE_H, IMAGE_W, SCALE_PX_PER_M } from '../../data/layout.js';
 import type { CarColumns, ViewerFrame } from '../protocol/types.js';
 import { CAR_CONTROLLED, CAR_FOCUS } from '../protocol/types.js';
 import type { EpisodeSource } from './episode-source.js';
@@ -129,7 +129,7 @@ export async function createScenarioSource(scenario: ResolvedScenario, episode: 
       dtS: DT_S,
       pxPerM: SCALE_PX_PER_M,
       maxFrames: run.maxFrames,
-      observation: { heightPx: OBS_H, widthPx: OBS_W, channels: run.channels },
+      observation: { heightPx: IMAGE_H, widthPx: IMAGE_W, channels: run.channels },
       costNames: [...COST_NAMES],
       imagination: imagination ? { horizon: imagination.horizon, samples: imagination.samples, contextFrames: imagination.ncond } : null,
     },

@@ -3,6 +3,7 @@
  * lane lines, green other cars, blue the bot itself; front at the top) and, when a world model
  * is loaded, its imagined future frames with a bar chart of their spread (uncertainty) per step.
  */
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 import type { ImaginedFrames } from '../protocol/types.js';
 
 const scratch = typeof document !== 'undefined' ? document.createElement('canvas') : null;
@@ -81,8 +82,8 @@ export class ImaginedInset {
     for (let k = 0; k < IMAGINED_SLOTS; k++) {
       const cell = document.createElement('div');
       const c = document.createElement('canvas');
-      c.width = 24;
-      c.height = 117;
+      c.width = IMAGE_W;
+      c.height = IMAGE_H;
       const label = document.createElement('div');
       label.className = 'step';
       label.textContent = '\u00a0';
@@ -118,7 +119,7 @@ export class ImaginedInset {
     for (let k = 0; k < IMAGINED_SLOTS; k++) {
       if (k >= shown) {
         const ctx = this.canvases[k]!.getContext('2d');
-        if (ctx) ((ctx.fillStyle = '#111'), ctx.fillRect(0, 0, 24, 117));
+        if (ctx) ((ctx.fillStyle = '#111'), ctx.fillRect(0, 0, IMAGE_W, IMAGE_H));
         this.labels[k]!.textContent = '\u00a0';
         continue;
       }

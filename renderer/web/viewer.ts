@@ -6,6 +6,7 @@
  * scene.background, not only in the clear colour, so the restored picture is the same.
  */
 import { Color, Group, Scene, WebGLRenderer } from 'three';
+import { DT_S } from '../../data/layout.js';
 import type { FrameChunk, SceneInfo, ViewerApi, ViewerFrame } from '../protocol/types.js';
 import { CAR_FOCUS } from '../protocol/types.js';
 import { FrameCache } from './frame-cache.js';
@@ -45,7 +46,7 @@ export class Viewer {
   cam: ViewCamera = new ViewCamera(2040, 264);
   info: SceneInfo | null = null;
   cache: FrameCache | null = null;
-  playback = new Playback(0.1);
+  playback = new Playback(DT_S);
   showGhost = true;
   contextLost = false;
   readonly antialias: boolean;

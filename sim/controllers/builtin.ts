@@ -5,7 +5,7 @@
  * steering law).
  */
 import { laneCentreY, laneOf } from '../map.js';
-import { DT_S, SCALE_PX_PER_M } from '../units.js';
+import { DT_S, SCALE_PX_PER_M } from '../../data/layout.js';
 import type { Controller, ControllerBatch } from './controller.js';
 
 export function replayController(): Controller {

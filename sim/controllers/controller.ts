@@ -8,6 +8,7 @@
  * environment clips to the car's limits. A learned policy that works in normalised units
  * un-normalises its outputs with the dataset statistics before returning them.
  */
+import { checkLengths, IMAGE_H, IMAGE_W, STATE_DIM } from '../../data/layout.js';
 import type { CarState } from '../kinematics.js';
 import type { RoadMap } from '../map.js';
 
@@ -36,6 +37,31 @@ export interface ControllerBatch {
   images: Uint8Array;
   /** [n, contextFrames, 4] ego (x, y, vx, vy), px and px/s, oldest frame first. */
   states: Float32Array;
+}
+
+/** The shape of each array of a controller batch (sizes from data/layout.ts). */
+export function controllerBatchShapes(b: Pick<ControllerBatch, 'n' | 'contextFrames' | 'channels'>) {
+  return {
+    episodes: [b.n],
+    images: [b.n, b.contextFrames, IMAGE_H, IMAGE_W, b.channels],
+    states: [b.n, b.contextFrames, STATE_DIM],
+  };
+}
+
+/**
+ * Throws when an array of a controller batch does not have the length its n, contextFrames and
+ * channels need. `fields` picks the arrays (the environment checks its images when it assembles
+ * them, as controllers that do not read them never make it build them).
+ */
+export function checkControllerBatch(
+  b: ControllerBatch,
+  fields: ReadonlyArray<keyof ReturnType<typeof controllerBatchShapes>> = ['episodes', 'images', 'states'],
+): ControllerBatch {
+  const all = controllerBatchShapes(b);
+  const shapes = Object.fromEntries(fields.map((f) => [f, all[f]]));
+  const arrays = Object.fromEntries(fields.map((f) => [f, b[f]]));
+  checkLengths('controller batch', arrays, shapes);
+  return b;
 }
 
 export interface Controller {

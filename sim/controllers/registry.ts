@@ -37,6 +37,11 @@ export function controllerNames(): string[] {
   return [...factories.keys()];
 }
 
+/** Names of the registered directory loaders (what `--policy DIR` and `{"kind": "policy"}` can load). */
+export function directoryLoaderNames(): string[] {
+  return loaders.map((l) => l.name);
+}
+
 registerController('replay', () => replayController());
 registerController('no-action', () => noActionController());
 registerController('idm', () => idmController());

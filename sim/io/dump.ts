@@ -24,9 +24,8 @@ import {
   NormAccumulator,
   splitEpisodes,
   writeManifest,
-  IMAGE_HEIGHT,
-  IMAGE_WIDTH,
 } from '../../data/dataset.js';
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 import type { DatasetManifest, EpisodeMeta } from '../../data/dataset-types.js';
 import { ppuuVersion } from '../../data/version.js';
 import { COST_NAMES } from '../costs.js';
@@ -205,7 +204,7 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
       format: 'ppuu-episodes',
       version: 1,
       map: [...maps][0]!,
-      imageShape: [IMAGE_HEIGHT, IMAGE_WIDTH, C],
+      imageShape: [IMAGE_H, IMAGE_W, C],
       costNames: [...COST_NAMES],
       sources: refs.map((r) => ({ tracks: relative(out, r.dir) || '.', slot: r.manifest.slot, absolute: r.dir })),
       splitSeed,
@@ -227,7 +226,7 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
     written: todo.length,
     resumed: plan.length - todo.length,
     splits,
-    imageShape: [IMAGE_HEIGHT, IMAGE_WIDTH, C],
+    imageShape: [IMAGE_H, IMAGE_W, C],
     workers: nWorkers,
     seconds: (Date.now() - t0) / 1000,
   };

@@ -8,7 +8,8 @@
 import { laneWeight, laneWindowRows, maskAt, proximityColAxis, proximityRowAxis, type Costs } from '../costs.js';
 import { isOffRoadPixel, type RoadMap } from '../map.js';
 import type { Scene } from '../scene.js';
-import { CROP_H, CROP_W, OBS_H, OBS_W } from '../units.js';
+import { CROP_H, CROP_W } from '../units.js';
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 import { triangleTaps } from './filter.js';
 import { egoFrame, LANE_GAIN, variantChannels, type ImageVariant } from './rasteriser.js';
 
@@ -69,24 +70,24 @@ export function renderFullScale(map: RoadMap, scene: Scene, ego: number): FullSc
   return out;
 }
 
-/** Resizes a CROP_H x CROP_W layer (values 0/1) to OBS_H x OBS_W with the triangle filter. */
+/** Resizes a CROP_H x CROP_W layer (values 0/1) to IMAGE_H x IMAGE_W with the triangle filter. */
 export function downscaleLayer(layer: Uint8Array): Float64Array {
-  const th = triangleTaps(CROP_H, OBS_H);
-  const tw = triangleTaps(CROP_W, OBS_W);
-  const tmp = new Float64Array(CROP_H * OBS_W);
+  const th = triangleTaps(CROP_H, IMAGE_H);
+  const tw = triangleTaps(CROP_W, IMAGE_W);
+  const tmp = new Float64Array(CROP_H * IMAGE_W);
   for (let r = 0; r < CROP_H; r++) {
-    for (let j = 0; j < OBS_W; j++) {
+    for (let j = 0; j < IMAGE_W; j++) {
       let s = 0;
       for (let c = 0; c < CROP_W; c++) s += tw.weights[j * CROP_W + c]! * layer[r * CROP_W + c]!;
-      tmp[r * OBS_W + j] = s;
+      tmp[r * IMAGE_W + j] = s;
     }
   }
-  const out = new Float64Array(OBS_H * OBS_W);
-  for (let i = 0; i < OBS_H; i++) {
-    for (let j = 0; j < OBS_W; j++) {
+  const out = new Float64Array(IMAGE_H * IMAGE_W);
+  for (let i = 0; i < IMAGE_H; i++) {
+    for (let j = 0; j < IMAGE_W; j++) {
       let s = 0;
-      for (let r = 0; r < CROP_H; r++) s += th.weights[i * CROP_H + r]! * tmp[r * OBS_W + j]!;
-      out[i * OBS_W + j] = s;
+      for (let r = 0; r < CROP_H; r++) s += th.weights[i * CROP_H + r]! * tmp[r * IMAGE_W + j]!;
+      out[i * IMAGE_W + j] = s;
     }
   }
   return out;
@@ -120,11 +121,11 @@ export function naiveObserve(map: RoadMap, scene: Scene, ego: number, variant: I
   const full = renderFullScale(map, scene, ego);
   const C = variantChannels(variant);
   const layers = C === 3 ? [full.lanes, full.cars, full.ego] : [full.lanes, full.cars, full.offroad, full.ego];
-  const image = new Uint8Array(OBS_H * OBS_W * C);
+  const image = new Uint8Array(IMAGE_H * IMAGE_W * C);
   layers.forEach((layer, ch) => {
     const small = downscaleLayer(layer);
     const gain = ch === 0 ? LANE_GAIN : 1;
-    for (let p = 0; p < OBS_H * OBS_W; p++) image[p * C + ch] = Math.min(255, Math.round(small[p]! * 255 * gain));
+    for (let p = 0; p < IMAGE_H * IMAGE_W; p++) image[p * C + ch] = Math.min(255, Math.round(small[p]! * 255 * gain));
   });
   const costs = fullScaleCosts(full, scene.lengthPx[ego]!, scene.widthPx[ego]!, scene.speed[ego]!);
   return { image, costs };

@@ -17,7 +17,8 @@
 import { maskAt, maskMaxOver, laneWindowRows, laneWeightMaxOver, proximityColAxis, proximityRowAxis, type Costs } from '../costs.js';
 import type { RoadMap } from '../map.js';
 import type { Scene } from '../scene.js';
-import { CROP_H, CROP_W, OBS_H, OBS_W } from '../units.js';
+import { CROP_H, CROP_W } from '../units.js';
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 import { cumulativeTable, scatterTable, triangleTaps } from './filter.js';
 import { RunLayer, RUNS_PER_ROW } from './runs.js';
 
@@ -65,7 +66,7 @@ export class Rasteriser {
   private readonly rowOut: Int32Array;
   private readonly rowW: Float64Array;
   private readonly colCum: Float64Array;
-  private readonly acc = new Float64Array(OBS_H * OBS_W);
+  private readonly acc = new Float64Array(IMAGE_H * IMAGE_W);
   // Lower off-road area as convex pieces below each edge segment (world coordinates).
   private readonly lowerPieces: Array<[number, number, number, number]>;
 
@@ -80,10 +81,10 @@ export class Rasteriser {
       ego: new RunLayer(CROP_H, CROP_W),
       offroad: new RunLayer(CROP_H, CROP_W),
     };
-    const rows = scatterTable(triangleTaps(CROP_H, OBS_H), 2);
+    const rows = scatterTable(triangleTaps(CROP_H, IMAGE_H), 2);
     this.rowOut = rows.outIdx;
     this.rowW = rows.outW;
-    this.colCum = cumulativeTable(triangleTaps(CROP_W, OBS_W));
+    this.colCum = cumulativeTable(triangleTaps(CROP_W, IMAGE_W));
     const e = map.lowerEdge;
     const pts: Array<readonly [number, number]> = [[-HUGE, e[0]![1]], ...e, [HUGE, e[e.length - 1]![1]]];
     this.lowerPieces = [];
@@ -246,7 +247,7 @@ export class Rasteriser {
     const { rowOut, rowW, colCum } = this;
     const stride = CROP_W + 1;
     const { starts, ends, counts, touched, nTouched } = layer;
-    let iMin = OBS_H;
+    let iMin = IMAGE_H;
     let iMax = -1;
     for (let t = 0; t < nTouched; t++) {
       const r = touched[t]!;
@@ -257,8 +258,8 @@ export class Rasteriser {
       if (i0 < iMin) iMin = i0;
       if (i1 > iMax) iMax = i1;
       if (i0 > iMax) iMax = i0;
-      const b0 = i0 * OBS_W;
-      const b1 = i1 * OBS_W;
+      const b0 = i0 * IMAGE_W;
+      const b1 = i1 * IMAGE_W;
       const n = counts[r]!;
       const rb = r * RUNS_PER_ROW;
       for (let k = 0; k < n; k++) {
@@ -267,7 +268,7 @@ export class Rasteriser {
         let jLo = ((s - 6) >> 2) + 1;
         let jHi = (e + 1) >> 2;
         if (jLo < 0) jLo = 0;
-        if (jHi > OBS_W - 1) jHi = OBS_W - 1;
+        if (jHi > IMAGE_W - 1) jHi = IMAGE_W - 1;
         if (i1 >= 0) {
           for (let j = jLo, c = jLo * stride; j <= jHi; j++, c += stride) {
             const v = colCum[c + e]! - colCum[c + s]!;
@@ -282,13 +283,13 @@ export class Rasteriser {
     const C = this.channels;
     const scale = 255 * gain;
     // Rows outside [iMin, iMax] are zero; write them without rounding work.
-    for (let i = 0; i < OBS_H; i++) {
-      const base = i * OBS_W;
+    for (let i = 0; i < IMAGE_H; i++) {
+      const base = i * IMAGE_W;
       if (i < iMin || i > iMax) {
-        for (let j = 0; j < OBS_W; j++) out[offset + (base + j) * C + ch] = 0;
+        for (let j = 0; j < IMAGE_W; j++) out[offset + (base + j) * C + ch] = 0;
         continue;
       }
-      for (let j = 0; j < OBS_W; j++) {
+      for (let j = 0; j < IMAGE_W; j++) {
         const v = (acc[base + j]! * scale + 0.5) | 0;
         out[offset + (base + j) * C + ch] = v > 255 ? 255 : v;
       }

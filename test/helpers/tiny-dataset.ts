@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { Rng } from '../../common/rng.js';
-import { IMAGE_HEIGHT as H, IMAGE_WIDTH as W, NormAccumulator, splitEpisodes, writeEpisode, writeManifest } from '../../data/dataset.js';
+import { NormAccumulator, splitEpisodes, writeEpisode, writeManifest } from '../../data/dataset.js';
+import { DT_S, IMAGE_H as H, IMAGE_W as W } from '../../data/layout.js';
 import type { DatasetManifest, Episode, EpisodeMeta } from '../../data/dataset-types.js';
 import { tempDir } from './temp.js';
 
@@ -38,8 +39,8 @@ export function proceduralEpisode(id: string, length: number, seed: number, chan
     costs[t * 2] = Math.max(0, 1 - gapPx / 80);
     costs[t * 2 + 1] = 0.1;
     frames[t] = 1000 + t;
-    x += v * 0.1;
-    v += a * 0.1;
+    x += v * DT_S;
+    v += a * DT_S;
     gapPx = Math.max(5, Math.min(200, gapPx - a * 0.5));
   }
   const meta: EpisodeMeta = { id, slot: 'synthetic', vehicleId: seed, length: T, split: 'train' };

@@ -5,7 +5,7 @@ import { I80_MAP, laneCentreY } from '../../sim/map.js';
 import { Scene } from '../../sim/scene.js';
 import { Rasteriser } from '../../sim/raster/rasteriser.js';
 import { laneWeight, maskAt, proximityRowAxis } from '../../sim/costs.js';
-import { OBS_H, OBS_W } from '../../sim/units.js';
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 import type { NormStats } from '../../data/dataset-types.js';
 import {
   laneColProfile, laneRowProfile, predictionCosts, proximityColProfile, proximityRowProfile, stackedCosts, tileCars, type CarSizes,
@@ -51,12 +51,12 @@ test('the proximity row profile follows the simulator mask at a quarter of the r
     const sim = proximityRowAxis(28, speedPxPerS);
     const ours = proximityRowProfile(7, speedPxPerS / 4);
     let worst = 0;
-    for (let r = 0; r < OBS_H; r++) worst = Math.max(worst, Math.abs(ours[r]! - maskAt(sim, 4 * r + 1.5)));
+    for (let r = 0; r < IMAGE_H; r++) worst = Math.max(worst, Math.abs(ours[r]! - maskAt(sim, 4 * r + 1.5)));
     assert.ok(worst < 0.08, `speed ${speedPxPerS}: largest difference ${worst}`);
   }
   // The lane weights equal the simulator's at the centre of each observation column.
   const lane = laneColProfile();
-  for (let c = 0; c < OBS_W; c++) close(lane[c]!, laneWeight(4 * c + 1.5), 1e-3, `lane column ${c}`);
+  for (let c = 0; c < IMAGE_W; c++) close(lane[c]!, laneWeight(4 * c + 1.5), 1e-3, `lane column ${c}`);
 });
 
 /** A rendered observation of an ego in lane 2 with one car `gapPx` ahead (0 or negative: overlapping), plus the simulator's costs. */
@@ -66,19 +66,19 @@ function scene(gapPx: number | null, speedPxPerS: number, egoYOffsetPx = 0): { i
   const y = laneCentreY(I80_MAP, 2);
   const ego = s.add(1, { xPx: 800, yPx: y + egoYOffsetPx, dirX: 1, dirY: 0, speedPxPerS }, 28, 12);
   if (gapPx !== null) s.add(2, { xPx: 800 + 28 + gapPx, yPx: y, dirX: 1, dirY: 0, speedPxPerS }, 28, 12);
-  const out = new Uint8Array(OBS_H * OBS_W * 3);
+  const out = new Uint8Array(IMAGE_H * IMAGE_W * 3);
   const c = r.observe(s, ego, out);
   return { image: Float32Array.from(out, (v) => v / 255), proximity: c.proximity, lane: c.lane };
 }
 
 function ours(images: Float32Array[], speedPxPerS: number) {
   const n = images.length;
-  const all = new Float32Array(n * OBS_H * OBS_W * 3);
+  const all = new Float32Array(n * IMAGE_H * IMAGE_W * 3);
   images.forEach((im, i) => all.set(im, i * im.length));
   const cars = egoSizesFromContext(all, n, 1, 3);
   const out = { proximity: [] as number[], lane: [] as number[], offroad: null as tf.Tensor | null, cars };
   tf.tidy(() => {
-    const c = predictionCosts(tf.tensor4d(all, [n, OBS_H, OBS_W, 3]), tf.tensor2d(Array.from({ length: n }, () => [0, 0, speedPxPerS, 0])), cars, RAW);
+    const c = predictionCosts(tf.tensor4d(all, [n, IMAGE_H, IMAGE_W, 3]), tf.tensor2d(Array.from({ length: n }, () => [0, 0, speedPxPerS, 0])), cars, RAW);
     out.proximity = Array.from(c.proximity.dataSync());
     out.lane = Array.from(c.lane.dataSync());
     out.offroad = c.offroad;
@@ -108,7 +108,7 @@ test('on rendered scenes, a closer car ahead costs more, like the simulator cost
   const rowProfile = proximityRowProfile(7, speed / 4);
   for (let i = 0; i < gaps.length; i++) {
     let rowPart = 0;
-    for (let r = 0; r < OBS_H; r++) rowPart = Math.max(rowPart, rowProfile[r]! * scenes[i]!.image[(r * OBS_W + 11) * 3 + 1]!);
+    for (let r = 0; r < IMAGE_H; r++) rowPart = Math.max(rowPart, rowProfile[r]! * scenes[i]!.image[(r * IMAGE_W + 11) * 3 + 1]!);
     close(c.proximity[i]!, colPeak * rowPart, 1e-5, `gap ${gaps[i]}: centre column`);
     if (gaps[i]! <= 40) {
       const ratio = c.proximity[i]! / scenes[i]!.proximity;
@@ -145,7 +145,7 @@ test('lane cost: centred in the lane is cheap, on a marking is expensive (as in 
 test('costs are differentiable in the images; the speed that sizes the mask is detached', () => {
   const s = scene(30, 80);
   const cars: CarSizes = { lengthObsPx: Float32Array.of(7), widthObsPx: Float32Array.of(3) };
-  const img = tf.tensor4d(s.image, [1, OBS_H, OBS_W, 3]);
+  const img = tf.tensor4d(s.image, [1, IMAGE_H, IMAGE_W, 3]);
   const st = tf.tensor2d([[0, 0, 80, 0]]);
   const [gImg, gSt] = tf.grads((im: tf.Tensor, x: tf.Tensor) => {
     const c = predictionCosts(im as tf.Tensor4D, x as tf.Tensor2D, cars, RAW);
@@ -156,7 +156,7 @@ test('costs are differentiable in the images; the speed that sizes the mask is d
   assert.ok(g.some((v) => v > 0), 'the masked maximum passes a gradient to its pixel');
   assert.deepEqual(Array.from(gSt!.dataSync()), [0, 0, 0, 0]);
   // stackedCosts: [N, 2] for 3 channels, [N, 3] with an off-road channel; tileCars repeats copy-major.
-  const four = tf.zeros([2, OBS_H, OBS_W, 4]) as tf.Tensor4D;
+  const four = tf.zeros([2, IMAGE_H, IMAGE_W, 4]) as tf.Tensor4D;
   const two = tileCars(cars, 2);
   assert.deepEqual(Array.from(two.lengthObsPx), [7, 7]);
   assert.deepEqual(stackedCosts(four, tf.zeros([2, 4]) as tf.Tensor2D, two, RAW).shape, [2, 3]);
@@ -165,7 +165,7 @@ test('costs are differentiable in the images; the speed that sizes the mask is d
 });
 
 test('car sizes fall back to the average car when the ego channel is empty', () => {
-  const sizes = egoSizesFromContext(new Float32Array(OBS_H * OBS_W * 3 * 2), 1, 2, 3);
+  const sizes = egoSizesFromContext(new Float32Array(IMAGE_H * IMAGE_W * 3 * 2), 1, 2, 3);
   close(sizes.lengthObsPx[0]!, 14.3 * 0.3048 * (24 / 3.7) / 4, 1e-4, 'length');
   close(sizes.widthObsPx[0]!, 6.4 * 0.3048 * (24 / 3.7) / 4, 1e-4, 'width');
 });
@@ -173,11 +173,11 @@ test('car sizes fall back to the average car when the ego channel is empty', () 
 test('the off-road cost reads the off-road channel (index 2), not the ego channel (index 3)', () => {
   // 4-channel frame: off-road values rise from the left edge (column j: j / 23), the ego channel
   // is 1 over the car's footprint, lanes and cars are empty.
-  const img = new Float32Array(OBS_H * OBS_W * 4);
-  for (let r = 0; r < OBS_H; r++) {
-    for (let j = 0; j < OBS_W; j++) {
-      img[(r * OBS_W + j) * 4 + 2] = j / 23;
-      if (r >= 55 && r <= 61 && j >= 10 && j <= 13) img[(r * OBS_W + j) * 4 + 3] = 1;
+  const img = new Float32Array(IMAGE_H * IMAGE_W * 4);
+  for (let r = 0; r < IMAGE_H; r++) {
+    for (let j = 0; j < IMAGE_W; j++) {
+      img[(r * IMAGE_W + j) * 4 + 2] = j / 23;
+      if (r >= 55 && r <= 61 && j >= 10 && j <= 13) img[(r * IMAGE_W + j) * 4 + 3] = 1;
     }
   }
   const cars: CarSizes = { lengthObsPx: Float32Array.of(7), widthObsPx: Float32Array.of(3) };
@@ -185,16 +185,16 @@ test('the off-road cost reads the off-road channel (index 2), not the ego channe
   const cols = laneColProfile();
   // max over the lane mask of (mask * j / 23), and the mask-weighted mean of (j / 23)^2 for the km cost below.
   let want = 0;
-  for (let r = 0; r < OBS_H; r++) for (let j = 0; j < OBS_W; j++) want = Math.max(want, rows[r]! * cols[j]! * (j / 23));
+  for (let r = 0; r < IMAGE_H; r++) for (let j = 0; j < IMAGE_W; j++) want = Math.max(want, rows[r]! * cols[j]! * (j / 23));
   assert.ok(want > 0.3 && want < 0.7, `expected ${want}`);
-  const got = tf.tidy(() => predictionCosts(tf.tensor4d(img, [1, OBS_H, OBS_W, 4]), tf.tensor2d([[0, 0, 50, 0]]), cars, RAW).offroad!.dataSync()[0]!);
+  const got = tf.tidy(() => predictionCosts(tf.tensor4d(img, [1, IMAGE_H, IMAGE_W, 4]), tf.tensor2d([[0, 0, 50, 0]]), cars, RAW).offroad!.dataSync()[0]!);
   close(got, want, 1e-5, 'predictionCosts off-road');
   // The km cost with the ego where the frame is centred: a mask symmetric about the centre column
   // (11.5) averages (j / 23)^2 to at least (11.5 / 23)^2 = 0.25 (measured 0.261; the ego channel
   // gives 0.139).
   const kmOff = tf.tidy(() => {
     const pose = { x: tf.tensor1d([1000]), y: tf.tensor1d([100]), dx: tf.tensor1d([1]), dy: tf.tensor1d([0]), v: tf.tensor1d([80]) };
-    return kmCosts(tf.tensor4d(img, [1, OBS_H, OBS_W, 4]), pose, pose, cars).offroad!.dataSync()[0]!;
+    return kmCosts(tf.tensor4d(img, [1, IMAGE_H, IMAGE_W, 4]), pose, pose, cars).offroad!.dataSync()[0]!;
   });
   assert.ok(kmOff >= 0.25 && kmOff < 0.3, `km off-road ${kmOff}`);
 });

@@ -2,7 +2,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../../data/dataset-types.js';
-import { fmConfig, IMAGE_H, IMAGE_W } from '../../worldmodel/fm/config.js';
+import { fmConfig } from '../../worldmodel/fm/config.js';
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 import { ForwardModel } from '../../worldmodel/fm/model.js';
 import { Adam } from '../../worldmodel/fm/adam.js';
 import type { WindowBatch } from '../../worldmodel/fm/windows.js';
@@ -52,7 +53,7 @@ function windows(batch: number, gapRows: number | null): WindowBatch {
       actions.set([(0 - STATS.actionMean[0]!) / STATS.actionStd[0]!, (0 - STATS.actionMean[1]!) / STATS.actionStd[1]!], (t * batch + b) * 2);
     }
   }
-  return { batch, ncond: NCOND, npred: NPRED, channels: C, ctxImages, ctxStates, actions, targetImages, targetStates, episodeIds: [], starts: [] };
+  return { batch, ncond: NCOND, npred: NPRED, channels: C, ctxImages, ctxStates, actions, targetImages, targetStates, episodeIds: Array(batch).fill('synthetic'), starts: Array(batch).fill(0) };
 }
 
 /** The policy's physical acceleration (px/s^2) on the first window of `wb`. */

@@ -6,7 +6,7 @@ import { extractTrajectory, stepCar, type CarState } from '../../sim/kinematics.
 import { kinematicStep, physicalActions, poseFromStates, statesFromPose, type EgoPose } from '../../policy/kinematic-ego.js';
 import { kmCosts, kmMasks, OBS_PX_PER_M } from '../../policy/costs-km.js';
 import type { CarSizes } from '../../policy/costs.js';
-import { IMAGE_H, IMAGE_W } from '../../worldmodel/fm/config.js';
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 import { setup } from './helpers.js';
 import { tempDir } from '../helpers/temp.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { idmController, noActionController, replayController } from '../../sim/controllers/builtin.js';
 import type { TrackStore } from '../../data/tracks.js';
-import type { Controller } from '../../sim/controllers/controller.js';
+import { checkControllerBatch, type Controller, type ControllerBatch } from '../../sim/controllers/controller.js';
 import { LockstepEnv, runEnv, type EpisodeResult, type Outcome } from '../../sim/env.js';
 import { evaluate, meanStd, seedMetrics } from '../../sim/evaluate.js';
 import { I80_MAP } from '../../sim/map.js';
@@ -65,6 +65,19 @@ test('the controller sees the last 20 observations, oldest first, and the takeov
   assert.ok(xs[0]! > I80_MAP.validMinXPx);
   // The ego is drawn in blue in every context image.
   for (let t = 0; t < 20; t++) assert.equal(b.images[(t * 117 * 24 + 58 * 24 + 11) * 3 + 2], 255);
+});
+
+test('a controller batch whose arrays do not have the lengths of its n, contextFrames and channels is refused', () => {
+  const data = ReplayData.fromTrackStore(I80_MAP, makeTraffic({ perLane: 1, lanes: [2, 3] }));
+  const env = new LockstepEnv(data, data.cars.slice(0, 2).map((c) => c.id));
+  env.reset();
+  const b = env.batch();
+  assert.equal(checkControllerBatch(b), b);
+  const plain: ControllerBatch = { ...b, images: b.images };
+  assert.throws(() => checkControllerBatch({ ...plain, states: plain.states.slice(1) }), /controller batch: states has 159 values, its shape \[2, 20, 4\] needs 160/);
+  assert.throws(() => checkControllerBatch({ ...plain, channels: 4 }), /controller batch: images has .* values, its shape \[2, 20, 117, 24, 4\]/);
+  assert.throws(() => checkControllerBatch({ ...plain, episodes: plain.episodes.slice(1) }), /episodes has 1 values/);
+  assert.throws(() => checkControllerBatch({ ...plain, n: 3 }, ['states']), /states has 160 values/);
 });
 
 test('episodes too short to fill the context or with a cut log are reported apart and left out of the rates', async () => {

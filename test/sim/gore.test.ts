@@ -10,7 +10,7 @@ import { I80_MAP, inOffRoadArea, isOffRoad, isOffRoadPixel } from '../../sim/map
 import { Rasteriser } from '../../sim/raster/rasteriser.js';
 import { Scene } from '../../sim/scene.js';
 import { assertFastMatchesNaive } from './helpers/raster-agreement.js';
-import { OBS_H, OBS_W } from '../../sim/units.js';
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 
 function egoAt(x: number, y: number): Scene {
   const s = new Scene();
@@ -18,7 +18,7 @@ function egoAt(x: number, y: number): Scene {
   return s;
 }
 
-const blue = (img: Uint8Array, r: number, c: number) => img[(r * OBS_W + c) * 4 + 2]!;
+const blue = (img: Uint8Array, r: number, c: number) => img[(r * IMAGE_W + c) * 4 + 2]!;
 
 test('the gore is off-road in the channel for x < 432 px, road past the join', () => {
   assert.equal(inOffRoadArea(I80_MAP, 250, 190), true);
@@ -28,10 +28,10 @@ test('the gore is off-road in the channel for x < 432 px, road past the join', (
   assert.equal(isOffRoadPixel(I80_MAP, 250, 190), true);
   assert.equal(isOffRoad(I80_MAP, 250, 190), false, 'episodes end at the road edges only');
   const R = new Rasteriser(I80_MAP, 'offroad');
-  const img = new Uint8Array(OBS_H * OBS_W * 4);
+  const img = new Uint8Array(IMAGE_H * IMAGE_W * 4);
   // Ego in lane 6 (y = 170) at x = 250: the gore spans y 182..199 there, observation columns 15..19.
   R.observe(egoAt(250, 170), 0, img);
-  const row = Math.floor(OBS_H / 2);
+  const row = Math.floor(IMAGE_H / 2);
   assert.equal(blue(img, row, 17), 255, 'gore beside the ego');
   assert.equal(blue(img, row, 13), 0, 'lane 6 is road');
   // At x = 700 the crop (x 466..934) does not reach the gore.
@@ -42,7 +42,7 @@ test('the gore is off-road in the channel for x < 432 px, road past the join', (
 test('a car in the gore has an off-road cost (it had none before the gore existed)', () => {
   for (const variant of ['paper', 'offroad'] as const) {
     const R = new Rasteriser(I80_MAP, variant);
-    const img = new Uint8Array(OBS_H * OBS_W * R.channels);
+    const img = new Uint8Array(IMAGE_H * IMAGE_W * R.channels);
     const inGore = R.observe(egoAt(250, 192), 0, img);
     assert.ok(inGore.offroad > 0.5, `${variant}: ${inGore.offroad}`);
     const pastJoin = R.observe(egoAt(700, 192), 0, img);

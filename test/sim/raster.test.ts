@@ -4,10 +4,11 @@ import { I80_MAP, type RoadMap } from '../../sim/map.js';
 import { Rasteriser } from '../../sim/raster/rasteriser.js';
 import { Scene } from '../../sim/scene.js';
 import { assertFastMatchesNaive } from './helpers/raster-agreement.js';
-import { OBS_H, OBS_W, PROXIMITY_ALPHA_PX } from '../../sim/units.js';
+import { PROXIMITY_ALPHA_PX } from '../../sim/units.js';
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 
 const C3 = 3;
-const px = (img: Uint8Array, r: number, c: number, ch: number, C = C3) => img[(r * OBS_W + c) * C + ch]!;
+const px = (img: Uint8Array, r: number, c: number, ch: number, C = C3) => img[(r * IMAGE_W + c) * C + ch]!;
 
 function egoScene(speed = 0, L = 30, W = 12, x = 1000, y = 96): Scene {
   const s = new Scene();
@@ -25,15 +26,15 @@ test('lane markings land in the expected columns', () => {
   // column floor(c / 4) with weight 0.625 / 4 and the next one with 0.375 / 4; times 4 (gain)
   // and 255: 159.4 and 95.6.
   const R = new Rasteriser(I80_MAP);
-  const img = new Uint8Array(OBS_H * OBS_W * 3);
+  const img = new Uint8Array(IMAGE_H * IMAGE_W * 3);
   R.observe(egoScene(), 0, img);
-  const expected = new Array(OBS_W).fill(0);
+  const expected = new Array(IMAGE_W).fill(0);
   for (const j of [2, 8, 14, 20]) {
     expected[j] = 159;
     expected[j + 1] = 96;
   }
   for (const r of [10, 58, 100]) {
-    const row = Array.from({ length: OBS_W }, (_, c) => px(img, r, c, 0));
+    const row = Array.from({ length: IMAGE_W }, (_, c) => px(img, r, c, 0));
     assert.deepEqual(row, expected, `row ${r}`);
   }
   // The ego in blue at the centre, nothing in green.
@@ -51,21 +52,21 @@ test('a car straight ahead at a known gap gives the known proximity cost', () =>
   const R = new Rasteriser(I80_MAP);
   const sc = egoScene(100);
   sc.add(1, { xPx: 1000 + 30 + 20, yPx: 96, dirX: 1, dirY: 0, speedPxPerS: 100 }, 30, 12);
-  const c = R.observe(sc, 0, new Uint8Array(OBS_H * OBS_W * 3));
+  const c = R.observe(sc, 0, new Uint8Array(IMAGE_H * IMAGE_W * 3));
   assert.ok(Math.abs(c.proximity - (198 * 468 / 467 - 67) / 156) < 1e-9, `${c.proximity}`);
   // Continuous approximation: 1 - (35 - (30 - alpha) / 2) / 156.486.
   assert.ok(Math.abs(c.proximity - (1 - (35 - (30 - PROXIMITY_ALPHA_PX) / 2) / 156.486)) < 0.02);
   // Twice as far: lower; beyond the safe distance: zero.
   sc.x[1] = 1000 + 30 + 60;
-  const c2 = R.observe(sc, 0, new Uint8Array(OBS_H * OBS_W * 3));
+  const c2 = R.observe(sc, 0, new Uint8Array(IMAGE_H * IMAGE_W * 3));
   assert.ok(c2.proximity < c.proximity && c2.proximity > 0);
   sc.x[1] = 1000 + 30 + 160;
-  assert.equal(R.observe(sc, 0, new Uint8Array(OBS_H * OBS_W * 3)).proximity, 0);
+  assert.equal(R.observe(sc, 0, new Uint8Array(IMAGE_H * IMAGE_W * 3)).proximity, 0);
 });
 
 test('collision registers only once the other car is inside the footprint shrunk by alpha', () => {
   const R = new Rasteriser(I80_MAP);
-  const img = new Uint8Array(OBS_H * OBS_W * 3);
+  const img = new Uint8Array(IMAGE_H * IMAGE_W * 3);
   const sc = egoScene(100);
   // Overlapping the ego's front by 1 px: nearest row 219, (219.47 - 67) / 156 = 0.977.
   sc.add(1, { xPx: 1000 + 30 - 1, yPx: 96, dirX: 1, dirY: 0, speedPxPerS: 100 }, 30, 12);
@@ -78,7 +79,7 @@ test('collision registers only once the other car is inside the footprint shrunk
 
 test('a car in the next lane costs 0 at speed 0 and > 0 once the safe distance reaches it', () => {
   const R = new Rasteriser(I80_MAP);
-  const img = new Uint8Array(OBS_H * OBS_W * 3);
+  const img = new Uint8Array(IMAGE_H * IMAGE_W * 3);
   // Other car 16 px to the right (its centre past the lane line 12 px away), 60 px ahead of the front.
   const at = (speed: number) => {
     const sc = egoScene(speed);
@@ -107,8 +108,8 @@ test('rotating the whole scene by 90 degrees leaves the image unchanged', () => 
   // Rotate by +90 degrees about (0, 0): (x, y) -> (-y, x), headings likewise.
   const b = new Scene();
   for (let i = 0; i < a.n; i++) b.add(i, { xPx: -a.y[i]!, yPx: a.x[i]!, dirX: -a.dirY[i]!, dirY: a.dirX[i]!, speedPxPerS: 50 }, a.lengthPx[i]!, a.widthPx[i]!);
-  const ia = new Uint8Array(OBS_H * OBS_W * 3);
-  const ib = new Uint8Array(OBS_H * OBS_W * 3);
+  const ia = new Uint8Array(IMAGE_H * IMAGE_W * 3);
+  const ib = new Uint8Array(IMAGE_H * IMAGE_W * 3);
   const ca = R.observe(a, 0, ia);
   const cb = R.observe(b, 0, ib);
   let worst = 0;
@@ -120,11 +121,11 @@ test('rotating the whole scene by 90 degrees leaves the image unchanged', () => 
 
 test('turning the ego by 90 degrees rotates the other cars in its image', () => {
   const R = new Rasteriser(EMPTY_MAP);
-  const img = new Uint8Array(OBS_H * OBS_W * 3);
+  const img = new Uint8Array(IMAGE_H * IMAGE_W * 3);
   // Box of the green pixels: rows and columns spanned.
   const box = () => {
-    let r0 = OBS_H, r1 = -1, c0 = OBS_W, c1 = -1;
-    for (let r = 0; r < OBS_H; r++) for (let c = 0; c < OBS_W; c++) if (px(img, r, c, 1) > 0) {
+    let r0 = IMAGE_H, r1 = -1, c0 = IMAGE_W, c1 = -1;
+    for (let r = 0; r < IMAGE_H; r++) for (let c = 0; c < IMAGE_W; c++) if (px(img, r, c, 1) > 0) {
       r0 = Math.min(r0, r); r1 = Math.max(r1, r); c0 = Math.min(c0, c); c1 = Math.max(c1, c);
     }
     return { r0, r1, c0, c1 };
@@ -135,7 +136,7 @@ test('turning the ego by 90 degrees rotates the other cars in its image', () => 
   a.add(1, { xPx: 540, yPx: 500, dirX: 1, dirY: 0, speedPxPerS: 0 }, 40, 12);
   R.observe(a, 0, img);
   const ahead = box();
-  assert.ok(ahead.r1 < OBS_H / 2 - 5, 'above the centre');
+  assert.ok(ahead.r1 < IMAGE_H / 2 - 5, 'above the centre');
   assert.ok(ahead.c0 >= 9 && ahead.c1 <= 14, 'centred laterally');
   // Same world, ego turned to head +y (same centre): +x is now on its left.
   const b = new Scene();
@@ -143,8 +144,8 @@ test('turning the ego by 90 degrees rotates the other cars in its image', () => 
   b.add(1, { xPx: 540, yPx: 500, dirX: 1, dirY: 0, speedPxPerS: 0 }, 40, 12);
   R.observe(b, 0, img);
   const left = box();
-  assert.ok(left.c1 < OBS_W / 2 - 2, 'left of the centre');
-  assert.ok(left.r0 <= OBS_H / 2 && left.r1 >= OBS_H / 2 - 2, 'level with the centre');
+  assert.ok(left.c1 < IMAGE_W / 2 - 2, 'left of the centre');
+  assert.ok(left.r0 <= IMAGE_H / 2 && left.r1 >= IMAGE_H / 2 - 2, 'level with the centre');
   // The long side (40 px = 10 output pixels) now runs across the image instead of along it.
   assert.ok(ahead.r1 - ahead.r0 > ahead.c1 - ahead.c0);
   assert.ok(left.c1 - left.c0 > left.r1 - left.r0);
@@ -152,13 +153,13 @@ test('turning the ego by 90 degrees rotates the other cars in its image', () => 
 
 test('off-road variant puts the area above the road in blue and the ego in the fourth channel', () => {
   const R = new Rasteriser(I80_MAP, 'offroad');
-  const img = new Uint8Array(OBS_H * OBS_W * 4);
+  const img = new Uint8Array(IMAGE_H * IMAGE_W * 4);
   // Ego in lane 0 (y = 48): the road edge at y = 36 is 12 px left, full-scale column 35.
   const c = R.observe(egoScene(0, 30, 12, 1000, 48), 0, img);
-  assert.equal(img[(58 * OBS_W + 0) * 4 + 2], 255); // far left: off-road
-  assert.equal(img[(58 * OBS_W + 20) * 4 + 2], 0); // right: road
-  assert.equal(img[(58 * OBS_W + 11) * 4 + 3], 255); // ego
-  assert.equal(img[(58 * OBS_W + 11) * 4 + 2], 0);
+  assert.equal(img[(58 * IMAGE_W + 0) * 4 + 2], 255); // far left: off-road
+  assert.equal(img[(58 * IMAGE_W + 20) * 4 + 2], 0); // right: road
+  assert.equal(img[(58 * IMAGE_W + 11) * 4 + 3], 255); // ego
+  assert.equal(img[(58 * IMAGE_W + 11) * 4 + 2], 0);
   // Off-road are the full-scale columns < 36, all outside the lane-cost window [36, 60): cost 0.
   assert.equal(c.offroad, 0);
   const c2 = R.observe(egoScene(0, 30, 12, 1000, 44), 0, img);

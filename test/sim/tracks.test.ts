@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { I80_MAP } from '../../sim/map.js';
 import { forwardRollingMean, trackToPx } from '../../sim/tracks.js';
-import { SCALE_PX_PER_M } from '../../sim/units.js';
+import { SCALE_PX_PER_M } from '../../data/layout.js';
 import { makeTrack } from './helpers/traffic.js';
 
 test('forward rolling mean averages each point with the next window - 1', () => {

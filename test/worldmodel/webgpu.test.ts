@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { probeWebgpu, swiftshaderEnv, vulkanLoader } from '../../worldmodel/webgpu.js';
 import { initBackend } from '../../worldmodel/backend.js';
-import { fmConfig, IMAGE_H, IMAGE_W, type FmKind } from '../../worldmodel/fm/config.js';
+import { fmConfig, type FmKind } from '../../worldmodel/fm/config.js';
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 import { ForwardModel } from '../../worldmodel/fm/model.js';
 import { Adam } from '../../worldmodel/fm/adam.js';
 import { FmNoise } from '../../worldmodel/fm/noise.js';
@@ -166,7 +167,7 @@ if (!vulkanLoader()) {
       batch, ncond: cfg.ncond, npred, channels: C,
       ctxImages: fill(batch * IMAGE_H * IMAGE_W * cfg.ncond * C, 0, 1), ctxStates: fill(batch * cfg.ncond * 4, -1, 1),
       actions: fill(npred * batch * 2, -1, 1), targetImages: fill(npred * batch * IMAGE_H * IMAGE_W * C, 0, 1), targetStates: fill(npred * batch * 4, -1, 1),
-      episodeIds: [], starts: [],
+      episodeIds: Array(batch).fill('random'), starts: Array(batch).fill(0),
     };
   }
 

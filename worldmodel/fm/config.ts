@@ -4,9 +4,12 @@
  * The `paper` preset is the published network: 20 context frames of 3 x 117 x 24 pixels, a
  * 256-feature 14 x 3 code, a 32-d latent, dropout 0.1, batch 64, 20 predicted steps. `small` and
  * `tiny` keep the same shape (layers, strides, the 14 x 3 code) with fewer features and frames so
- * that they train on a CPU. Image size is fixed by the dataset format (117 x 24).
+ * that they train on a CPU. Image size is fixed by the dataset format (117 x 24, data/layout.ts).
  */
 import { UserError } from '../../common/errors.js';
+
+// policy/ imports these from here; their one definition is data/layout.ts.
+export { ACTION_DIM, IMAGE_H, IMAGE_W, STATE_DIM } from '../../data/layout.js';
 
 export type FmKind = 'deterministic' | 'vae';
 export type ImageSkip = 'sum' | 'logit';
@@ -51,15 +54,9 @@ export interface FmConfig {
   gradClip: number;
 }
 
-/** Image height / width of the car-centred observation (data/dataset.ts). */
-export const IMAGE_H = 117;
-export const IMAGE_W = 24;
 /** Code size after three stride-2 convolutions of 117 x 24. */
 export const CODE_H = 14;
 export const CODE_W = 3;
-/** Ego state (x, y, vx, vy) and action (a, b) sizes. */
-export const STATE_DIM = 4;
-export const ACTION_DIM = 2;
 
 const BASE = { dropout: 0.1, zDropout: 0.5, beta: 1e-6, residual: true, channels: 3, learningRate: 1e-4, gradClip: 5 };
 

@@ -3,7 +3,7 @@
  * actions (dropout off, z from the prior for the VAE), scored at several horizons against two
  * baselines computed on the same windows:
  *   copy-last: the last context frame / state repeated;
- *   constant velocity (states): position += h * 0.1 s * velocity of the last context state.
+ *   constant velocity (states): position += h * DT_S * velocity of the last context state.
  * Image MSE is per pixel on [0, 1] values; state MSE is per component in standardised units.
  * Diversity: variance between `samples` predictions with different z (0 for a deterministic
  * model), mean over pixels.
@@ -13,15 +13,12 @@ import { Rng } from '../../common/rng.js';
 import { UserError } from '../../common/errors.js';
 import type { Split } from '../../data/dataset-types.js';
 import type { NormStats } from '../../data/dataset-types.js';
-import { IMAGE_H, IMAGE_W, STATE_DIM } from './config.js';
+import { DT_S, IMAGE_H, IMAGE_W, STATE_DIM } from '../../data/layout.js';
 import type { ForwardModel } from './model.js';
 import { FmNoise, mixSeed, STREAM } from './noise.js';
 import { batchTensors } from './train-step.js';
 import { assembleBatch, sampleWindows, type EpisodeSource, type WindowBatch } from './windows.js';
 import type { FrameRows } from './frames-png.js';
-
-/** Seconds between frames (10 Hz). */
-export const FRAME_DT_S = 0.1;
 
 export interface EvalOptions {
   split?: Split;
@@ -58,7 +55,7 @@ export interface EvalReport {
 function constVelocity(b: WindowBatch, row: number, h: number, stats: NormStats, out: Float32Array): void {
   const at = (row * b.ncond + b.ncond - 1) * STATE_DIM;
   const raw = [0, 1, 2, 3].map((k) => b.ctxStates[at + k]! * stats.stateStd[k]! + stats.stateMean[k]!);
-  const pred = [raw[0]! + h * FRAME_DT_S * raw[2]!, raw[1]! + h * FRAME_DT_S * raw[3]!, raw[2]!, raw[3]!];
+  const pred = [raw[0]! + h * DT_S * raw[2]!, raw[1]! + h * DT_S * raw[3]!, raw[2]!, raw[3]!];
   for (let k = 0; k < STATE_DIM; k++) out[k] = (pred[k]! - stats.stateMean[k]!) / stats.stateStd[k]!;
 }
 

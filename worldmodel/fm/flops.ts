@@ -4,7 +4,8 @@
  * The posterior is counted in full (a training step without z-dropout). A training step costs
  * about three times this (forward, input gradients, weight gradients).
  */
-import { ACTION_DIM, STATE_DIM, hiddenSize, type FmConfig, type FmKind } from './config.js';
+import { hiddenSize, type FmConfig, type FmKind } from './config.js';
+import { ACTION_DIM, STATE_DIM } from '../../data/layout.js';
 
 export function forwardFlops(cfg: FmConfig, kind: FmKind): number {
   const nf = cfg.nfeature;

@@ -5,7 +5,7 @@
  */
 import { PNG } from 'pngjs';
 import { writeFileAtomic } from '../../common/atomic.js';
-import { IMAGE_H, IMAGE_W } from './config.js';
+import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 
 export interface FrameRows {
   /** Per window: real and predicted frames, each [steps][H * W * C] in [0, 1]. */

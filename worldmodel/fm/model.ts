@@ -18,7 +18,8 @@
  * respect to inputs or actions.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CODE_H, CODE_W, IMAGE_H, LOGIT_CLIP, STATE_DIM, hiddenSize, type FmConfig, type FmKind } from './config.js';
+import { CODE_H, CODE_W, LOGIT_CLIP, hiddenSize, type FmConfig, type FmKind } from './config.js';
+import { IMAGE_H, STATE_DIM } from '../../data/layout.js';
 import { conv, deconv, dropout2d, frameEncoder, leaky, mlp, dense, dropout } from './layers.js';
 import { RES_H, RES_W, countParams, disposeWeights, initWeights, paramSpecs, type ParamCount, type ParamSpec, type WeightMap } from './params.js';
 import type { FmNoise } from './noise.js';

@@ -9,7 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../common/rng.js';
-import { ACTION_DIM, STATE_DIM, hiddenSize, type FmConfig, type FmKind } from './config.js';
+import { hiddenSize, type FmConfig, type FmKind } from './config.js';
+import { ACTION_DIM, STATE_DIM } from '../../data/layout.js';
 
 /** Which part of the network a tensor belongs to (for counts and warm starts). */
 export type FmModule = 'encoder' | 'action' | 'posterior' | 'latent' | 'residual' | 'decoder';

@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../../common/errors.js';
 import type { BatchLoader, BatchSpec } from './batches.js';
-import type { WindowBatch } from './windows.js';
+import { checkWindowBatch, type WindowBatch } from './windows.js';
 
 type Msg =
   | { type: 'ready' }
@@ -38,11 +38,17 @@ export class Prefetcher implements BatchLoader {
   private onMessage(m: Msg): void {
     if (m.type === 'ready') return;
     if (m.type === 'error') return this.fail(m.user ? new UserError(m.message) : new Error(m.message));
+    let batch: WindowBatch;
+    try {
+      batch = checkWindowBatch(m.batch, `batch of step ${m.step} from the loader thread`);
+    } catch (e) {
+      return this.fail(e as Error);
+    }
     const p = this.pending.get(m.step);
     if (p) {
       this.pending.delete(m.step);
-      p.resolve(m.batch);
-    } else this.done.set(m.step, m.batch);
+      p.resolve(batch);
+    } else this.done.set(m.step, batch);
   }
 
   private fail(e: Error): void {

@@ -8,14 +8,14 @@
  *     else scale the gradients to norm <= clip and take an Adam step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_H, IMAGE_W, STATE_DIM, ACTION_DIM } from './config.js';
+import { ACTION_DIM, IMAGE_H, IMAGE_W, STATE_DIM } from '../../data/layout.js';
 import type { ForwardModel, FmInput } from './model.js';
 import type { FmNoise } from './noise.js';
 import type { Adam } from './adam.js';
 import { fmLoss } from './losses.js';
 import { liveView, sumSquares } from './tensor-memory.js';
 import { sumSquaresOnHeap } from '../kernels/adam-wasm.js';
-import type { WindowBatch } from './windows.js';
+import { checkWindowBatch, type WindowBatch } from './windows.js';
 
 export interface BatchTensors {
   input: FmInput;
@@ -26,6 +26,7 @@ export interface BatchTensors {
 
 /** Tensors of a batch (the caller disposes them, e.g. by creating them inside tf.tidy). */
 export function batchTensors(b: WindowBatch): BatchTensors {
+  checkWindowBatch(b);
   const B = b.batch;
   const C = b.channels;
   const frame = IMAGE_H * IMAGE_W * C;

@@ -11,10 +11,7 @@
 import { Rng } from '../../common/rng.js';
 import { UserError } from '../../common/errors.js';
 import type { Episode, EpisodeMeta, NormStats, Split } from '../../data/dataset-types.js';
-import { IMAGE_H, IMAGE_W, STATE_DIM } from './config.js';
-
-/** Rows of the state array in an episode file (ego first). */
-const STATE_ROWS = 7;
+import { ACTION_DIM, checkLengths, IMAGE_H, IMAGE_W, STATE_DIM, STATE_ROWS } from '../../data/layout.js';
 
 /** Where episodes come from (data/dataset.ts Dataset, or a cache in front of it). */
 export interface EpisodeSource {
@@ -44,6 +41,30 @@ export interface WindowBatch extends WindowShape {
   /** Episode id and first context frame of each window. */
   episodeIds: string[];
   starts: number[];
+}
+
+/** The shape of each array of a batch of `shape` (sizes from data/layout.ts). */
+export function windowBatchShapes(shape: WindowShape) {
+  const { batch: B, ncond, npred, channels: C } = shape;
+  return {
+    ctxImages: [B, IMAGE_H, IMAGE_W, ncond * C],
+    ctxStates: [B, ncond * STATE_DIM],
+    actions: [npred, B, ACTION_DIM],
+    targetImages: [npred, B, IMAGE_H, IMAGE_W, C],
+    targetStates: [npred, B, STATE_DIM],
+    episodeIds: [B],
+    starts: [B],
+  };
+}
+
+/**
+ * Throws when an array of `b` does not have the length its declared shape (batch, ncond, npred,
+ * channels) needs, naming the array; returns `b`. Called where batches are built (assembleBatch,
+ * sliceBatch, batches from another thread) and where they enter the compute (batchTensors).
+ */
+export function checkWindowBatch(b: WindowBatch, what = 'window batch'): WindowBatch {
+  checkLengths(what, b as unknown as Record<string, ArrayLike<unknown>>, windowBatchShapes(b));
+  return b;
 }
 
 export interface WindowRef {
@@ -90,7 +111,7 @@ export function assembleBatch(source: EpisodeSource, refs: WindowRef[], shape: O
   const frameSize = HW * C;
   const ctxImages = new Float32Array(B * HW * ncond * C);
   const ctxStates = new Float32Array(B * ncond * STATE_DIM);
-  const actions = new Float32Array(npred * B * 2);
+  const actions = new Float32Array(npred * B * ACTION_DIM);
   const targetImages = new Float32Array(npred * B * frameSize);
   const targetStates = new Float32Array(npred * B * STATE_DIM);
   const inv255 = 1 / 255;
@@ -121,13 +142,13 @@ export function assembleBatch(source: EpisodeSource, refs: WindowRef[], shape: O
       for (let i = 0; i < frameSize; i++) targetImages[dst + i] = ep.images[src + i]! * inv255;
       egoState(ep, t, targetStates, (k * B + b) * STATE_DIM);
       const a = t - 1;
-      for (let j = 0; j < 2; j++) actions[(k * B + b) * 2 + j] = (ep.actions[a * 2 + j]! - stats.actionMean[j]!) / stats.actionStd[j]!;
+      for (let j = 0; j < ACTION_DIM; j++) actions[(k * B + b) * ACTION_DIM + j] = (ep.actions[a * ACTION_DIM + j]! - stats.actionMean[j]!) / stats.actionStd[j]!;
     }
   });
-  return {
+  return checkWindowBatch({
     batch: B, ncond, npred, channels: C, ctxImages, ctxStates, actions, targetImages, targetStates,
     episodeIds: refs.map((r) => r.meta.id), starts: refs.map((r) => r.start),
-  };
+  });
 }
 
 /** The typed arrays of a batch (for zero-copy transfer between threads). */
@@ -137,6 +158,7 @@ export function batchBuffers(b: WindowBatch): ArrayBuffer[] {
 
 /** Rows [from, to) of a batch (a worker's share in data-parallel training). */
 export function sliceBatch(b: WindowBatch, from: number, to: number): WindowBatch {
+  checkWindowBatch(b);
   const n = to - from;
   const HW = IMAGE_H * IMAGE_W;
   const perCtx = HW * b.ncond * b.channels;
@@ -146,13 +168,13 @@ export function sliceBatch(b: WindowBatch, from: number, to: number): WindowBatc
     for (let k = 0; k < b.npred; k++) out.set(src.subarray((k * b.batch + from) * per, (k * b.batch + to) * per), k * n * per);
     return out;
   };
-  return {
+  return checkWindowBatch({
     batch: n, ncond: b.ncond, npred: b.npred, channels: b.channels,
     ctxImages: b.ctxImages.slice(from * perCtx, to * perCtx),
     ctxStates: b.ctxStates.slice(from * b.ncond * STATE_DIM, to * b.ncond * STATE_DIM),
-    actions: timeMajor(b.actions, 2),
+    actions: timeMajor(b.actions, ACTION_DIM),
     targetImages: timeMajor(b.targetImages, frame),
     targetStates: timeMajor(b.targetStates, STATE_DIM),
     episodeIds: b.episodeIds.slice(from, to), starts: b.starts.slice(from, to),
-  };
+  });
 }

@@ -8,12 +8,12 @@
  * rasteriser has to fill. Road y points down; the scene is built at (x, -y).
  */
 import { BufferAttribute, BufferGeometry, CanvasTexture, Group, Mesh, MeshBasicMaterial, Path, PlaneGeometry, Shape, ShapeGeometry, SRGBColorSpace } from 'three';
+import { FOOT_M, SCALE_PX_PER_M } from '../../../data/layout.js';
 import type { RoadDrawing } from '../../protocol/types.js';
 import { PALETTE } from '../palette.js';
 
-const PX_PER_M = 24 / 3.7;
-const DASH_PX = 3.05 * PX_PER_M;
-const GAP_PX = 9.14 * PX_PER_M;
+const DASH_PX = 10 * FOOT_M * SCALE_PX_PER_M;
+const GAP_PX = 30 * FOOT_M * SCALE_PX_PER_M;
 const LINE_WIDTH_PX = 0.8;
 
 /** Appends a quad (two triangles) of width w along the segment (x0,y0)-(x1,y1). */

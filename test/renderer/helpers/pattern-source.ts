@@ -4,7 +4,7 @@
  * tests know exactly where each car is without the simulator.
  */
 import { I80_MAP } from '../../../sim/map.js';
-import { SCALE_PX_PER_M, LANE_W_PX } from '../../../sim/units.js';
+import { LANE_W_PX, SCALE_PX_PER_M } from '../../../data/layout.js';
 import { roadDrawing } from '../../../renderer/server/road-drawing.js';
 import type { EpisodeSource } from '../../../renderer/server/episode-source.js';
 import type { ViewerFrame } from '../../../renderer/protocol/types.js';

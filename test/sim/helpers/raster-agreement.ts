@@ -10,7 +10,7 @@ import { I80_MAP } from '../../../sim/map.js';
 import { naiveObserve } from '../../../sim/raster/naive.js';
 import { Rasteriser } from '../../../sim/raster/rasteriser.js';
 import { Scene } from '../../../sim/scene.js';
-import { OBS_H, OBS_W } from '../../../sim/units.js';
+import { IMAGE_H, IMAGE_W } from '../../../data/layout.js';
 
 export interface SceneRanges {
   seed: number;
@@ -34,7 +34,7 @@ export function assertFastMatchesNaive(r: SceneRanges): void {
         const ang = rng.normal(0, r.headingSd);
         sc.add(i, { xPx: rng.uniform(...r.xPx), yPx: rng.uniform(...r.yPx), dirX: Math.cos(ang), dirY: Math.sin(ang), speedPxPerS: rng.uniform(0, r.speedMax) }, rng.uniform(...r.lengthPx), rng.uniform(...r.widthPx));
       }
-      const fast = new Uint8Array(OBS_H * OBS_W * R.channels);
+      const fast = new Uint8Array(IMAGE_H * IMAGE_W * R.channels);
       const cf = R.observe(sc, 0, fast);
       const { image, costs } = naiveObserve(I80_MAP, sc, 0, variant);
       let worst = 0;

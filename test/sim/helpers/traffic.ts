@@ -5,6 +5,7 @@
  * changes lanes smoothly.
  */
 import { join } from 'node:path';
+import { LANE_W_M } from '../../../data/layout.js';
 import { writeTrackStore } from '../../../data/track-store.js';
 import type { TrackStore, VehicleTrack } from '../../../data/tracks.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -22,7 +23,6 @@ export interface TrafficOptions {
   slot?: string | null;
 }
 
-const LANE_W_M = 3.7;
 const ENTRY_Y_M = 70;
 const EXIT_Y_M = 400;
 

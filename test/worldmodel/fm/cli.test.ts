@@ -35,10 +35,12 @@ test('ppuu train fm then ppuu eval fm, with JSON output, a log, a checkpoint and
 });
 
 test('bad input to train fm / eval fm is one line on stderr with exit code 2', async () => {
+  // An --out of this test's own (a shared $TMPDIR/x may hold another program's files).
+  const x = join(tempDir('ppuu-fm-bad-'), 'x');
   const cases: Array<[string[], RegExp]> = [
-    [['train', 'fm', '--data', tinyDataset(), '--out', join(tmpdir(), 'x'), '--preset', 'huge'], /unknown forward-model preset 'huge'/],
-    [['train', 'fm', '--data', tinyDataset(), '--out', join(tmpdir(), 'x'), '--model', 'gan'], /--model must be deterministic or vae/],
-    [['train', 'fm', '--data', join(tmpdir(), 'no-such-dataset'), '--out', join(tmpdir(), 'x')], /dataset folder not found/],
+    [['train', 'fm', '--data', tinyDataset(), '--out', x, '--preset', 'huge'], /unknown forward-model preset 'huge'/],
+    [['train', 'fm', '--data', tinyDataset(), '--out', x, '--model', 'gan'], /--model must be deterministic or vae/],
+    [['train', 'fm', '--data', join(tmpdir(), 'no-such-dataset'), '--out', x], /dataset folder not found/],
     [['eval', 'fm', '--model', tmpdir(), '--data', tinyDataset()], /not a forward-model checkpoint/],
     [['eval', 'fm', '--model', tmpdir(), '--data', tinyDataset(), '--horizons', '1,x'], /--horizons/],
   ];

@@ -2,13 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../../common/rng.js';
 import { openDataset } from '../../../data/dataset.js';
-import { assembleBatch, sampleWindows, sliceBatch } from '../../../worldmodel/fm/windows.js';
+import { IMAGE_H as H, IMAGE_W as W } from '../../../data/layout.js';
+import { batchTensors } from '../../../worldmodel/fm/train-step.js';
+import { assembleBatch, checkWindowBatch, sampleWindows, sliceBatch, windowBatchShapes, type WindowBatch } from '../../../worldmodel/fm/windows.js';
 import { SyncBatches } from '../../../worldmodel/fm/batches.js';
 import { Prefetcher } from '../../../worldmodel/fm/prefetch.js';
 import { tinyDataset } from './helpers.js';
-
-const H = 117;
-const W = 24;
 
 test('windows hold normalised context, targets and the actions that lead to each target', () => {
   const ds = openDataset(tinyDataset());
@@ -64,4 +63,23 @@ test('the prefetching worker delivers the same batches as building them in place
   } finally {
     await pre.close();
   }
+});
+
+test('a window batch whose array lengths differ from its declared shape is refused where it is built and where it enters the compute', () => {
+  const ds = openDataset(tinyDataset());
+  const refs = sampleWindows(ds.episodes('train'), 5, 3, new Rng(2));
+  const b = assembleBatch(ds, refs, { ncond: 3, npred: 2, channels: 3 }, ds.manifest.stats);
+  assert.equal(checkWindowBatch(b), b);
+  const shapes = windowBatchShapes(b);
+  assert.deepEqual(shapes.ctxImages, [3, H, W, 9]);
+  assert.deepEqual(shapes.actions, [2, 3, 2]);
+  for (const [k, a] of Object.entries(b)) {
+    if (!(a instanceof Float32Array) && !Array.isArray(a)) continue;
+    const short = { ...b, [k]: a.slice(0, a.length - 1) } as WindowBatch;
+    assert.throws(() => checkWindowBatch(short), new RegExp(`${k} has ${a.length - 1} values, its shape \\[${(shapes as Record<string, number[]>)[k]!.join(', ')}\\] needs ${a.length}`), k);
+  }
+  // A declared shape that disagrees with the arrays: one more predicted step than they hold.
+  assert.throws(() => checkWindowBatch({ ...b, npred: 3 }), /actions has 12 values, its shape \[3, 3, 2\] needs 18/);
+  assert.throws(() => batchTensors({ ...b, channels: 4 }), /ctxImages has/);
+  assert.throws(() => sliceBatch({ ...b, batch: 4 }, 0, 2), /window batch: .* has/);
 });
