@@ -71,7 +71,7 @@ interface PipelineFlags {
   steps?: number;
   kmSteps?: number;
   policySeeds?: number;
-  jobs: number;
+  jobs?: number;
   json?: boolean;
 }
 
@@ -149,7 +149,7 @@ export function registerPipeline(program: Command): void {
     .option('--steps <n>', "training updates of each model (overrides the preset's)", parseNumber('--steps', true, 1))
     .option('--km-steps <n>', "updates of the km policies through the world model, vg-km and mpur-km (overrides the preset's and --steps; the tiny preset's 80 fit its 6 minutes, about 1200 make mpur-km drive: README)", parseNumber('--km-steps', true, 1))
     .option('--policy-seeds <n>', "policy training seeds per learned method (overrides the preset's: 1 tiny, 3 small and paper)", parseNumber('--policy-seeds', true, 1))
-    .option('--jobs <n>', 'steps run at once once the world model is trained (the evaluations, the policies\' trainings, MPC; each uses one core): default the cores, at most 4; 1 runs them one after another (their results are the same)', parseNumber('--jobs', true, 1), Math.min(4, availableParallelism()))
+    .option('--jobs <n>', 'steps run at once once the world model is trained (the evaluations, the policies\' trainings, MPC; each uses one core): default the cores, at most 4; 1 runs them one after another (their results are the same)', parseNumber('--jobs', true, 1))
     .option('--json', 'print the final report as one JSON object')
     .action(async (opts: PipelineFlags) => {
       const base = PIPELINE_PRESETS[opts.preset as keyof typeof PIPELINE_PRESETS];
@@ -214,7 +214,8 @@ export function registerPipeline(program: Command): void {
       const evalArgs = (policy: string) => ['eval', '--data', dir('dataset'), '--policy', policy, '--seeds', String(preset.evalSeeds), '--no-records'];
       // From here every step reads only the dataset and the VAE: they run --jobs at a time, the
       // longest first; the table is assembled in its own order afterwards.
-      const concurrent = opts.jobs > 1;
+      const jobCount = opts.jobs ?? Math.min(4, availableParallelism());
+      const concurrent = jobCount > 1;
       const jobs: Array<() => Promise<void>> = [];
       const evalsOf = new Map<string, EvalSummary[]>();
       const dirsOf = new Map<string, string[]>();
@@ -245,7 +246,7 @@ export function registerPipeline(program: Command): void {
           builtin.set(c.name, (await step(`eval-${c.name}`, evalArgs(c.name), concurrent)) as EvalSummary);
         });
       }
-      await runPool(jobs, opts.jobs);
+      await runPool(jobs, jobCount);
 
       const rows: ResultRow[] = BUILTIN_ROWS.map((c) => resultRow(c.name, c.label, false, [], [builtin.get(c.name)!]));
       for (const m of rowsToTrain) {
