@@ -54,7 +54,7 @@ export interface PipelinePreset {
 
 export const PIPELINE_PRESETS: Record<'tiny' | 'small' | 'paper', PipelinePreset> = {
   // A few minutes on a 2-core CPU: every stage working; the world model just beats the baselines at long horizons.
-  tiny: { slot: '0400-0415', minutes: 3, fmPreset: 'tiny', deterministicSteps: 600, vaeSteps: 300, deterministicLr: 2e-3, vaeLr: 1e-3, mpurSteps: 100, ilSteps: 500, kmSteps: 80, kmRealSteps: 600, policySeeds: 1, mpcHorizon: 10, mpcIters: 5, mpcEpisodes: 10, evalWindows: 32, evalSeeds: 1 },
+  tiny: { slot: '0400-0415', minutes: 3, fmPreset: 'tiny', deterministicSteps: 600, vaeSteps: 300, deterministicLr: 2e-3, vaeLr: 1e-3, mpurSteps: 100, ilSteps: 500, kmSteps: 600, kmRealSteps: 600, policySeeds: 1, mpcHorizon: 10, mpcIters: 5, mpcEpisodes: 10, evalWindows: 32, evalSeeds: 1 },
   // About an hour or two on a 2-core CPU: a model that beats the copy-last baseline.
   small: { slot: '0400-0415', minutes: 15, fmPreset: 'small', deterministicSteps: 3000, vaeSteps: 3000, deterministicLr: 1e-3, vaeLr: 1e-3, mpurSteps: 3000, ilSteps: 20_000, kmSteps: 1500, kmRealSteps: 1500, policySeeds: 3, mpcHorizon: 10, mpcIters: 5, mpcEpisodes: 0, evalWindows: 128, evalSeeds: 1 },
   // The paper's schedule on all three slots: days on a CPU, meant for a GPU (tensorflow-gpu backend).
