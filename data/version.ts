@@ -1,12 +1,9 @@
 /** The ppuu version string written into data files ("ppuu 0.1.0"), read once from package.json. */
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../common/locate.js';
 
 let cached: string | null = null;
 
 export function ppuuVersion(): string {
-  if (cached === null) {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    cached = `ppuu ${pkg.version}`;
-  }
+  cached ??= `ppuu ${packageVersion()}`;
   return cached;
 }

@@ -1,15 +1,11 @@
 /** `ppuu info`: versions, the compute backend chosen and why, and which optional tools exist. */
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { bundle, packageVersion } from '../../common/locate.js';
 import { printJson, say } from '../output.js';
 
 const require = createRequire(import.meta.url);
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** Electron's binary is usable when the electron package resolved its path and the file exists. */
 export function electronBinary(): { available: boolean; path: string | null; why: string } {
@@ -43,6 +39,8 @@ export function registerInfo(program: Command): void {
       const tf = await import('@tensorflow/tfjs');
       const info = {
         ppuu: packageVersion(),
+        // 'portable': the bundle of `npm run bundle` (its own Node binary); 'sources': through tsx.
+        build: bundle ? 'portable' : 'sources',
         node: process.version,
         platform: `${process.platform}-${process.arch}`,
         tfjs: tf.version.tfjs,
@@ -51,7 +49,7 @@ export function registerInfo(program: Command): void {
         chromium: chromiumBinary(),
       };
       if (opts.json) return printJson(info);
-      say(`ppuu ${info.ppuu} on Node ${info.node} (${info.platform}), tfjs ${info.tfjs}`);
+      say(`ppuu ${info.ppuu}${bundle ? ' (portable build)' : ''} on Node ${info.node} (${info.platform}), tfjs ${info.tfjs}`);
       say(`backend: ${backend.name} (${backend.reason})${backend.gpu !== null ? `, GPU in use: ${backend.gpu}` : ''}`);
       for (const s of backend.skipped) say(`  skipped ${s.name}: ${s.why}`);
       const w = backend.webgpu;

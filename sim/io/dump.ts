@@ -11,9 +11,10 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
+import { startWorker } from '../../common/locate.js';
 import { interruptRequested, Interrupted, onAbort, onInterruptSignal, pollInterrupts } from '../../common/interrupt.js';
 import { readNpy } from '../../common/npy.js';
 import {
@@ -234,9 +235,7 @@ export async function dumpDataset(opts: DumpOptions): Promise<DumpSummary> {
 
 function runWorker(job: DumpJob, tick: () => void, live: Set<Worker>): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
-      workerData: { entry: new URL('./dump-worker.ts', import.meta.url).href, job },
-    });
+    const w = startWorker('dump', { job });
     live.add(w);
     w.on('exit', () => live.delete(w));
     let failed = false;

@@ -17,7 +17,7 @@ import { UserError } from '../../common/errors.js';
 import type { FmConfig, FmKind } from './config.js';
 import type { ForwardModel } from './model.js';
 import type { Adam } from './adam.js';
-import { startTsWorker } from './prefetch.js';
+import { startWorker } from '../../common/locate.js';
 import { batchBuffers, sliceBatch, type WindowBatch } from './windows.js';
 import type { StepStats } from './train-step.js';
 import type { FmHparams, TrainState } from './checkpoint.js';
@@ -130,7 +130,7 @@ export class DataParallelTrainer {
     const channels: Channel[] = [];
     for (let w = 0; w < W; w++) {
       const init: DpInit = { config: model.cfg, kind: model.kind, seed: opts.seed, shard: w, workers: W, backend: opts.backend, layout, total, shared, weights, adam: adamState };
-      channels.push(new Channel(startTsWorker(new URL('./dp-worker.ts', import.meta.url), { init })));
+      channels.push(new Channel(startWorker('fm-dp', { init })));
     }
     const t = new DataParallelTrainer(channels);
     try {

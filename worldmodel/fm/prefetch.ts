@@ -2,8 +2,9 @@
  * Prefetcher: a worker thread builds the next `depth` training batches while the compute runs,
  * so reading episodes and normalising images never blocks a training step.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { UserError } from '../../common/errors.js';
+import { startWorker } from '../../common/locate.js';
 import type { BatchLoader, BatchSpec } from './batches.js';
 import { checkWindowBatch, type WindowBatch } from './windows.js';
 
@@ -11,11 +12,6 @@ type Msg =
   | { type: 'ready' }
   | { type: 'batch'; step: number; batch: WindowBatch }
   | { type: 'error'; step: number; message: string; user: boolean };
-
-/** URL of a TypeScript worker module started through worker-boot.mjs (tsx registered in the worker). */
-export function startTsWorker(entry: URL, data: Record<string, unknown>): Worker {
-  return new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { entry: entry.href, ...data } });
-}
 
 export class Prefetcher implements BatchLoader {
   private readonly worker: Worker;
@@ -30,7 +26,7 @@ export class Prefetcher implements BatchLoader {
     private readonly depth = 2,
     cacheBytes = 2 * 1024 ** 3,
   ) {
-    this.worker = startTsWorker(new URL('./loader-worker.ts', import.meta.url), { init: { datasetDir, spec, cacheBytes } });
+    this.worker = startWorker('fm-loader', { init: { datasetDir, spec, cacheBytes } });
     this.worker.on('message', (m: Msg) => this.onMessage(m));
     this.worker.on('error', (e) => this.fail(e));
   }

@@ -18,9 +18,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { tfjsWasmDir } from '../../common/locate.js';
 import { poolThreads } from './gemm-pool.js';
 
 const SIMD_BINARY = 'tfjs-backend-wasm-simd.wasm';
@@ -85,8 +85,8 @@ export async function prepareSharedWasmHeap(): Promise<boolean> {
   prepared = false;
   if (!wanted()) return false;
   try {
-    const require = createRequire(import.meta.url);
-    const original = require.resolve(`@tensorflow/tfjs-backend-wasm/wasm-out/${SIMD_BINARY}`);
+    const folder = tfjsWasmDir();
+    const original = join(folder, SIMD_BINARY);
     const binary = readFileSync(original);
     const hash = createHash('sha256').update(binary).digest('hex').slice(0, 16);
     const patched = shareMemory(binary);
@@ -103,7 +103,6 @@ export async function prepareSharedWasmHeap(): Promise<boolean> {
       renameSync(tmp, patchedPath); // atomic: readers see the old state or the whole file
     }
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const folder = dirname(original);
     const map = Object.fromEntries(BINARIES.map((b) => [b, join(folder, b)]));
     map[SIMD_BINARY] = patchedPath;
     wasm.setWasmPaths(map);
