@@ -19,8 +19,12 @@ export interface Progress {
 
 const NOOP: Progress = { update() {}, setTotal() {}, stop() {} };
 
-/** 'bar' on a terminal, 'lines' elsewhere, 'none' with --json. */
+/**
+ * 'bar' on a terminal, 'lines' elsewhere, 'none' with --json, unless PPUU_PROGRESS=lines asks
+ * for lines anyway (ppuu pipeline sets it for its steps, whose JSON goes to it on stdout).
+ */
 export function progressMode(json: boolean | undefined): 'bar' | 'lines' | 'none' {
+  if (process.env.PPUU_PROGRESS === 'lines') return 'lines';
   if (json) return 'none';
   return process.stderr.isTTY === true && !process.env.CI ? 'bar' : 'lines';
 }

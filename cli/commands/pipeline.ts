@@ -15,12 +15,12 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
 import { INTERRUPT_EXIT_CODE, Interrupted, onAbort, onInterruptSignal, pollInterrupts } from '../../common/interrupt.js';
 import { InvalidFlag, parseNumber, printJson, say } from '../output.js';
 import { runPool } from '../../common/pool.js';
+import { cliEntry } from '../../common/locate.js';
 import { resultRow, resultsMarkdown, resultsTable, type EvalSummary, type ResultRow, type ResultsTable } from '../../policy/results.js';
 import { resultsPng, resultsSvg } from '../../policy/results-chart.js';
 
@@ -75,7 +75,8 @@ interface PipelineFlags {
   json?: boolean;
 }
 
-const BIN = fileURLToPath(new URL('../../bin/ppuu.js', import.meta.url));
+/** The CLI the steps run: bin/ppuu.js from the sources, the bundled CLI in the portable build. */
+const BIN = cliEntry();
 
 /**
  * Runs `ppuu ARGS --json` as a child process; stderr (progress, logs) passes through; returns its
@@ -84,7 +85,9 @@ const BIN = fileURLToPath(new URL('../../bin/ppuu.js', import.meta.url));
  */
 function runStep(args: string[], quiet: boolean, forwardProgress: boolean, prefix = ''): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'], detached: true });
+    // A step prints its JSON on stdout; with forwardProgress it also prints progress lines on stderr (common/progress.ts).
+    const env = forwardProgress ? { ...process.env, PPUU_PROGRESS: 'lines' } : process.env;
+    const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'], detached: true, env });
     let received: NodeJS.Signals | null = null;
     const release = pollInterrupts('');
     const unlisten = onInterruptSignal((sig) => {

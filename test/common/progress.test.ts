@@ -33,6 +33,15 @@ test('off a terminal: a line every interval, then a last one; none with --json',
   q.stop();
   assert.deepEqual(quiet, []);
   assert.equal(progressMode(true), 'none');
+  // A parent that reads the JSON on stdout (ppuu pipeline) asks for lines on stderr anyway.
+  const had = process.env.PPUU_PROGRESS;
+  process.env.PPUU_PROGRESS = 'lines';
+  try {
+    assert.equal(progressMode(true), 'lines');
+  } finally {
+    if (had === undefined) delete process.env.PPUU_PROGRESS;
+    else process.env.PPUU_PROGRESS = had;
+  }
 });
 
 test('the ETA is "-" until the rate is known; short work prints nothing', () => {
