@@ -108,7 +108,8 @@ test('pipeline checks its flags before any step, and a refused re-run names the 
   writeFileSync(join(out, 'pipeline.json'), JSON.stringify({ preset: 'tiny', seed: 1, settings: { ...PIPELINE_PRESETS.tiny, minutes: 2 } }));
   oneLine(await cli(['pipeline', '--out', out, '--seed', '2']), /holds a pipeline run with other settings \(.*pipeline\.json: seed: 1 -> 2, minutes: 2 -> 3\)/);
   // --km-steps sets the km policies' updates through the model (and only those): a setting of the run.
-  oneLine(await cli(['pipeline', '--out', out, '--minutes', '2', '--km-steps', '1200']), /holds a pipeline run with other settings \(.*pipeline\.json: kmSteps: 80 -> 1200\)/);
+  const km = PIPELINE_PRESETS.tiny.kmSteps;
+  oneLine(await cli(['pipeline', '--out', out, '--minutes', '2', '--km-steps', String(km + 7)]), new RegExp(`holds a pipeline run with other settings \\(.*pipeline\\.json: kmSteps: ${km} -> ${km + 7}\\)`));
   oneLine(await cli(['pipeline', '--out', out, '--km-steps', '0']), /--km-steps/);
   assert.deepEqual(readdirSync(out), ['pipeline.json']);
   const other = join(dir, 'other');
