@@ -16,12 +16,11 @@
  *                   imitation, trajectory, gradNorm, skipped, ms, stepsPerS
  */
 import * as tf from '@tensorflow/tfjs';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
-import { writeFileAtomic } from '../common/atomic.js';
-import { interruptRequested, Interrupted, pollInterrupts } from '../common/interrupt.js';
 import { checkRunFolder, withRunCleanup } from '../worldmodel/run-folder.js';
+import { newLog, openBatchLoader, runTrainLoop, truncateLog, type LoopSummary } from '../worldmodel/train-loop.js';
 import { openDataset } from '../data/dataset.js';
 import type { NormStats } from '../data/dataset-types.js';
 import { fmConfig } from '../worldmodel/fm/config.js';
@@ -30,8 +29,7 @@ import type { ForwardModel } from '../worldmodel/fm/model.js';
 import { Adam } from '../worldmodel/fm/adam.js';
 import { FmNoise, STREAM, mixSeed } from '../worldmodel/fm/noise.js';
 import { batchTensors, readPartsAndNorm } from '../worldmodel/fm/train-step.js';
-import { SyncBatches, type BatchLoader, type BatchSpec } from '../worldmodel/fm/batches.js';
-import { Prefetcher } from '../worldmodel/fm/prefetch.js';
+import { SyncBatches, type BatchSpec } from '../worldmodel/fm/batches.js';
 import { EpisodeCache } from '../worldmodel/fm/episode-cache.js';
 import type { WindowBatch } from '../worldmodel/fm/windows.js';
 import { ACTION_CLAMP, checkMethod, checkPreset, isKmMethod, policyNetConfig, policyTrainConfig, type PolicyMethod, type PolicyTrainConfig, type TrainOverrides } from './config.js';
@@ -96,7 +94,8 @@ export type PolicyStepLog = Record<PartName, number> & {
   stepsPerS: number;
 };
 
-export interface PolicyTrainSummary {
+/** The loop's numbers (worldmodel/train-loop.ts: steps, skipped, first / last loss, head / tail means, seconds per step) and the run's. */
+export interface PolicyTrainSummary extends LoopSummary {
   out: string;
   policy: string;
   method: PolicyMethod;
@@ -105,38 +104,12 @@ export interface PolicyTrainSummary {
   train: PolicyTrainConfig;
   paramCount: number;
   startStep: number;
-  steps: number;
-  skipped: number;
-  firstLoss: number | null;
-  lastLoss: number | null;
-  /** Mean loss over the first and the last 10 % of this run's steps (at least one each). */
-  meanLossHead: number | null;
-  meanLossTail: number | null;
-  secondsPerStep: number;
   uStatsSeconds: number;
   uStats: UStats | null;
   /** Where the first convolution's starting values came from (--encoder-init), null: seeded default. */
   encoderInit: EncoderInitRecord | null;
   /** The trained policy whose weights started the run (--init), null: seeded default. */
   init: PolicyInitRecord | null;
-}
-
-function truncateLog(file: string, step: number): void {
-  if (!existsSync(file)) return;
-  const keep = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => {
-      try {
-        return l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= step;
-      } catch {
-        return false;
-      }
-    });
-  writeFileAtomic(file, keep.map((l) => l + '\n').join(''));
-}
-
-function mean(a: number[]): number | null {
-  return a.length === 0 ? null : a.reduce((s, x) => s + x, 0) / a.length;
 }
 
 /** One update: loss parts and gradients, clip, Adam; returns the parts (NaN-free unless skipped). */
@@ -283,7 +256,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
     let policy: PolicyNetwork;
     let adam: Adam;
     let startStep = 0;
-    let skipped = 0;
+    let skippedBefore = 0;
     let uStats: UStats | null = prior?.hyper.uStats ?? null;
     let encoderInit: EncoderInitRecord | null = prior?.hyper.encoderInit ?? null;
     let initFrom: PolicyInitRecord | null = prior?.hyper.init ?? null;
@@ -292,7 +265,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       adam = new Adam(policy.weights, { learningRate: train.learningRate });
       const st = await loadPolicyTraining(opts.out, adam);
       startStep = st.step;
-      skipped = st.skipped;
+      skippedBefore = st.skipped;
       truncateLog(logFile, startStep);
       say(`resuming ${method} policy from step ${startStep}`);
     } else {
@@ -316,8 +289,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
         say(`encoder init: ${encoderInit.tensors.join(', ')} from ${encoderInit.source} (${encoderInit.kind}, ${encoderInit.filters} filters over ${encoderInit.channels} channels, tiled '${encoderInit.tile}')`);
       }
       adam = new Adam(policy.weights, { learningRate: train.learningRate });
-      mkdirSync(opts.out, { recursive: true });
-      writeFileAtomic(logFile, '');
+      newLog(logFile);
     }
     const paramCount = policy.paramCount();
     const shape = { batch: train.batch, ncond, npred: train.npred, channels: ds.channels };
@@ -336,59 +308,36 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       forwardModel: model && modelPath ? { path: modelPath, kind: model.kind, preset: fmPreset } : null,
       uStats, dataset: opts.dataset, seed, steps, paramCount, encoderInit, init: initFrom,
     });
-    const save = async (step: number) => {
+    const save = async (step: number, skipped: number) => {
       const state: PolicyTrainState = { step, seed, skipped, adamT: adam.t, targetSteps: opts.steps };
       await savePolicyCheckpoint(opts.out, policy, hyper(step), stats, { adam, state });
     };
 
     const spec: BatchSpec = { split: 'train', shape, seed, stats };
-    const loader: BatchLoader = opts.prefetch === false ? new SyncBatches(cache, spec) : new Prefetcher(opts.dataset, spec);
+    const loader = openBatchLoader(opts.dataset, cache, spec, opts.prefetch);
     // 'model-logged' does not depend on the policy: its imagined windows come from a pool that serves each several updates.
     const pool = isKmMethod(method) && train.future === 'model-logged' ? new ImaginedPool(model!, loader, { batch: train.batch, reuse: train.worldReuse ?? 1, capacity: train.worldPool ?? 1, seed }) : null;
     opts.onStart?.({ method, preset, paramCount, startStep, train });
-    const every = opts.checkpointEvery ?? 1000;
-    const losses: number[] = [];
-    const t0 = performance.now();
-    let lastSaved = startStep;
-    const release = pollInterrupts('stopping after the current step and saving a checkpoint');
-    try {
-      for (let k = startStep; k < opts.steps; k++) {
-        const signal = interruptRequested();
-        if (signal) {
-          if (k !== lastSaved || !existsSync(join(ckDir, 'policy', 'hparams.json'))) await save(k);
-          throw new Interrupted(signal, `checkpoint at step ${k} saved in ${ckDir}; continue with --resume`);
-        }
+    const run = await runTrainLoop({
+      startStep, skipped: skippedBefore, steps: opts.steps, checkpointEvery: opts.checkpointEvery,
+      logFile, checkpointFile: join(ckDir, 'policy', 'hparams.json'), checkpointDir: ckDir,
+      next: async (k) => {
         const imagined = pool ? await pool.next(k) : undefined;
-        const wb = imagined?.batch ?? (await loader.next(k));
-        const ts = performance.now();
+        return { imagined, wb: imagined?.batch ?? (await loader.next(k)) };
+      },
+      step: async ({ imagined, wb }, k) => {
         const ctx: ObjectiveContext = { model, policy, cfg: train, stats, uStats, noise: stepNoise(seed, k) };
         const s = await policyStep(ctx, adam, wb, imagined);
-        const ms = performance.now() - ts;
-        if (s.skipped) skipped++;
-        else losses.push(s.parts.total);
-        const done = k + 1;
-        const entry: PolicyStepLog = { step: done, ...s.parts, gradNorm: s.gradNorm, skipped: s.skipped, ms, stepsPerS: (done - startStep) / ((performance.now() - t0) / 1000) };
-        appendFileSync(logFile, JSON.stringify(entry) + '\n');
-        opts.onStep?.(entry);
-        if (done % every === 0 || done === opts.steps) {
-          await save(done);
-          lastSaved = done;
-        }
-      }
-      const final = Math.max(opts.steps, startStep);
-      if (lastSaved !== final || !existsSync(join(ckDir, 'policy', 'hparams.json'))) await save(final);
-    } finally {
-      release();
-      await (pool ?? loader).close();
-    }
-    const ran = Math.max(0, opts.steps - startStep);
-    const tenth = Math.max(1, Math.ceil(losses.length / 10));
+        return { loss: s.parts.total, skipped: s.skipped, fields: { ...s.parts, gradNorm: s.gradNorm, skipped: s.skipped } };
+      },
+      save,
+      close: () => (pool ?? loader).close(),
+      onStep: opts.onStep,
+    });
     const summary: PolicyTrainSummary = {
       out: opts.out, policy: join(ckDir, 'policy'), method, preset, forwardModel: modelPath ?? null, train, paramCount,
-      startStep, steps: Math.max(opts.steps, startStep), skipped,
-      firstLoss: losses[0] ?? null, lastLoss: losses[losses.length - 1] ?? null,
-      meanLossHead: mean(losses.slice(0, tenth)), meanLossTail: mean(losses.slice(-tenth)),
-      secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, uStatsSeconds, uStats, encoderInit, init: initFrom,
+      // The loop's fields keep their place: steps, skipped, firstLoss, lastLoss, meanLossHead, meanLossTail, secondsPerStep.
+      startStep, ...run, uStatsSeconds, uStats, encoderInit, init: initFrom,
     };
     adam.dispose();
     policy.dispose();

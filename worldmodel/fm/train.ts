@@ -1,19 +1,19 @@
 /**
- * The forward-model training loop: random windows of ncond + npred frames from the training
- * episodes (built ahead of the compute in a worker thread), Adam with gradient-norm clipping,
- * non-finite batches skipped, a checkpoint every N steps and at the end, a JSON-lines log, and
- * exact resumption (batches, dropout masks and z draws are functions of the seed and the step).
+ * Forward-model training: random windows of ncond + npred frames from the training episodes
+ * (built ahead of the compute in a worker thread), Adam with gradient-norm clipping on this
+ * thread or data-parallel workers, and exact resumption (batches, dropout masks and z draws are
+ * functions of the seed and the step). The step loop (non-finite batches skipped, a checkpoint
+ * every N steps and at the end, the JSON-lines log, interrupts) is worldmodel/train-loop.ts.
  *
  * OUT/checkpoint/   the latest checkpoint (checkpoint.ts)
  * OUT/log.jsonl     one JSON object per step: step, loss, image, state, kl, gradNorm, skipped,
  *                   zDropped (steps whose z came from the prior), ms, stepsPerS
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../common/errors.js';
-import { writeFileAtomic } from '../../common/atomic.js';
-import { interruptRequested, Interrupted, pollInterrupts } from '../../common/interrupt.js';
 import { checkRunFolder, withRunCleanup } from '../run-folder.js';
+import { newLog, openBatchLoader, runTrainLoop, truncateLog } from '../train-loop.js';
 import { openDataset } from '../../data/dataset.js';
 import { fmConfig, type FmConfig, type FmKind } from './config.js';
 import { ForwardModel } from './model.js';
@@ -22,8 +22,7 @@ import { FmNoise } from './noise.js';
 import { trainStep, type StepStats } from './train-step.js';
 import { DataParallelTrainer } from './data-parallel.js';
 import type { WindowBatch } from './windows.js';
-import { SyncBatches, type BatchLoader, type BatchSpec } from './batches.js';
-import { Prefetcher } from './prefetch.js';
+import type { BatchSpec } from './batches.js';
 import { EpisodeCache } from './episode-cache.js';
 import { checkpointDir, copySharedWeights, loadFm, loadTraining, readHparams, saveFm, type FmHparams, type TrainState } from './checkpoint.js';
 import { applyEncoderInit, type EncoderInitRecord, type TileMode } from './ebm-init.js';
@@ -89,22 +88,6 @@ export interface TrainSummary {
   workers: number;
 }
 
-/** Keeps the log lines of steps <= `step` (drops what a crashed run wrote after its checkpoint). */
-function truncateLog(file: string, step: number): void {
-  if (!existsSync(file)) return;
-  const keep = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .filter((l) => {
-      try {
-        return (JSON.parse(l) as { step: number }).step <= step;
-      } catch {
-        return false;
-      }
-    });
-  writeFileAtomic(file, keep.map((l) => l + '\n').join(''));
-}
-
 function seedOf(ckDir: string): number {
   return (JSON.parse(readFileSync(join(ckDir, 'train-state.json'), 'utf8')) as TrainState).seed;
 }
@@ -135,7 +118,7 @@ async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
   let adam: Adam;
   let preset: string;
   let startStep = 0;
-  let skipped = 0;
+  let skippedBefore = 0;
   let seed = opts.seed ?? 1;
   let warmStartCopied = 0;
   let encoderInit: EncoderInitRecord | null = null;
@@ -166,7 +149,7 @@ async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
     adam = new Adam(model.weights, { learningRate: model.cfg.learningRate });
     state = loadTraining(ckDir, adam);
     startStep = state.step;
-    skipped = state.skipped;
+    skippedBefore = state.skipped;
     seed = state.seed;
     if (resolve(state.dataset) !== resolve(opts.dataset)) say(`note: resuming on ${opts.dataset}, the run started on ${state.dataset}`);
     say(`resuming ${hp.kind} model from step ${startStep}`);
@@ -205,8 +188,7 @@ async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
       say(`encoder init: ${encoderInit.tensors.join(', ')} from ${encoderInit.source} (${encoderInit.kind}, ${encoderInit.filters} filters over ${encoderInit.channels} channels, tiled '${encoderInit.tile}')`);
     }
     adam = new Adam(model.weights, { learningRate: model.cfg.learningRate });
-    mkdirSync(opts.out, { recursive: true });
-    writeFileAtomic(logFile, '');
+    newLog(logFile);
     state = { step: 0, seed, batch: cfg.batch, split: 'train', skipped: 0, dataset: opts.dataset, init: opts.init ?? null, encoderInit: encoderInit?.source ?? null, workers: 1 };
   }
   const cfg = model.cfg;
@@ -228,7 +210,7 @@ async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
     adam.dispose();
     model.dispose();
   }
-  const save = async (step: number) => {
+  const save = async (step: number, skipped: number) => {
     state = { ...state, step, skipped, targetSteps: opts.steps };
     if (dp) await dp.save(ckDir, hparams(step), state);
     else await saveFm(ckDir, model, hparams(step), { adam, state });
@@ -237,49 +219,28 @@ async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
     dp ? dp.step(batch, k) : trainStep(model, adam, batch, FmNoise.forStep(seed, k, true));
 
   const spec: BatchSpec = { split: 'train', shape: { batch: cfg.batch, ncond: cfg.ncond, npred: cfg.npred, channels: cfg.channels }, seed, stats: ds.manifest.stats };
-  const loader: BatchLoader = opts.prefetch === false ? new SyncBatches(new EpisodeCache(ds), spec) : new Prefetcher(opts.dataset, spec);
+  const loader = openBatchLoader(opts.dataset, new EpisodeCache(ds), spec, opts.prefetch);
   opts.onStart?.({ kind, preset, paramCount, startStep });
-  const every = opts.checkpointEvery ?? 1000;
-  const losses: number[] = [];
-  const t0 = performance.now();
-  let lastSaved = startStep;
-  const release = pollInterrupts('stopping after the current step and saving a checkpoint');
-  try {
-    for (let k = startStep; k < opts.steps; k++) {
-      const signal = interruptRequested();
-      if (signal) {
-        if (k !== lastSaved || !existsSync(join(ckDir, 'hparams.json'))) await save(k);
-        throw new Interrupted(signal, `checkpoint at step ${k} saved in ${ckDir}; continue with --resume`);
-      }
-      const batch = await loader.next(k);
-      const ts = performance.now();
+  const run = await runTrainLoop({
+    startStep, skipped: skippedBefore, steps: opts.steps, checkpointEvery: opts.checkpointEvery,
+    logFile, checkpointFile: join(ckDir, 'hparams.json'), checkpointDir: ckDir,
+    next: (k) => loader.next(k),
+    step: async (batch, k) => {
       const s = await update(batch, k);
-      const ms = performance.now() - ts;
-      if (s.skipped) skipped++;
-      else losses.push(s.total);
-      const done = k + 1;
-      const entry: StepLog = { step: done, ...s, ms, stepsPerS: (done - startStep) / ((performance.now() - t0) / 1000) };
-      appendFileSync(logFile, JSON.stringify(entry) + '\n');
-      opts.onStep?.(entry);
-      if (done % every === 0 || done === opts.steps) {
-        await save(done);
-        lastSaved = done;
-      }
-    }
-    if (lastSaved !== Math.max(opts.steps, startStep) || !existsSync(join(ckDir, 'hparams.json'))) await save(Math.max(opts.steps, startStep));
-  } finally {
-    release();
-    await loader.close();
-    await dp?.close();
-  }
-  const ran = Math.max(0, opts.steps - startStep);
-  const tail = losses.slice(-Math.max(1, Math.ceil(losses.length / 10)));
+      return { loss: s.total, skipped: s.skipped, fields: s };
+    },
+    save,
+    close: async () => {
+      await loader.close();
+      await dp?.close();
+    },
+    onStep: opts.onStep,
+  });
   const summary: TrainSummary = {
     out: opts.out, checkpoint: ckDir, kind, preset, config: cfg, paramCount, workers,
-    startStep, steps: Math.max(opts.steps, startStep), skipped,
-    firstLoss: losses[0] ?? null, lastLoss: losses[losses.length - 1] ?? null,
-    meanLossTail: tail.length > 0 ? tail.reduce((a, b) => a + b, 0) / tail.length : null,
-    secondsPerStep: ran > 0 ? (performance.now() - t0) / 1000 / ran : 0, warmStartCopied, encoderInit,
+    startStep, steps: run.steps, skipped: run.skipped,
+    firstLoss: run.firstLoss, lastLoss: run.lastLoss, meanLossTail: run.meanLossTail,
+    secondsPerStep: run.secondsPerStep, warmStartCopied, encoderInit,
   };
   if (!dp) {
     adam.dispose();
