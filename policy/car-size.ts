@@ -8,8 +8,7 @@
  * (values in [0, 1]) recover the rectangle's sides to within a fraction of a pixel. A frame with
  * no ego pixels gives the reference's average car, 14.3 ft x 6.4 ft.
  */
-import { IMAGE_H, IMAGE_W } from '../worldmodel/fm/config.js';
-import { SCALE_PX_PER_M, FOOT_M } from '../sim/units.js';
+import { FOOT_M, IMAGE_H, IMAGE_W, SCALE_PX_PER_M } from '../data/layout.js';
 import { OBS_SCALE, type CarSizes } from './costs.js';
 
 export const DEFAULT_LENGTH_OBS_PX = 14.3 * FOOT_M * SCALE_PX_PER_M * OBS_SCALE;

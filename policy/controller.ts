@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../common/errors.js';
 import type { Controller, ControllerBatch } from '../sim/controllers/controller.js';
-import { IMAGE_H, IMAGE_W, STATE_DIM } from '../worldmodel/fm/config.js';
+import { IMAGE_H, IMAGE_W, STATE_DIM } from '../data/layout.js';
 import type { FmInput } from '../worldmodel/fm/model.js';
 import type { LoadedPolicy } from './checkpoint.js';
 import type { NormStats } from '../data/dataset-types.js';

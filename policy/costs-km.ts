@@ -22,13 +22,12 @@
  * Keep-in-frame: R = relu(|u| - 30 m)^4 + relu(|w| - 5 m)^4 (the frame reaches 35.8 m and 7.1 m).
  */
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_H, IMAGE_W } from '../worldmodel/fm/config.js';
-import { LANE_W_M, SCALE_PX_PER_M } from '../sim/units.js';
-import { ALPHA_OBS_PX, detach, OBS_SCALE, type CarSizes } from './costs.js';
+import { IMAGE_H, IMAGE_PX_PER_M, IMAGE_W, LANE_W_M, SCALE_PX_PER_M } from '../data/layout.js';
+import { detach, OBS_SCALE, type CarSizes } from './costs.js';
 import { detachPose, type EgoPose } from './kinematic-ego.js';
 
 /** Observation pixels per metre (1.62). */
-export const OBS_PX_PER_M = ALPHA_OBS_PX;
+export const OBS_PX_PER_M = IMAGE_PX_PER_M;
 export const KM_SAFE_TIME_S = 1.5;
 /** Speed floor of the safe distance, m/s. */
 export const KM_MIN_SPEED_M_PER_S = 10;

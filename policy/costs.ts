@@ -19,14 +19,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
-import { IMAGE_H, IMAGE_W } from '../worldmodel/fm/config.js';
-import { SCALE_PX_PER_M } from '../sim/units.js';
+import { IMAGE_DOWNSCALE, IMAGE_H, IMAGE_PX_PER_M, IMAGE_W } from '../data/layout.js';
 
 /** Observation pixels per simulator pixel. */
-export const OBS_SCALE = 0.25;
+export const OBS_SCALE = 1 / IMAGE_DOWNSCALE;
 /** 1 m in obs px: the proximity footprint shrink (alpha) and the safe-distance margin. */
-export const ALPHA_OBS_PX = SCALE_PX_PER_M * OBS_SCALE;
-export const SAFE_MARGIN_OBS_PX = SCALE_PX_PER_M * OBS_SCALE;
+export const ALPHA_OBS_PX = IMAGE_PX_PER_M;
+export const SAFE_MARGIN_OBS_PX = IMAGE_PX_PER_M;
 export const SAFE_TIME_S = 1.5;
 /** Half-width of the car that sizes the lane mask (a lane is 24 px = 6 obs px wide). */
 export const LANE_CAR_WIDTH_OBS_PX = 3;

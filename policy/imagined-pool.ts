@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../common/rng.js';
-import { IMAGE_H, IMAGE_W, STATE_DIM, ACTION_DIM } from '../worldmodel/fm/config.js';
+import { ACTION_DIM, IMAGE_H, IMAGE_W, STATE_DIM } from '../data/layout.js';
 import type { ForwardModel } from '../worldmodel/fm/model.js';
 import { FmNoise, mixSeed } from '../worldmodel/fm/noise.js';
 import { batchTensors } from '../worldmodel/fm/train-step.js';

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
-import { DT_S } from '../sim/units.js';
+import { DT_S } from '../data/layout.js';
 
 /** One pose per batch row; every field [B]. */
 export interface EgoPose {

@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
-import { STATE_DIM } from '../worldmodel/fm/config.js';
+import { STATE_DIM } from '../data/layout.js';
 import type { FmInput, ForwardModel } from '../worldmodel/fm/model.js';
 import type { FmNoise } from '../worldmodel/fm/noise.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';

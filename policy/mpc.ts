@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
 import type { Controller, ControllerBatch } from '../sim/controllers/controller.js';
-import { ACTION_DIM } from '../worldmodel/fm/config.js';
+import { ACTION_DIM } from '../data/layout.js';
 import { Adam } from '../worldmodel/fm/adam.js';
 import type { ForwardModel } from '../worldmodel/fm/model.js';
 import { FmNoise } from '../worldmodel/fm/noise.js';

@@ -16,7 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../common/rng.js';
-import { CODE_H, CODE_W, STATE_DIM, ACTION_DIM } from '../worldmodel/fm/config.js';
+import { ACTION_DIM, STATE_DIM } from '../data/layout.js';
+import { CODE_H, CODE_W } from '../worldmodel/fm/config.js';
 import { dense, frameEncoder, leaky } from '../worldmodel/fm/layers.js';
 import { FmNoise } from '../worldmodel/fm/noise.js';
 import type { FmInput } from '../worldmodel/fm/model.js';

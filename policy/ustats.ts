@@ -9,7 +9,7 @@ import type { NormStats } from '../data/dataset-types.js';
 import type { ForwardModel } from '../worldmodel/fm/model.js';
 import { FmNoise, STREAM } from '../worldmodel/fm/noise.js';
 import { batchTensors, type BatchTensors } from '../worldmodel/fm/train-step.js';
-import { STATE_DIM } from '../worldmodel/fm/config.js';
+import { STATE_DIM } from '../data/layout.js';
 import { tileCars, type CarSizes } from './costs.js';
 import { realWorld } from './km-rollout.js';
 import type { WindowBatch } from '../worldmodel/fm/windows.js';

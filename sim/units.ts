@@ -5,9 +5,6 @@
  */
 import { IMAGE_DOWNSCALE, IMAGE_H, IMAGE_W, LANE_W_PX, SCALE_PX_PER_M } from '../data/layout.js';
 
-// policy/ imports these from here; their one definition is data/layout.ts.
-export { DT_S, FOOT_M, LANE_W_M, SCALE_PX_PER_M } from '../data/layout.js';
-
 /** Forward rolling-mean window (frames) applied to logged positions. */
 export const SMOOTHING_WINDOW = 15;
 

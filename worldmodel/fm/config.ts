@@ -8,9 +8,6 @@
  */
 import { UserError } from '../../common/errors.js';
 
-// policy/ imports these from here; their one definition is data/layout.ts.
-export { ACTION_DIM, IMAGE_H, IMAGE_W, STATE_DIM } from '../../data/layout.js';
-
 export type FmKind = 'deterministic' | 'vae';
 export type ImageSkip = 'sum' | 'logit';
 export const IMAGE_SKIPS: readonly ImageSkip[] = ['sum', 'logit'];
