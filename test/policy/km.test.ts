@@ -323,3 +323,43 @@ test('kmCosts are the mask-weighted means of the squared channels; off-road only
     assert.throws(() => kmCosts(make(3), poses(KM_ROWS), poses(REF_ROWS), CAR), { message: 'km costs: 2 images but 1 car sizes' });
   });
 });
+
+test('a standing ego gets speed 0 and heading +x; a creeping one (0.02 px/s) keeps its own speed and heading', () => {
+  tf.tidy(() => {
+    const stats: NormStats = { stateMean: [800, 120, 0, 0], stateStd: [400, 40, 25, 3], actionMean: [0, 0], actionStd: [1, 1] };
+    const p = poseFromStates(tf.tensor2d([[0, 0, 0, 0], [0, 0, 0, 0.02 / 3]]), stats);
+    close(p.v.dataSync(), [0, 0.02], 1e-5, 'speed');
+    close(p.dx.dataSync(), [1, 0], 1e-5, 'heading x');
+    close(p.dy.dataSync(), [0, 1], 1e-5, 'heading y');
+  });
+});
+
+test('kmCosts: the gradient reaches the kinematic pose only (not the frame, the reference pose or the mask speed); keep-in-frame sideways beyond 5 m; an empty mask costs 0', () => {
+  const images = tf.tidy(() => tf.mul(tf.ones([2, IMAGE_H, IMAGE_W, 4]), 0.7) as tf.Tensor4D);
+  const [kmx, kmv, refx, refdx] = [tf.tensor1d([KM_ROWS[0]![0]!, KM_ROWS[1]![0]!]), tf.tensor1d([100, 130]), tf.tensor1d([1000, 500]), tf.tensor1d([1, Math.cos(0.1)])];
+  const total = (img: tf.Tensor, kx: tf.Tensor, kv: tf.Tensor, rx: tf.Tensor, rdx: tf.Tensor) => {
+    const km = { ...poses(KM_ROWS), x: kx as tf.Tensor1D, v: kv as tf.Tensor1D };
+    const ref = { ...poses(REF_ROWS), x: rx as tf.Tensor1D, dx: rdx as tf.Tensor1D };
+    // Brighter towards the back (larger rows), so that moving the mask forward changes the cost.
+    const w = tf.tensor4d(Float32Array.from({ length: 2 * IMAGE_H * IMAGE_W * 4 }, (_, k) => Math.floor(k / (IMAGE_W * 4)) % IMAGE_H / IMAGE_H), [2, IMAGE_H, IMAGE_W, 4]);
+    const c = kmCosts(tf.mul(img, w) as tf.Tensor4D, km, ref, CARS2);
+    return tf.sum(tf.add(tf.add(c.proximity, c.lane), tf.add(c.offroad!, c.frame))) as tf.Scalar;
+  };
+  const g = tf.grads((a, b, c, d, e) => total(a!, b!, c!, d!, e!))([images, kmx, kmv, refx, refdx]);
+  const abs = (t: tf.Tensor) => tf.max(tf.abs(t)).dataSync()[0]!;
+  assert.equal(abs(g[0]!), 0, 'no gradient into the frame');
+  assert.ok(abs(g[1]!) > 1e-4, `gradient into the kinematic x (${abs(g[1]!)})`);
+  assert.equal(abs(g[2]!), 0, 'no gradient into the speed that sizes the mask');
+  assert.equal(abs(g[3]!), 0, 'no gradient into the reference x');
+  assert.equal(abs(g[4]!), 0, 'no gradient into the reference heading');
+  tf.tidy(() => {
+    const ref = pose1(1000, 100, 1, 0, 80);
+    const frame = frameWithCar([0, 1], [0, 1]);
+    // 7 m to the right (+y): 2 m beyond the 5 m limit; 4 m is inside.
+    close(kmCosts(frame, pose1(1000, 100 + 7 * 6.486, 1, 0, 80), ref, CAR).frame.dataSync(), [16], 0.5, 'sideways keep-in-frame at 7 m');
+    close(kmCosts(frame, pose1(1000, 100 - 4 * 6.486, 1, 0, 80), ref, CAR).frame.dataSync(), [0], 0, 'sideways keep-in-frame at 4 m');
+    // Far beyond the frame the masks are empty: costs 0, not NaN.
+    const far = kmCosts(frameWithCar([50, 60], [5, 15]), pose1(1000 + 200 * 6.486, 100, 1, 0, 80), ref, CAR);
+    close([read(far.proximity), read(far.lane)], [0, 0], 0, 'empty mask');
+  });
+});
