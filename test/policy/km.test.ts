@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../../data/dataset-types.js';
 import { extractTrajectory, stepCar, type CarState } from '../../sim/kinematics.js';
-import { kinematicStep, physicalActions, poseFromStates, statesFromPose, type EgoPose } from '../../policy/kinematic-ego.js';
+import { concatPoses, kinematicStep, physicalActions, poseFromStates, slicePose, splitPose, statesFromPose, type EgoPose } from '../../policy/kinematic-ego.js';
 import { kmCosts, kmMasks, OBS_PX_PER_M } from '../../policy/costs-km.js';
 import type { CarSizes } from '../../policy/costs.js';
 import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
@@ -181,4 +181,185 @@ test('through the logged future with the expert\'s own actions the kinematic ego
   assert.ok(worstPx < 0.5, `largest gap to the logged pose ${worstPx.toFixed(3)} px`);
   assert.ok(largest > 0.01, 'the windows see cars and lanes');
   assert.ok(worstCost < 0.01 * largest + 1e-4, `costs of the moved masks differ by ${worstCost} (largest cost ${largest})`);
+});
+
+/** Poses of several rows: one [x, y, dx, dy, v] per row. */
+const poses = (rows: number[][]): EgoPose => ({
+  x: tf.tensor1d(rows.map((r) => r[0]!)), y: tf.tensor1d(rows.map((r) => r[1]!)), dx: tf.tensor1d(rows.map((r) => r[2]!)),
+  dy: tf.tensor1d(rows.map((r) => r[3]!)), v: tf.tensor1d(rows.map((r) => r[4]!)),
+});
+const fields = (p: EgoPose) => (['x', 'y', 'dx', 'dy', 'v'] as const).map((k) => Array.from(p[k].dataSync()));
+const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string) => {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= tol, `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+};
+
+test('poses and actions read only the first 4 state and 2 action statistics (longer stats arrays are accepted)', () => {
+  tf.tidy(() => {
+    const long: NormStats = { stateMean: [...STATS.stateMean, 7], stateStd: [...STATS.stateStd, 9], actionMean: [...STATS.actionMean, 5], actionStd: [...STATS.actionStd, 3] };
+    const st = tf.tensor2d([[0.5, -0.2, 1.1, 0.3]]);
+    close(statesFromPose(poseFromStates(st, long), long).dataSync(), [0.5, -0.2, 1.1, 0.3], 1e-5, 'round trip');
+    // x = 0.5 * 400 + 800, vx = 1.1 * 25 + 60 = 87.5, vy = 0.3 * 3 + 0.5 = 1.4.
+    const p = poseFromStates(st, long);
+    close([read(p.x), read(p.y), read(p.v)], [1000, 112, Math.hypot(87.5, 1.4)], 1e-3, 'pose');
+    const { a, b } = physicalActions(tf.tensor2d([[1, -2]]), long);
+    close([read(a), read(b) * 1e4], [8.3, (1e-5 - 4e-4) * 1e4], 1e-5, 'actions');
+  });
+});
+
+test('slicePose, splitPose and concatPoses keep every field of every row in order', () => {
+  tf.tidy(() => {
+    // 3 steps of 2 rows, step-major: row r of step t is t * 2 + r.
+    const rows = [0, 1, 2, 3, 4, 5].map((i) => [10 + i, 20 + i, 0.1 * i, -0.1 * i, 50 + i]);
+    const all = poses(rows);
+    const want = (sel: number[]) => [0, 1, 2, 3, 4].map((k) => sel.map((i) => rows[i]![k]!));
+    fields(slicePose(all, 2, 3)).forEach((f, k) => close(f, want([2, 3, 4])[k]!, 1e-6, `slice field ${k}`));
+    const steps = splitPose(all, 3, 2);
+    assert.equal(steps.length, 3);
+    steps.forEach((s, t) => fields(s).forEach((f, k) => close(f, want([2 * t, 2 * t + 1])[k]!, 1e-6, `step ${t} field ${k}`)));
+    assert.throws(() => splitPose(all, 2, 2), { message: 'splitPose: 6 rows are not 2 steps of 2' });
+    // Joined in list order: step 2 first, then step 0.
+    fields(concatPoses([steps[2]!, steps[0]!])).forEach((f, k) => close(f, want([4, 5, 0, 1])[k]!, 1e-6, `concat field ${k}`));
+  });
+});
+
+/**
+ * The documented masks (policy/costs-km.ts's header) pixel by pixel in plain numbers, with the
+ * documented constants written out: 24 px per 3.7 m lane in the simulator, 1/4 of that per metre
+ * in the observation.
+ */
+function referenceMasks(km: number[], ref: number[], lengthObsPx: number, widthObsPx: number): { proximity: Float64Array; lane: Float64Array; u: number; w: number } {
+  const simPxPerM = 24 / 3.7;
+  const obsPxPerM = simPxPerM / 4;
+  const lengthSimPx = lengthObsPx * 4;
+  const centre = (p: number[]) => [(p[0]! + (p[2]! * lengthSimPx) / 2) / simPxPerM, (p[1]! + (p[3]! * lengthSimPx) / 2) / simPxPerM];
+  const [kx, ky] = centre(km);
+  const [rx, ry] = centre(ref);
+  const [ex, ey, rdx, rdy] = [kx! - rx!, ky! - ry!, ref[2]!, ref[3]!];
+  const u = ex * rdx + ey * rdy;
+  const w = ey * rdx - ex * rdy;
+  const cos = km[2]! * rdx + km[3]! * rdy;
+  const sin = km[3]! * rdx - km[2]! * rdy;
+  const L = lengthObsPx / obsPxPerM;
+  const W = widthObsPx / obsPxPerM;
+  const xs = 1.5 * Math.max(km[4]! / simPxPerM, 10) + 1.5 * L + 1;
+  const yd = W / 2 + 3.7;
+  const proximity = new Float64Array(IMAGE_H * IMAGE_W);
+  const lane = new Float64Array(IMAGE_H * IMAGE_W);
+  for (let i = 0; i < IMAGE_H; i++) {
+    for (let j = 0; j < IMAGE_W; j++) {
+      const f = (58 - i) / obsPxPerM - u;
+      const s = (j - 11.5) / obsPxPerM - w;
+      const xp = cos * f + sin * s;
+      const yp = -sin * f + cos * s;
+      const zx = Math.max(0, (xs - Math.abs(xp)) / (xs - L / 2));
+      const rY = Math.max(0, (yd - Math.abs(yp)) / (yd - W / 2));
+      proximity[i * IMAGE_W + j] = zx * zx * Math.min(rY, 1) ** 2;
+      lane[i * IMAGE_W + j] = zx * zx * rY * rY;
+    }
+  }
+  return { proximity, lane, u, w };
+}
+
+// Row 0: turned 0.2 rad left of the reference and 3 m ahead, 1 m to the left, fast (15.4 m/s, above
+// the 10 m/s floor); row 1: a smaller car turned right, slow (below the floor), behind and to the right.
+const KM_ROWS = [
+  [1000 + 3 * 6.486, 100 - 6.486, Math.cos(0.2), -Math.sin(0.2), 100],
+  [500 - 4 * 6.486, 220 + 1.5 * 6.486, Math.cos(0.3), Math.sin(0.3), 30],
+];
+const REF_ROWS = [
+  [1000, 100, 1, 0, 80],
+  [500, 220, Math.cos(0.1), Math.sin(0.1), 40],
+];
+const CARS2: CarSizes = { lengthObsPx: Float32Array.of(7.5, 5), widthObsPx: Float32Array.of(3, 2.2) };
+
+test('kmMasks equal the documented masks pixel by pixel for a turned, shifted ego, fast and slow, two car sizes', () => {
+  tf.tidy(() => {
+    const m = kmMasks(poses(KM_ROWS), poses(REF_ROWS), CARS2);
+    const prox = m.proximity.dataSync();
+    const lane = m.lane.dataSync();
+    const n = IMAGE_H * IMAGE_W;
+    for (let r = 0; r < 2; r++) {
+      const want = referenceMasks(KM_ROWS[r]!, REF_ROWS[r]!, CARS2.lengthObsPx[r]!, CARS2.widthObsPx[r]!);
+      close([m.u.dataSync()[r]!, m.w.dataSync()[r]!], [want.u, want.w], 1e-3, `row ${r} offset (u, w)`);
+      close(prox.subarray(r * n, (r + 1) * n), want.proximity, 1e-4, `row ${r} proximity`);
+      close(lane.subarray(r * n, (r + 1) * n), want.lane, 1e-4, `row ${r} lane`);
+      // The masks are not trivial: a peak of 1 under the car, zeros far from it, lane above proximity at the sides.
+      assert.ok(Math.max(...want.proximity) > 0.9 && Math.min(...want.proximity) === 0, `row ${r} mask range`);
+      assert.ok(want.lane.some((v, k) => v > want.proximity[k]! + 0.1), `row ${r}: the lane mask exceeds the proximity mask somewhere`);
+    }
+  });
+});
+
+test('kmCosts are the mask-weighted means of the squared channels; off-road only with 4 channels; sizes must match the images', () => {
+  tf.tidy(() => {
+    const n = IMAGE_H * IMAGE_W;
+    // Channel c of pixel k of row r: a smooth pattern that differs per channel and row.
+    const value = (r: number, k: number, c: number) => 0.5 + 0.5 * Math.sin(0.37 * k + 1.3 * c + 2.1 * r);
+    const make = (channels: number) => {
+      const img = new Float32Array(2 * n * channels);
+      for (let r = 0; r < 2; r++) for (let k = 0; k < n; k++) for (let c = 0; c < channels; c++) img[(r * n + k) * channels + c] = value(r, k, c);
+      return tf.tensor4d(img, [2, IMAGE_H, IMAGE_W, channels]);
+    };
+    const four = kmCosts(make(4), poses(KM_ROWS), poses(REF_ROWS), CARS2);
+    const three = kmCosts(make(3), poses(KM_ROWS), poses(REF_ROWS), CARS2);
+    assert.equal(three.offroad, null);
+    for (let r = 0; r < 2; r++) {
+      const want = referenceMasks(KM_ROWS[r]!, REF_ROWS[r]!, CARS2.lengthObsPx[r]!, CARS2.widthObsPx[r]!);
+      const mean = (mask: Float64Array, c: number) => {
+        let num = 0;
+        let den = 1e-6;
+        for (let k = 0; k < n; k++) {
+          num += mask[k]! * value(r, k, c) ** 2;
+          den += mask[k]!;
+        }
+        return num / den;
+      };
+      const expected = [mean(want.proximity, 1), mean(want.lane, 0), mean(want.lane, 2)];
+      close([four.proximity.dataSync()[r]!, four.lane.dataSync()[r]!, four.offroad!.dataSync()[r]!], expected, 1e-4, `row ${r} costs (4 channels)`);
+      close([three.proximity.dataSync()[r]!, three.lane.dataSync()[r]!], expected.slice(0, 2), 1e-4, `row ${r} costs (3 channels)`);
+      assert.equal(four.frame.dataSync()[r], 0);
+    }
+    assert.throws(() => kmCosts(make(3), poses(KM_ROWS), poses(REF_ROWS), CAR), { message: 'km costs: 2 images but 1 car sizes' });
+  });
+});
+
+test('a standing ego gets speed 0 and heading +x; a creeping one (0.02 px/s) keeps its own speed and heading', () => {
+  tf.tidy(() => {
+    const stats: NormStats = { stateMean: [800, 120, 0, 0], stateStd: [400, 40, 25, 3], actionMean: [0, 0], actionStd: [1, 1] };
+    const p = poseFromStates(tf.tensor2d([[0, 0, 0, 0], [0, 0, 0, 0.02 / 3]]), stats);
+    close(p.v.dataSync(), [0, 0.02], 1e-5, 'speed');
+    close(p.dx.dataSync(), [1, 0], 1e-5, 'heading x');
+    close(p.dy.dataSync(), [0, 1], 1e-5, 'heading y');
+  });
+});
+
+test('kmCosts: the gradient reaches the kinematic pose only (not the frame, the reference pose or the mask speed); keep-in-frame sideways beyond 5 m; an empty mask costs 0', () => {
+  const images = tf.tidy(() => tf.mul(tf.ones([2, IMAGE_H, IMAGE_W, 4]), 0.7) as tf.Tensor4D);
+  const [kmx, kmv, refx, refdx] = [tf.tensor1d([KM_ROWS[0]![0]!, KM_ROWS[1]![0]!]), tf.tensor1d([100, 130]), tf.tensor1d([1000, 500]), tf.tensor1d([1, Math.cos(0.1)])];
+  const total = (img: tf.Tensor, kx: tf.Tensor, kv: tf.Tensor, rx: tf.Tensor, rdx: tf.Tensor) => {
+    const km = { ...poses(KM_ROWS), x: kx as tf.Tensor1D, v: kv as tf.Tensor1D };
+    const ref = { ...poses(REF_ROWS), x: rx as tf.Tensor1D, dx: rdx as tf.Tensor1D };
+    // Brighter towards the back (larger rows), so that moving the mask forward changes the cost.
+    const w = tf.tensor4d(Float32Array.from({ length: 2 * IMAGE_H * IMAGE_W * 4 }, (_, k) => Math.floor(k / (IMAGE_W * 4)) % IMAGE_H / IMAGE_H), [2, IMAGE_H, IMAGE_W, 4]);
+    const c = kmCosts(tf.mul(img, w) as tf.Tensor4D, km, ref, CARS2);
+    return tf.sum(tf.add(tf.add(c.proximity, c.lane), tf.add(c.offroad!, c.frame))) as tf.Scalar;
+  };
+  const g = tf.grads((a, b, c, d, e) => total(a!, b!, c!, d!, e!))([images, kmx, kmv, refx, refdx]);
+  const abs = (t: tf.Tensor) => tf.max(tf.abs(t)).dataSync()[0]!;
+  assert.equal(abs(g[0]!), 0, 'no gradient into the frame');
+  assert.ok(abs(g[1]!) > 1e-4, `gradient into the kinematic x (${abs(g[1]!)})`);
+  assert.equal(abs(g[2]!), 0, 'no gradient into the speed that sizes the mask');
+  assert.equal(abs(g[3]!), 0, 'no gradient into the reference x');
+  assert.equal(abs(g[4]!), 0, 'no gradient into the reference heading');
+  tf.tidy(() => {
+    const ref = pose1(1000, 100, 1, 0, 80);
+    const frame = frameWithCar([0, 1], [0, 1]);
+    // 7 m to the right (+y): 2 m beyond the 5 m limit; 4 m is inside.
+    close(kmCosts(frame, pose1(1000, 100 + 7 * 6.486, 1, 0, 80), ref, CAR).frame.dataSync(), [16], 0.5, 'sideways keep-in-frame at 7 m');
+    close(kmCosts(frame, pose1(1000, 100 - 4 * 6.486, 1, 0, 80), ref, CAR).frame.dataSync(), [0], 0, 'sideways keep-in-frame at 4 m');
+    // Far beyond the frame the masks are empty: costs 0, not NaN.
+    const far = kmCosts(frameWithCar([50, 60], [5, 15]), pose1(1000 + 200 * 6.486, 100, 1, 0, 80), ref, CAR);
+    close([read(far.proximity), read(far.lane)], [0, 0], 0, 'empty mask');
+  });
 });
