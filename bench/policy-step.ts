@@ -25,7 +25,7 @@ import { fmConfig } from '../worldmodel/fm/config.js';
 import { IMAGE_H, IMAGE_W, STATE_DIM, STATE_ROWS } from '../data/layout.js';
 import { ForwardModel } from '../worldmodel/fm/model.js';
 import { Adam } from '../worldmodel/fm/adam.js';
-import type { WindowBatch } from '../worldmodel/fm/windows.js';
+import { randomWindowBatch } from '../worldmodel/fm/windows.js';
 import type { NormStats } from '../data/dataset-types.js';
 import { I80_MAP } from '../sim/map.js';
 import { PolicyNetwork } from '../policy/network.js';
@@ -55,17 +55,6 @@ const over = {
 };
 const STATS: NormStats = { stateMean: [900, 120, 55, 0], stateStd: [400, 40, 20, 1], actionMean: [0, 0], actionStd: [4, 0.001] };
 
-function randomBatch(batch: number, npred: number, seed: number): WindowBatch {
-  const rng = new Rng(seed);
-  const fill = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => rng.uniform(lo, hi));
-  const C = fmCfg.channels;
-  return {
-    batch, ncond: fmCfg.ncond, npred, channels: C,
-    ctxImages: fill(batch * IMAGE_H * IMAGE_W * fmCfg.ncond * C, 0, 1), ctxStates: fill(batch * fmCfg.ncond * 4, -1, 1),
-    actions: fill(npred * batch * 2, -1, 1), targetImages: fill(npred * batch * IMAGE_H * IMAGE_W * C, 0, 1), targetStates: fill(npred * batch * 4, -1, 1),
-    episodeIds: Array(batch).fill('random'), starts: Array(batch).fill(0),
-  };
-}
 
 function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);
@@ -87,7 +76,7 @@ function stepper(method: PolicyMethod, extra: Parameters<typeof policyTrainConfi
   return {
     cfg,
     async step(k: number, timed: boolean): Promise<void> {
-      const wb = randomBatch(cfg.batch, cfg.npred, k);
+      const wb = randomWindowBatch({ batch: cfg.batch, ncond: fmCfg.ncond, npred: cfg.npred, channels: fmCfg.channels }, k);
       const before = tf.memory().numTensors;
       const t0 = performance.now();
       await policyStep({ model, policy, cfg, stats: STATS, uStats, noise: stepNoise(1, k) }, adam, wb);

@@ -139,11 +139,12 @@ export function kmRollout(policy: PolicyNetwork, world: World, input0: FmInput, 
   const B = input0.images.shape[0];
   // Every step's image code and its projection in one call each; only the state path runs per step.
   const projected = policy.projectCodes(policy.encodeImages(world.contexts));
+  const folded = policy.foldedStateProjection();
   let states = input0.states;
   let pose = poseFromStates(lastState(states, ncond), stats);
   const out: KmRollout = { actions: [], stateInputs: [], km: [], frames: world.frames.slice(0, steps), ref: [] };
   for (let t = 0; t < steps; t++) {
-    const action = policy.headProjected(tf.slice(projected, [t * B, 0], [B, -1]), states).mean;
+    const action = policy.headProjected(tf.slice(projected, [t * B, 0], [B, -1]), states, folded).mean;
     const { a, b } = physicalActions(action, stats);
     pose = kinematicStep(pose, a, b);
     out.actions.push(action);

@@ -158,7 +158,9 @@ export class MpcPlanner {
         clipped.dispose();
         // Projected onto the actions the controller executes (+-ACTION_CLAMP), so the plan never
         // counts on braking or steering the car cannot do.
-        plan.assign(tf.tidy(() => tf.clipByValue(plan, -ACTION_CLAMP, ACTION_CLAMP)));
+        const projected = tf.tidy(() => tf.clipByValue(plan, -ACTION_CLAMP, ACTION_CLAMP));
+        plan.assign(projected);
+        projected.dispose();
       }
       costT.push(tf.tidy(loss));
       const all = tf.stack(costT);

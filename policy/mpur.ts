@@ -112,7 +112,11 @@ export interface PolicyTrainSummary extends LoopSummary {
   init: PolicyInitRecord | null;
 }
 
-/** One update: loss parts and gradients, clip, Adam; returns the parts (NaN-free unless skipped). */
+/**
+ * One update: loss parts and gradients, clip, Adam; returns the parts (NaN-free unless skipped).
+ * `imagined`: the pool's batch for 'model-logged' (then `wb` is its window batch, whose target
+ * frames are the model's).
+ */
 export async function policyStep(ctx: ObjectiveContext, adam: Adam, wb: WindowBatch, imagined?: ImaginedBatch): Promise<{ parts: Record<PartName, number>; gradNorm: number; skipped: boolean }> {
   const vars = ctx.policy.variables();
   const nameOf = new Map(vars.map((v, i) => [v.name, ctx.policy.specs[i]!.name]));
@@ -120,7 +124,7 @@ export async function policyStep(ctx: ObjectiveContext, adam: Adam, wb: WindowBa
   let partsT: tf.Tensor1D | null = null;
   // The km methods' model world is imagined first, outside the gradient tape, then held fixed
   // (for 'model-logged' it comes with the windows, from the imagined pool).
-  const batch = batchTensors(imagined?.batch ?? wb);
+  const batch = batchTensors(wb);
   const world = imagined
     ? pooledWorld(imagined, batch, ctx.policy.cfg.ncond, ctx.policy.cfg.channels)
     : !needsImaginedWorld(ctx.cfg)

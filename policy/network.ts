@@ -162,15 +162,25 @@ export class PolicyNetwork {
     return tf.matMul(tf.reshape(imageCode, [imageCode.shape[0], codeSize(this.cfg)]), this.weights['proj.w']!) as tf.Tensor2D;
   }
 
+  /**
+   * The state MLP's last layer folded into the projection: W_3 W_p and b_3 W_p + b_p. A rollout
+   * computes it once and passes it to every step's headProjected.
+   */
+  foldedStateProjection(): { w: tf.Tensor2D; b: tf.Tensor2D } {
+    const w = this.weights;
+    return {
+      w: tf.matMul(w['enc.state.fc3.w']!, w['proj.w']!) as tf.Tensor2D,
+      b: tf.add(tf.matMul(tf.reshape(w['enc.state.fc3.b']!, [1, -1]), w['proj.w']!), w['proj.b']!) as tf.Tensor2D,
+    };
+  }
+
   /** The output for projected codes (projectCodes) and standardised states [B, ncond * 4]. */
-  headProjected(projected: tf.Tensor2D, states: tf.Tensor2D): PolicyOutput {
+  headProjected(projected: tf.Tensor2D, states: tf.Tensor2D, folded = this.foldedStateProjection()): PolicyOutput {
     const w = this.weights;
     const h1 = leaky(dense(w, 'enc.state.fc1', states));
     const h2 = leaky(dense(w, 'enc.state.fc2', h1));
     // W_p (W_3 h2 + b_3) + b_p, as one product with the folded weight and bias.
-    const w3p = tf.matMul(w['enc.state.fc3.w']!, w['proj.w']!);
-    const b3p = tf.add(tf.matMul(tf.reshape(w['enc.state.fc3.b']!, [1, -1]), w['proj.w']!), w['proj.b']!);
-    let h = tf.relu(tf.add(projected, tf.fused.matMul({ a: h2, b: w3p as tf.Tensor2D, bias: b3p }))) as tf.Tensor2D;
+    let h = tf.relu(tf.add(projected, tf.fused.matMul({ a: h2, b: folded.w, bias: folded.b }))) as tf.Tensor2D;
     h = tf.fused.matMul({ a: h, b: w['fc1.w']! as tf.Tensor2D, bias: w['fc1.b']!, activation: 'relu' }) as tf.Tensor2D;
     h = tf.fused.matMul({ a: h, b: w['fc2.w']! as tf.Tensor2D, bias: w['fc2.b']!, activation: 'relu' }) as tf.Tensor2D;
     const out = dense(w, 'out', h);

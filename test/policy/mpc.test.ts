@@ -1,5 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../../data/dataset-types.js';
 import type { ControllerBatch, EpisodeView } from '../../sim/controllers/controller.js';
 import { I80_MAP } from '../../sim/map.js';
@@ -48,6 +49,10 @@ test('MPC lowers the planned cost over its iterations and brakes for a car just 
   try {
     const r = await mpc.plan(batch([6, null]));
     assert.equal(r.costs.length, 9);
+    // Planning leaves no tensor behind (the projection of the plan included).
+    const before = tf.memory().numTensors;
+    await mpc.plan(batch([6, null]));
+    assert.equal(tf.memory().numTensors, before);
     assert.ok(r.costs.at(-1)! < r.costs[0]!, `cost ${r.costs[0]} -> ${r.costs.at(-1)}`);
     for (let k = 1; k < r.costs.length; k++) assert.ok(Number.isFinite(r.costs[k]!));
     // Every iteration projects the plan onto the actions the controller executes.

@@ -17,18 +17,16 @@ import * as tf from '@tensorflow/tfjs';
 import { probeWebgpu, swiftshaderEnv, vulkanLoader } from '../../worldmodel/webgpu.js';
 import { initBackend } from '../../worldmodel/backend.js';
 import { fmConfig, type FmKind } from '../../worldmodel/fm/config.js';
-import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 import { ForwardModel } from '../../worldmodel/fm/model.js';
 import { Adam } from '../../worldmodel/fm/adam.js';
 import { FmNoise } from '../../worldmodel/fm/noise.js';
 import { trainStep, type StepStats } from '../../worldmodel/fm/train-step.js';
-import type { WindowBatch } from '../../worldmodel/fm/windows.js';
+import { randomWindowBatch } from '../../worldmodel/fm/windows.js';
 import { PolicyNetwork } from '../../policy/network.js';
 import { policyNetConfig, policyTrainConfig, POLICY_METHODS, type PolicyMethod } from '../../policy/config.js';
 import { policyStep, stepNoise } from '../../policy/mpur.js';
 import type { UStats } from '../../policy/uncertainty.js';
 import type { NormStats } from '../../data/dataset-types.js';
-import { Rng } from '../../common/rng.js';
 import { convOutShape, normal, type Arg } from './kernels-helpers.js';
 
 const TOL = 1e-4;
@@ -159,17 +157,6 @@ if (!vulkanLoader()) {
 
   const cfg = fmConfig('tiny', { npred: 2 });
 
-  function randomBatch(batch: number, npred: number, seed: number): WindowBatch {
-    const rng = new Rng(seed);
-    const fill = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => rng.uniform(lo, hi));
-    const C = cfg.channels;
-    return {
-      batch, ncond: cfg.ncond, npred, channels: C,
-      ctxImages: fill(batch * IMAGE_H * IMAGE_W * cfg.ncond * C, 0, 1), ctxStates: fill(batch * cfg.ncond * 4, -1, 1),
-      actions: fill(npred * batch * 2, -1, 1), targetImages: fill(npred * batch * IMAGE_H * IMAGE_W * C, 0, 1), targetStates: fill(npred * batch * 4, -1, 1),
-      episodeIds: Array(batch).fill('random'), starts: Array(batch).fill(0),
-    };
-  }
 
   /** Two training steps of a fresh tiny model; readbacks (read / readSync calls) and numTensors per step. */
   async function fmSteps(kind: FmKind): Promise<{ stats: StepStats[]; reads: number[]; syncReads: number[]; tensors: number[] }> {
@@ -192,7 +179,7 @@ if (!vulkanLoader()) {
     try {
       for (let k = 0; k < 2; k++) {
         reads = syncReads = 0;
-        out.stats.push(await trainStep(m, adam, randomBatch(2, cfg.npred, k + 1), FmNoise.forStep(1, k, true)));
+        out.stats.push(await trainStep(m, adam, randomWindowBatch({ batch: 2, ncond: cfg.ncond, npred: cfg.npred, channels: cfg.channels }, k + 1), FmNoise.forStep(1, k, true)));
         out.reads.push(reads);
         out.syncReads.push(syncReads);
         out.tensors.push(tf.memory().numTensors);
@@ -240,7 +227,7 @@ if (!vulkanLoader()) {
     const z = Array(pcfg.npred).fill(0);
     const uStats: UStats = { npred: pcfg.npred, samples: 1, imageMean: z, imageStd: z.map(() => 1e-4), stateMean: z, stateStd: z.map(() => 1e-3), costMean: z, costStd: z.map(() => 1e-4) };
     try {
-      const s = await policyStep({ model, policy, cfg: pcfg, stats: STATS, uStats, noise: stepNoise(1, 0) }, adam, randomBatch(pcfg.batch, pcfg.npred, 5));
+      const s = await policyStep({ model, policy, cfg: pcfg, stats: STATS, uStats, noise: stepNoise(1, 0) }, adam, randomWindowBatch({ batch: pcfg.batch, ncond: cfg.ncond, npred: pcfg.npred, channels: cfg.channels }, 5));
       return { total: s.parts.total, gradNorm: s.gradNorm, skipped: s.skipped };
     } finally {
       adam.dispose();

@@ -26,6 +26,26 @@ export interface WindowShape {
   channels: number;
 }
 
+/**
+ * A batch of uniform random values in the layout of `shape` (images in [0, 1], states and
+ * actions in [-1, 1]), for benchmarks and tests whose timing or numerics do not need real windows.
+ */
+export function randomWindowBatch(shape: WindowShape, seed: number): WindowBatch {
+  const rng = new Rng(seed);
+  const fill = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => rng.uniform(lo, hi));
+  const { batch, ncond, npred, channels } = shape;
+  return {
+    ...shape,
+    ctxImages: fill(batch * IMAGE_H * IMAGE_W * ncond * channels, 0, 1),
+    ctxStates: fill(batch * ncond * STATE_DIM, -1, 1),
+    actions: fill(npred * batch * ACTION_DIM, -1, 1),
+    targetImages: fill(npred * batch * IMAGE_H * IMAGE_W * channels, 0, 1),
+    targetStates: fill(npred * batch * STATE_DIM, -1, 1),
+    episodeIds: Array(batch).fill('random'),
+    starts: Array(batch).fill(0),
+  };
+}
+
 /** A batch of windows, time-major where a step index comes first. */
 export interface WindowBatch extends WindowShape {
   /** [B, H, W, ncond * C], oldest frame first, in [0, 1]. */
