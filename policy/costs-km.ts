@@ -24,6 +24,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_H, IMAGE_PX_PER_M, IMAGE_W, LANE_W_M, SCALE_PX_PER_M } from '../data/layout.js';
 import { detach, OBS_SCALE, type CarSizes } from './costs.js';
+import { tensorsOnHost } from '../worldmodel/backend.js';
+import { fusedKmCosts, type MaskGeometry } from './costs-km-fused.js';
 import { detachPose, type EgoPose } from './kinematic-ego.js';
 
 /** Observation pixels per metre (1.62). */
@@ -123,18 +125,56 @@ function beyond(x: tf.Tensor1D, limit: number): tf.Tensor1D {
   return tf.pow(tf.relu(tf.sub(tf.abs(x), limit)), 4) as tf.Tensor1D;
 }
 
+/** The masks' sizes (m) of each row for detached speeds (m/s): x_s, y_d, L / 2, W / 2. */
+function maskGeometry(cars: CarSizes): (speedM: Float32Array) => MaskGeometry {
+  return (speedM) => {
+    const n = speedM.length;
+    const g: MaskGeometry = { xs: new Float32Array(n), yd: new Float32Array(n), halfL: new Float32Array(n), halfW: new Float32Array(n) };
+    for (let r = 0; r < n; r++) {
+      const L = cars.lengthObsPx[r]! / OBS_PX_PER_M;
+      const W = cars.widthObsPx[r]! / OBS_PX_PER_M;
+      g.xs[r] = Math.max(speedM[r]!, KM_MIN_SPEED_M_PER_S) * KM_SAFE_TIME_S + 1.5 * L + 1;
+      g.yd[r] = W / 2 + LANE_W_M;
+      g.halfL[r] = L / 2;
+      g.halfW[r] = W / 2;
+    }
+    return g;
+  };
+}
+
+const GRID = { rowM: ROW_M, colM: COL_M };
+
 /**
  * Costs of frames `images` [N, 117, 24, C] in [0, 1] (cut from the gradient here) centred on
- * `ref`, for the ego at `km` (both [N] poses), with the ego sizes of each row.
+ * `ref`, for the ego at `km` (both [N] poses), with the ego sizes of each row. On host backends
+ * the masked means come from the fused op (the same function, tested equal), elsewhere from
+ * kmMasks' tfjs ops.
  */
 export function kmCosts(images: tf.Tensor4D, km: EgoPose, ref: EgoPose, cars: CarSizes): KmCosts {
   if (cars.lengthObsPx.length !== images.shape[0]) throw new Error(`km costs: ${images.shape[0]} images but ${cars.lengthObsPx.length} car sizes`);
+  return tensorsOnHost() ? fusedCosts(images, km, ref, cars) : opsCosts(images, km, ref, cars);
+}
+
+/** kmCosts through kmMasks' tfjs ops. */
+export function opsCosts(images: tf.Tensor4D, km: EgoPose, ref: EgoPose, cars: CarSizes): KmCosts {
   const img = detach(images);
   const m = kmMasks(km, ref, cars);
   return {
     proximity: maskedMean(m.proximity, channel(img, 1)),
     lane: maskedMean(m.lane, channel(img, 0)),
     offroad: img.shape[3] >= 4 ? maskedMean(m.lane, channel(img, 2)) : null,
-    frame: tf.add(beyond(m.u, FRAME_LIMIT_FORWARD_M), beyond(m.w, FRAME_LIMIT_SIDEWAYS_M)) as tf.Tensor1D,
+    frame: frameTerm(m.u, m.w),
   };
+}
+
+/** kmCosts through the fused op. */
+export function fusedCosts(images: tf.Tensor4D, km: EgoPose, ref: EgoPose, cars: CarSizes): KmCosts {
+  const o = egoOffset(km, ref, cars);
+  const c = fusedKmCosts(images, tf.stack([o.u, o.w, o.cos, o.sin], 1) as tf.Tensor2D, detach(tf.div(km.v, SCALE_PX_PER_M)) as tf.Tensor1D, maskGeometry(cars), GRID);
+  const [proximity, lane, offroad] = tf.unstack(c, 1) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+  return { proximity, lane, offroad: images.shape[3] >= 4 ? offroad : null, frame: frameTerm(o.u, o.w) };
+}
+
+function frameTerm(u: tf.Tensor1D, w: tf.Tensor1D): tf.Tensor1D {
+  return tf.add(beyond(u, FRAME_LIMIT_FORWARD_M), beyond(w, FRAME_LIMIT_SIDEWAYS_M)) as tf.Tensor1D;
 }

@@ -13,6 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
 import { DT_S } from '../data/layout.js';
+import { tensorsOnHost } from '../worldmodel/backend.js';
+import { fusedKinematicStep } from './kinematic-ego-fused.js';
 
 /** One pose per batch row; every field [B]. */
 export interface EgoPose {
@@ -78,6 +80,29 @@ export function kinematicStep(p: EgoPose, a: tf.Tensor1D, b: tf.Tensor1D, dtS = 
     dy: tf.div(ny, n) as tf.Tensor1D,
     v: tf.add(p.v, tf.mul(a, dtS)) as tf.Tensor1D,
   };
+}
+
+/** Poses packed in one tensor [B, 5] (columns x, y, dx, dy, v): the form a rollout carries step to step. */
+export function packPose(p: EgoPose): tf.Tensor2D {
+  return tf.stack([p.x, p.y, p.dx, p.dy, p.v], 1) as tf.Tensor2D;
+}
+
+export function unpackPose(t: tf.Tensor2D): EgoPose {
+  const [x, y, dx, dy, v] = tf.unstack(t, 1) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+  return { x, y, dx, dy, v };
+}
+
+/**
+ * One step for normalised actions [B, 2] on packed poses [B, 5]: [B, 9], the next pose (5
+ * columns) and the standardised state the policy and the world model read (4: statesFromPose).
+ * On host backends one op with an analytic gradient (kinematic-ego-fused.ts, tested equal to
+ * the composition below), elsewhere physicalActions, kinematicStep and statesFromPose.
+ */
+export function kinematicStepPacked(pose: tf.Tensor2D, actions: tf.Tensor2D, stats: NormStats, dtS = DT_S): tf.Tensor2D {
+  if (tensorsOnHost()) return fusedKinematicStep(pose, actions, stats, dtS);
+  const { a, b } = physicalActions(actions, stats);
+  const next = kinematicStep(unpackPose(pose), a, b, dtS);
+  return tf.concat([packPose(next), statesFromPose(next, stats)], 1) as tf.Tensor2D;
 }
 
 /** The pose with every field cut from the gradient. */

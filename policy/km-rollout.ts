@@ -23,20 +23,22 @@ import { STATE_DIM } from '../data/layout.js';
 import type { FmInput, ForwardModel } from '../worldmodel/fm/model.js';
 import type { FmNoise } from '../worldmodel/fm/noise.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';
-import { kinematicStep, physicalActions, poseFromStates, splitPose, statesFromPose, type EgoPose } from './kinematic-ego.js';
+import { kinematicStepPacked, packPose, poseFromStates, unpackPose, type EgoPose } from './kinematic-ego.js';
+import { POSE_COLS } from './kinematic-ego-fused.js';
 import type { PolicyNetwork } from './network.js';
 
 export type WorldSource = 'model' | 'model-logged' | 'real';
 export const WORLD_SOURCES: readonly WorldSource[] = ['model', 'model-logged', 'real'];
 
 export interface KmRollout {
-  /** Per step t: the policy's normalised action [B, 2], the kinematic pose after it, the frame after it [B, 117, 24, C] and the pose that frame is centred on. */
+  /** Per step t: the policy's normalised action [B, 2] and the frame after it [B, 117, 24, C]. */
   actions: tf.Tensor2D[];
+  frames: tf.Tensor4D[];
   /** Per step t: the standardised kinematic states the policy read, [B, ncond * 4]. */
   stateInputs: tf.Tensor2D[];
-  km: EgoPose[];
-  frames: tf.Tensor4D[];
-  ref: EgoPose[];
+  /** The kinematic pose after each step and the pose each frame is centred on, step-major [T * B]. */
+  km: EgoPose;
+  ref: EgoPose;
 }
 
 /** The world a rollout drives through: per step the policy's image context and the frame after the step. */
@@ -94,7 +96,7 @@ export function imagineWorld(model: ForwardModel, policy: PolicyNetwork, input0:
   const zs: tf.Tensor2D[] = [];
   const kept = tf.tidy(() => {
     let input = input0;
-    let pose = poseFromStates(lastState(input0.states, ncond), stats);
+    let pose = packPose(poseFromStates(lastState(input0.states, ncond), stats));
     for (let t = 0; t < steps; t++) {
       contexts.push(input.images);
       const action = policy.act(input);
@@ -102,9 +104,9 @@ export function imagineWorld(model: ForwardModel, policy: PolicyNetwork, input0:
       if (z) zs.push(z);
       const out = model.step(input, action, z, noise);
       frames.push(out.image);
-      const { a, b } = physicalActions(action, stats);
-      pose = kinematicStep(pose, a, b);
-      if (t + 1 < steps) input = { images: shiftImages(input.images, out.image, ncond, channels), states: shiftStates(input.states, statesFromPose(pose, stats), ncond) };
+      const next = kinematicStepPacked(pose, action, stats);
+      pose = tf.slice(next, [0, 0], [-1, POSE_COLS]);
+      if (t + 1 < steps) input = { images: shiftImages(input.images, out.image, ncond, channels), states: shiftStates(input.states, tf.slice(next, [0, POSE_COLS], [-1, STATE_DIM]), ncond) };
     }
     return { contexts: tf.concat(contexts, 0), frames, zs };
   });
@@ -141,17 +143,21 @@ export function kmRollout(policy: PolicyNetwork, world: World, input0: FmInput, 
   const projected = policy.projectCodes(policy.encodeImages(world.contexts));
   const folded = policy.foldedStateProjection();
   let states = input0.states;
-  let pose = poseFromStates(lastState(states, ncond), stats);
-  const out: KmRollout = { actions: [], stateInputs: [], km: [], frames: world.frames.slice(0, steps), ref: [] };
+  // The pose travels packed [B, 5]: one op per step moves it and gives the state read next.
+  let pose = packPose(poseFromStates(lastState(states, ncond), stats));
+  const poses: tf.Tensor2D[] = [];
+  const actions: tf.Tensor2D[] = [];
+  const stateInputs: tf.Tensor2D[] = [];
   for (let t = 0; t < steps; t++) {
     const action = policy.headProjected(tf.slice(projected, [t * B, 0], [B, -1]), states, folded).mean;
-    const { a, b } = physicalActions(action, stats);
-    pose = kinematicStep(pose, a, b);
-    out.actions.push(action);
-    out.stateInputs.push(states);
-    out.km.push(pose);
-    if (t + 1 < steps) states = shiftStates(states, statesFromPose(pose, stats), ncond);
+    const next = kinematicStepPacked(pose, action, stats);
+    pose = tf.slice(next, [0, 0], [-1, POSE_COLS]);
+    actions.push(action);
+    stateInputs.push(states);
+    poses.push(pose);
+    if (t + 1 < steps) states = shiftStates(states, tf.slice(next, [0, POSE_COLS], [-1, STATE_DIM]), ncond);
   }
-  out.ref = world.refStates ? splitPose(poseFromStates(tf.concat(world.refStates.slice(0, steps), 0), stats), steps, B) : out.km;
-  return out;
+  const km = unpackPose(tf.concat(poses, 0));
+  const ref = world.refStates ? poseFromStates(tf.concat(world.refStates.slice(0, steps), 0), stats) : km;
+  return { actions, stateInputs, frames: world.frames.slice(0, steps), km, ref };
 }

@@ -26,7 +26,8 @@ import type { LoadedPolicy } from './checkpoint.js';
 import { contextInput, unnormaliseActions } from './controller.js';
 import { ACTION_CLAMP } from './config.js';
 import { OBS_SCALE, type CarSizes } from './costs.js';
-import { kinematicStep, physicalActions, type EgoPose } from './kinematic-ego.js';
+import { kinematicStepPacked, packPose, unpackPose, type EgoPose } from './kinematic-ego.js';
+import { POSE_COLS } from './kinematic-ego-fused.js';
 import { kmCostLoss, type KmCostWeights } from './objectives.js';
 
 export interface MpcOptions {
@@ -58,18 +59,17 @@ function posesOf(batch: ControllerBatch): EgoPose {
   return { x: f((i) => e[i]!.state.xPx), y: f((i) => e[i]!.state.yPx), dx: f((i) => e[i]!.state.dirX), dy: f((i) => e[i]!.state.dirY), v: f((i) => e[i]!.state.speedPxPerS) };
 }
 
-/** The kinematic poses after each step of a normalised plan [n, H, 2]. */
-function rollPlan(pose0: EgoPose, plan: tf.Tensor3D, stats: NormStats): EgoPose[] {
+/** The kinematic poses after each step of a normalised plan [n, H, 2], step-major [H * n]. */
+function rollPlan(pose0: EgoPose, plan: tf.Tensor3D, stats: NormStats): EgoPose {
   const H = plan.shape[1];
-  const out: EgoPose[] = [];
-  let p = pose0;
+  const out: tf.Tensor2D[] = [];
+  let p = packPose(pose0);
   for (let t = 0; t < H; t++) {
     const a = tf.reshape(tf.slice(plan, [0, t, 0], [-1, 1, -1]), [-1, ACTION_DIM]) as tf.Tensor2D;
-    const phys = physicalActions(a, stats);
-    p = kinematicStep(p, phys.a, phys.b);
+    p = tf.slice(kinematicStepPacked(p, a, stats), [0, 0], [-1, POSE_COLS]);
     out.push(p);
   }
-  return out;
+  return unpackPose(tf.concat(out, 0));
 }
 
 export class MpcPlanner {
@@ -133,7 +133,7 @@ export class MpcPlanner {
     const init = await this.warmStart(batch);
     // The reference future: the model unrolled with the warm-start plan, centred on its kinematic poses.
     const pose0 = posesOf(batch);
-    type Ref = { frames: tf.Tensor4D[]; poses: EgoPose[] };
+    type Ref = { frames: tf.Tensor4D[]; poses: EgoPose };
     const ref = tf.tidy((): tf.TensorContainer => {
       const input = contextInput(batch, cfg.ncond, cfg.channels, this.stats, 'the MPC world model');
       const plan0 = tf.tensor3d(init, [n, H, ACTION_DIM]);
@@ -173,7 +173,7 @@ export class MpcPlanner {
       tf.dispose(costT);
       adam.dispose();
       plan.dispose();
-      tf.dispose([ref.frames, ...ref.poses.flatMap((p) => [p.x, p.y, p.dx, p.dy, p.v]), pose0.x, pose0.y, pose0.dx, pose0.dy, pose0.v]);
+      tf.dispose([ref.frames, ref.poses.x, ref.poses.y, ref.poses.dx, ref.poses.dy, ref.poses.v, pose0.x, pose0.y, pose0.dx, pose0.dy, pose0.v]);
     }
   }
 }

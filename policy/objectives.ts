@@ -21,7 +21,7 @@ import type { FmNoise } from '../worldmodel/fm/noise.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';
 import { isKmMethod, KM_COST_WEIGHT, type PolicyTrainConfig } from './config.js';
 import { kmCosts } from './costs-km.js';
-import { concatPoses, type EgoPose } from './kinematic-ego.js';
+import type { EgoPose } from './kinematic-ego.js';
 import { kmRollout, realWorld, type World } from './km-rollout.js';
 import { predictionCosts, tileCars, type CarSizes } from './costs.js';
 import { LOGVAR_MAX, LOGVAR_MIN, type PolicyNetwork } from './network.js';
@@ -75,15 +75,15 @@ export interface KmCostWeights {
 }
 
 /**
- * The km costs of T imagined steps of B cars (docs/method.md section 9): frames, kinematic poses and
- * reference poses per step, each term a gamma^t-weighted mean over steps and cars, combined as
+ * The km costs of T imagined steps of B cars (docs/method.md section 9): frames per step, the
+ * kinematic and reference poses step-major [T * B], each term a gamma^t-weighted mean over steps and cars, combined as
  * 10 * (proximity + lambda_l lane + lambda_o off-road) + lambda_f keep-in-frame. Policy training
  * and MPC (mpc.ts) both call this.
  */
-export function kmCostLoss(frames: tf.Tensor4D[], km: EgoPose[], ref: EgoPose[], cars: CarSizes, w: KmCostWeights, p: Partial<Record<PartName, tf.Scalar>> = {}): tf.Scalar {
+export function kmCostLoss(frames: tf.Tensor4D[], km: EgoPose, ref: EgoPose, cars: CarSizes, w: KmCostWeights, p: Partial<Record<PartName, tf.Scalar>> = {}): tf.Scalar {
   const T = frames.length;
   const B = frames[0]!.shape[0];
-  const c = kmCosts(tf.concat(frames, 0), concatPoses(km), concatPoses(ref), tileCars(cars, T));
+  const c = kmCosts(tf.concat(frames, 0), km, ref, tileCars(cars, T));
   const costs = weightedCosts(c, T, B, w, p);
   p.frame = discountedMean(tf.reshape(c.frame, [T, B]), T, w.gamma);
   return tf.add(tf.mul(costs, KM_COST_WEIGHT), tf.mul(p.frame, w.lambdaF)) as tf.Scalar;

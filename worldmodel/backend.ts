@@ -187,6 +187,16 @@ export function gpuInUse(backend: unknown): { gpu: boolean | null; evidence: str
 }
 
 /**
+ * Whether the active backend keeps tensors in host memory (wasm, cpu), where reading a tensor is
+ * a copy: ops that run as one pass of host code with an analytic gradient (policy/*-fused.ts)
+ * are used there, and tfjs ops on GPU backends (webgpu; the native one may sit on a GPU).
+ */
+export function tensorsOnHost(): boolean {
+  const b = tf.getBackend();
+  return b === 'wasm' || b === 'cpu';
+}
+
+/**
  * Registers this project's training kernels for the active tfjs backend (and for cpu, the usual
  * second backend); returns those active on the current backend. initBackend does this itself;
  * call it after switching backends by hand with tf.setBackend.
