@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
 import { IMAGE_DOWNSCALE, IMAGE_H, IMAGE_PX_PER_M, IMAGE_W } from '../data/layout.js';
+import { tensorsOnHost } from '../worldmodel/backend.js';
 
 /** Observation pixels per simulator pixel. */
 export const OBS_SCALE = 1 / IMAGE_DOWNSCALE;
@@ -140,8 +141,44 @@ function channel(images: tf.Tensor4D, c: number): tf.Tensor3D {
   return tf.reshape(tf.slice(images, [0, 0, 0, c], [-1, -1, -1, 1]), [n, h, w]);
 }
 
-function maskedMax(mask: tf.Tensor3D, values: tf.Tensor3D): tf.Tensor1D {
-  return tf.max(tf.mul(mask, values), [1, 2]) as tf.Tensor1D;
+/**
+ * max over each row of mask * values ([N, H, W] -> [N]); the gradient reaches `values` only (the
+ * masks are detached: zero gradient). On host backends one pass with the gradient of tf.max written out (dy
+ * at every position equal to the row's maximum, ties included, times the mask): tfjs's own
+ * gradient compares the whole tensor with the broadcast maxima, which on wasm took half of the
+ * uncertainty term's time (policy/README.md).
+ */
+export function maskedMax(mask: tf.Tensor3D, values: tf.Tensor3D): tf.Tensor1D {
+  if (!tensorsOnHost()) return tf.max(tf.mul(mask, values), [1, 2]) as tf.Tensor1D;
+  const op = tf.customGrad(((mk: tf.Tensor3D, v: tf.Tensor3D, save: tf.GradSaveFunc) => {
+    const m = mk.dataSync() as Float32Array;
+    const x = v.dataSync() as Float32Array;
+    const [n, h, w] = v.shape;
+    const plane = h * w;
+    const max = new Float32Array(n);
+    for (let r = 0; r < n; r++) {
+      let best = -Infinity;
+      for (let k = r * plane; k < (r + 1) * plane; k++) {
+        const y = Math.fround(m[k]! * x[k]!);
+        if (y > best) best = y;
+      }
+      max[r] = best;
+    }
+    save([v]);
+    return {
+      value: tf.tensor1d(max),
+      gradFunc: (dy: tf.Tensor1D, saved: tf.Tensor[]) => {
+        const vals = saved[0]!.dataSync() as Float32Array;
+        const d = dy.dataSync();
+        const g = new Float32Array(n * plane);
+        for (let r = 0; r < n; r++) {
+          for (let k = r * plane; k < (r + 1) * plane; k++) if (Math.fround(m[k]! * vals[k]!) === max[r]) g[k] = d[r]! * m[k]!;
+        }
+        return [tf.zerosLike(mk), tf.tensor3d(g, [n, h, w])];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (mk: tf.Tensor3D, v: tf.Tensor3D) => tf.Tensor1D;
+  return op(mask, values);
 }
 
 export interface PredictionCosts {

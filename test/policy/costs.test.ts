@@ -8,7 +8,7 @@ import { laneWeight, maskAt, proximityRowAxis } from '../../sim/costs.js';
 import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
 import type { NormStats } from '../../data/dataset-types.js';
 import {
-  laneColProfile, laneRowProfile, predictionCosts, proximityColProfile, proximityRowProfile, stackedCosts, tileCars, type CarSizes,
+  laneColProfile, laneRowProfile, maskedMax, predictionCosts, proximityColProfile, proximityRowProfile, stackedCosts, tileCars, type CarSizes,
 } from '../../policy/costs.js';
 import { egoSizesFromContext } from '../../policy/car-size.js';
 import { kmCosts } from '../../policy/costs-km.js';
@@ -197,4 +197,37 @@ test('the off-road cost reads the off-road channel (index 2), not the ego channe
     return kmCosts(tf.tensor4d(img, [1, IMAGE_H, IMAGE_W, 4]), pose, pose, cars).offroad!.dataSync()[0]!;
   });
   assert.ok(kmOff >= 0.25 && kmOff < 0.3, `km off-road ${kmOff}`);
+});
+
+test('maskedMax equals tf.max of mask * values in value and gradient, ties included (a row with no car: every masked zero ties)', () => {
+  tf.tidy(() => {
+    const n = 3;
+    const plane = IMAGE_H * IMAGE_W;
+    const mask = new Float32Array(n * plane);
+    const vals = new Float32Array(n * plane);
+    for (let k = 0; k < n * plane; k++) {
+      mask[k] = (k % 7) / 6;
+      // Row 0: a smooth field; row 1: two equal peaks; row 2: all zero (every pixel ties at 0).
+      const r = Math.floor(k / plane);
+      vals[k] = r === 0 ? 0.5 + 0.5 * Math.sin(0.01 * k) : r === 1 ? ((k % plane === 100 || k % plane === 900) ? 0.9 : 0.1) : 0;
+    }
+    // Two equal peaks of row 1 under mask 1.
+    for (const k of [plane + 104, plane + 909]) {
+      vals[k] = 2;
+      mask[k] = 1;
+    }
+    const m = tf.tensor3d(mask, [n, IMAGE_H, IMAGE_W]);
+    const v = tf.tensor3d(vals, [n, IMAGE_H, IMAGE_W]);
+    const dy = tf.tensor1d([1, -2, 0.5]);
+    const ours = tf.grads((x: tf.Tensor) => tf.sum(tf.mul(maskedMax(m, x as tf.Tensor3D), dy)) as tf.Scalar)([v])[0]!.dataSync();
+    const ref = tf.grads((x: tf.Tensor) => tf.sum(tf.mul(tf.max(tf.mul(m, x), [1, 2]), dy)) as tf.Scalar)([v])[0]!.dataSync();
+    assert.deepEqual(Array.from(maskedMax(m, v).dataSync()), Array.from(tf.max(tf.mul(m, v), [1, 2]).dataSync()));
+    let diff = 0;
+    for (let k = 0; k < ours.length; k++) diff = Math.max(diff, Math.abs(ours[k]! - ref[k]!));
+    assert.equal(diff, 0, 'gradients differ');
+    // The ties got the gradient: both peaks of row 1, and every pixel of row 2 (times its mask).
+    assert.equal(ours[plane + 104], -2);
+    assert.equal(ours[plane + 909], -2);
+    assert.ok(Math.abs(ours[2 * plane + 4]! - 0.5) < 1e-7, `row 2 tie under mask 1: ${ours[2 * plane + 4]}`);
+  });
 });

@@ -57,8 +57,8 @@ test('the fused kinematic step equals physicalActions -> kinematicStep -> states
 test('the fused step over 20 steps matches finite differences of the host step in the actions', () => {
   // Final lateral position and speed after 20 steps of the same action, as a function of (alpha_a, alpha_b).
   const run = (aa: number, ab: number) => {
-    let p = Float32Array.from([1000, 100, 1, 0, 80]);
-    let out = new Float32Array(9);
+    let p: Float32Array = Float32Array.from([1000, 100, 1, 0, 80]);
+    let out: Float32Array = new Float32Array(9);
     for (let k = 0; k < 20; k++) {
       out = hostKinematicStep(p, Float32Array.of(aa, ab), STATS, DT_S).values;
       p = out.slice(0, 5);
