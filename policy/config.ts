@@ -100,16 +100,18 @@ interface Preset {
   uBatches: number;
   /**
    * The km methods' unroll, batch, learning rate, lane weight (their costs are cheap: longer
-   * unrolls, larger steps) and uncertainty weight (tiny: 0.01, where 0.5 let U's gradient, 5-7
-   * times the costs', steer the policy, and 0.05 still cost 14 points in 600 updates: policy/README.md).
+   * unrolls, larger steps), uncertainty weight (tiny: 0.01, where 0.5 let U's gradient, 5-7
+   * times the costs', steer the policy, and 0.05 still cost 14 points in 600 updates:
+   * policy/README.md), dropout copies and stride of U (tiny: 2 copies at steps 0 and 10, a fifth
+   * of the price of 4 copies at every 4th step, for a term that weighs 0.01).
    */
-  km: { npred: number; batch: number; learningRate: number; lambdaL: number; lambdaU: number; uStride: number; worldReuse: number; worldPool: number };
+  km: { npred: number; batch: number; learningRate: number; lambdaL: number; lambdaU: number; k: number; uStride: number; worldReuse: number; worldPool: number };
 }
 
 export const PRESETS: Record<PolicyPresetName, Preset> = {
-  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, lambdaU: 0.5, uStride: 1, worldReuse: 1, worldPool: 1 } },
-  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.5, uStride: 2, worldReuse: 4, worldPool: 16 } },
-  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.01, uStride: 4, worldReuse: 4, worldPool: 16 } },
+  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, lambdaU: 0.5, k: 10, uStride: 1, worldReuse: 1, worldPool: 1 } },
+  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.5, k: 10, uStride: 2, worldReuse: 4, worldPool: 16 } },
+  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.01, k: 2, uStride: 10, worldReuse: 4, worldPool: 16 } },
 };
 
 /** Paper defaults: lambda_u = 0.5, lambda_l = 0.2, no off-road term; Adam 1e-4, clip 50. */
@@ -165,7 +167,7 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     lambdaL: lambda('lambda-l', o.lambdaL, km ? p.km.lambdaL : DEFAULT_LAMBDAS.lambdaL, costs),
     lambdaU: lambda('lambda-u', o.lambdaU, km ? p.km.lambdaU : DEFAULT_LAMBDAS.lambdaU, method === 'mpur' || method === 'mpur-km'),
     lambdaO: lambda('lambda-o', o.lambdaO, DEFAULT_LAMBDAS.lambdaO, costs),
-    k: def(o.k, p.k),
+    k: def(o.k, km ? p.km.k : p.k),
     uBatches: def(o.uBatches, p.uBatches),
     uHinge: def(o.uHinge, 0.5),
     gamma: def(o.gamma, 0.99),

@@ -20,7 +20,7 @@ import { FmNoise, mixSeed } from '../worldmodel/fm/noise.js';
 import { batchTensors } from '../worldmodel/fm/train-step.js';
 import type { BatchLoader } from '../worldmodel/fm/batches.js';
 import type { WindowBatch } from '../worldmodel/fm/windows.js';
-import { imagineLoggedWorld, realWorld, type World } from './km-rollout.js';
+import { imagineLoggedFrames, realWorld, type World } from './km-rollout.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';
 
 /** Noise stream of the pool's imagination (apart from the per-update streams). */
@@ -71,7 +71,7 @@ export class ImaginedPool {
     const wb = await this.loader.next(i);
     const noise = FmNoise.forStep(this.opts.seed, i, false, POOL_STREAM);
     const t = batchTensors(wb);
-    const world = imagineLoggedWorld(this.model, t, wb.npred, noise);
+    const world = imagineLoggedFrames(this.model, t, wb.npred, noise);
     try {
       const frames = await tf.stack(world.frames).data();
       const zs = world.zs.length > 0 ? await tf.stack(world.zs).data() : new Float32Array(0);

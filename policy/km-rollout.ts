@@ -25,6 +25,7 @@ import type { FmNoise } from '../worldmodel/fm/noise.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';
 import { kinematicStepPacked, packPose, poseFromStates, unpackPose, type EgoPose } from './kinematic-ego.js';
 import { POSE_COLS } from './kinematic-ego-fused.js';
+import { tensorsOnHost } from '../worldmodel/backend.js';
 import type { PolicyNetwork } from './network.js';
 
 export type WorldSource = 'model' | 'model-logged' | 'real';
@@ -71,16 +72,49 @@ function lastState(states: tf.Tensor2D, ncond: number): tf.Tensor2D {
   return tf.slice(states, [0, (ncond - 1) * STATE_DIM], [-1, STATE_DIM]);
 }
 
+/**
+ * Every step's context, step-major [T * B, H, W, ncond * C]: context t holds frames t ... t +
+ * ncond - 1 of the sequence (the ncond frames of `context` [B, H, W, ncond * C], then `future`,
+ * [B, H, W, C] each). On host backends written in one pass (tfjs's channel slices and concats
+ * for each step cost a km update about 30 ms on wasm); elsewhere shifted step by step.
+ */
+export function slidingContexts(context: tf.Tensor4D, future: tf.Tensor4D[], ncond: number, channels: number, steps: number): tf.Tensor4D {
+  if (future.length < steps - 1) throw new Error(`km rollout: ${future.length} future frames cannot slide a context over ${steps} steps`);
+  if (!tensorsOnHost()) {
+    const contexts: tf.Tensor4D[] = [];
+    let ctx = context;
+    for (let t = 0; t < steps; t++) {
+      contexts.push(ctx);
+      if (t + 1 < steps) ctx = shiftImages(ctx, future[t]!, ncond, channels);
+    }
+    return tf.concat(contexts, 0);
+  }
+  const [B, H, W, CC] = context.shape;
+  const C = channels;
+  const pixels = B * H * W;
+  const first = context.dataSync() as Float32Array;
+  const frames = future.slice(0, steps - 1).map((f) => f.dataSync() as Float32Array);
+  const out = new Float32Array(steps * pixels * CC);
+  for (let t = 0; t < steps; t++) {
+    const base = t * pixels * CC;
+    for (let j = 0; j < ncond; j++) {
+      // Slot j of context t is sequence frame s = t + j: a context frame while s < ncond, else future frame s - ncond.
+      const s = t + j;
+      if (s < ncond) {
+        for (let p = 0; p < pixels; p++) for (let c = 0; c < C; c++) out[base + p * CC + j * C + c] = first[p * CC + s * C + c]!;
+      } else {
+        const f = frames[s - ncond]!;
+        for (let p = 0; p < pixels; p++) for (let c = 0; c < C; c++) out[base + p * CC + j * C + c] = f[p * C + c]!;
+      }
+    }
+  }
+  return tf.tensor4d(out, [steps * B, H, W, CC]);
+}
+
 /** The logged future as the world: contexts slid over the context and target frames. */
 export function realWorld(batch: BatchTensors, ncond: number, channels: number, steps: number): World {
   if (batch.targetImages.length < steps) throw new Error(`km rollout: the window has ${batch.targetImages.length} future frames, the rollout ${steps} steps`);
-  const contexts: tf.Tensor4D[] = [];
-  let ctx = batch.input.images;
-  for (let t = 0; t < steps; t++) {
-    contexts.push(ctx);
-    if (t + 1 < steps) ctx = shiftImages(ctx, batch.targetImages[t]!, ncond, channels);
-  }
-  return { contexts: tf.concat(contexts, 0), frames: batch.targetImages.slice(0, steps), refStates: batch.targetStates.slice(0, steps), zs: [] };
+  return { contexts: slidingContexts(batch.input.images, batch.targetImages, ncond, channels, steps), frames: batch.targetImages.slice(0, steps), refStates: batch.targetStates.slice(0, steps), zs: [] };
 }
 
 /**
@@ -120,19 +154,18 @@ export function imagineWorld(model: ForwardModel, policy: PolicyNetwork, input0:
  */
 export function imagineLoggedWorld(model: ForwardModel, batch: BatchTensors, steps: number, noise: FmNoise): World {
   const { ncond, channels } = model.cfg;
+  const r = imagineLoggedFrames(model, batch, steps, noise);
+  const contexts = tf.tidy(() => slidingContexts(batch.input.images, r.frames, ncond, channels, steps));
   // The frames are centred on the logged poses (what the model was trained to predict), not on its own state predictions.
-  const refStates = batch.targetStates.slice(0, steps).map((s) => tf.clone(s));
-  const kept = tf.tidy(() => {
+  return { contexts, frames: r.frames, zs: r.zs, refStates: batch.targetStates.slice(0, steps).map((s) => tf.clone(s)) };
+}
+
+/** The world model's frames for the logged actions and the z of each step (no gradient; the caller disposes them): what imagineLoggedWorld's world is made of. */
+export function imagineLoggedFrames(model: ForwardModel, batch: BatchTensors, steps: number, noise: FmNoise): { frames: tf.Tensor4D[]; zs: tf.Tensor2D[] } {
+  return tf.tidy(() => {
     const r = model.unroll(batch.input, { actions: batch.actions.slice(0, steps), noise });
-    const contexts: tf.Tensor4D[] = [];
-    let ctx = batch.input.images;
-    for (let t = 0; t < steps; t++) {
-      contexts.push(ctx);
-      if (t + 1 < steps) ctx = shiftImages(ctx, r.images[t]!, ncond, channels);
-    }
-    return { contexts: tf.concat(contexts, 0), frames: r.images, zs: r.zs };
+    return { frames: r.images, zs: r.zs };
   });
-  return { ...kept, refStates };
 }
 
 /** Drives the kinematic ego through `world` with the policy (differentiable in the policy's weights). */
