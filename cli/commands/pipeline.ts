@@ -83,10 +83,13 @@ const BIN = cliEntry();
  * JSON. The child runs in its own process group, so a Ctrl-C reaches it once, forwarded from
  * here (common/interrupt.ts): it saves its state and exits with 130, and so does the pipeline.
  */
-function runStep(args: string[], quiet: boolean, forwardProgress: boolean, prefix = ''): Promise<unknown> {
+function runStep(args: string[], quiet: boolean, forwardProgress: boolean, prefix = '', oneCore = false): Promise<unknown> {
   return new Promise((resolve, reject) => {
     // A step prints its JSON on stdout; with forwardProgress it also prints progress lines on stderr (common/progress.ts).
-    const env = forwardProgress ? { ...process.env, PPUU_PROGRESS: 'lines' } : process.env;
+    const env: NodeJS.ProcessEnv = forwardProgress ? { ...process.env, PPUU_PROGRESS: 'lines' } : { ...process.env };
+    // Steps run side by side get one core each: no helper threads for the matrix products
+    // (worldmodel/kernels/gemm-pool.ts), which would only contend with the other steps.
+    if (oneCore && env.PPUU_THREADS === undefined) env.PPUU_THREADS = '1';
     const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'], detached: true, env });
     let received: NodeJS.Signals | null = null;
     const release = pollInterrupts('');
@@ -195,7 +198,7 @@ export function registerPipeline(program: Command): void {
         log(`[${name}] ppuu ${args.join(' ')}`);
         const t0 = Date.now();
         // Steps run side by side pipe their output: progress lines come through prefixed with the step's name.
-        const result = concurrent ? await runStep(args, true, !opts.json, `[${name}] `) : await runStep(args, quiet, quiet && !opts.json);
+        const result = concurrent ? await runStep(args, true, !opts.json, `[${name}] `, true) : await runStep(args, quiet, quiet && !opts.json);
         const s = (Date.now() - t0) / 1000;
         steps[name] = result;
         seconds[name] = s;
