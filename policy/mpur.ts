@@ -202,6 +202,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       ['lambda-l', opts.overrides?.lambdaL, h.train.lambdaL],
       ['lambda-o', opts.overrides?.lambdaO, h.train.lambdaO],
       ['k', opts.overrides?.k, h.train.k],
+      ['u-stride', opts.overrides?.uStride, h.train.uStride],
       ['lr', opts.overrides?.learningRate, h.train.learningRate],
       ['future', opts.overrides?.future, h.train.future],
       ['lambda-f', opts.overrides?.lambdaF, h.train.lambdaF],

@@ -29,6 +29,7 @@ interface Flags {
   init?: string;
   worldReuse?: number;
   worldPool?: number;
+  uStride?: number;
   checkpointEvery: number;
   backend?: string;
   json?: boolean;
@@ -50,7 +51,7 @@ export function registerTrainPolicy(program: Command): void {
     .option('--lambda-l <x>', 'weight of the lane cost (default 0.2)', parseNumber('--lambda-l', false, 0))
     .option('--lambda-o <x>', 'weight of the off-road cost (default 0; needs 4-channel images)', parseNumber('--lambda-o', false, 0))
     .option('--lambda-f <x>', 'km methods: weight of the keep-in-frame term (default 1)', parseNumber('--lambda-f', false, 0))
-    .option('--k <n>', 'dropout copies for the uncertainty (default: the preset\'s: 4 / 10 / 10)', parseNumber('--k', true, 2))
+    .option('--k <n>', 'dropout copies for the uncertainty (default: the preset\'s: 4 / 10 / 10; km methods 2 / 10 / 10)', parseNumber('--k', true, 2))
     .option('--u-batches <n>', 'batches measuring the uncertainty statistics (default: 4 / 20 / 50)', parseNumber('--u-batches', true, 1))
     .option('--steps <n>', 'total updates (default 1000; a resumed run continues up to its own --steps unless given)', parseNumber('--steps', true, 0))
     .option('--batch <n>', 'windows per update (default: the preset\'s: 4 / 6 / 6)', parseNumber('--batch', true, 1))
@@ -59,6 +60,7 @@ export function registerTrainPolicy(program: Command): void {
     .option('--resume', 'continue the run in --out from its checkpoint (with its own settings)')
     .option('--encoder-init <dir>', 'initialise the first convolution from an EBM conv encoder (ppuu ebm train --kind conv-sparse, --atoms nfeature/4)')
     .option('--encoder-tile <mode>', 'how --encoder-init spreads its one-frame kernel over the context frames: mean | last | repeat (default mean)')
+    .option('--u-stride <n>', "mpur-km: every n-th imagined step carries the uncertainty term (default: the preset's, 10 / 2 / 1 for tiny / small / paper)", parseNumber('--u-stride', true, 1))
     .option('--world-reuse <n>', "km methods through model-logged: updates each imagined window serves on average (default: the preset's, 4 for tiny and small; 1: a fresh unroll per update)", parseNumber('--world-reuse', true, 1))
     .option('--world-pool <n>', "km methods through model-logged: imagined batches held at once (default: the preset's, 16 for tiny and small)", parseNumber('--world-pool', true, 1))
     .option('--init <dir>', 'start from the weights of a trained policy with the same network (a checkpoint or run folder, e.g. an il run); fresh optimiser, step 0')
@@ -97,7 +99,7 @@ export function registerTrainPolicy(program: Command): void {
         model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
         stochastic: opts.stochastic, steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
         encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined, init: opts.init,
-        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches, worldReuse: opts.worldReuse, worldPool: opts.worldPool },
+        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches, worldReuse: opts.worldReuse, worldPool: opts.worldPool, uStride: opts.uStride },
         say: log,
         onUStats: (done, total) => {
           uBar.bar ??= createProgress('uncertainty stats', total, { json: opts.json, unit: 'batches' });
