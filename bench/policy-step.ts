@@ -7,6 +7,8 @@
  *   mpur-km  the kinematic-ego method at mpur's batch and horizon: the world imagined without
  *          gradient, the kinematic rollout and costs, the one-step uncertainty every uStride steps,
  *   vg-km-real  the kinematic-ego method through the logged future (no model),
+ *   ...Ops  mpur, mpur-km and vg-km-real with the host ops switched off (setHostOps(false): the
+ *          tfjs ops they replace, the baseline of the host ops measured in the same run),
  *   il     one-step imitation (the policy alone),
  *   act    the controller's forward pass for `cars` controlled cars (one lockstep step),
  *   mpc    one MPC step (policy/mpc.ts) for the same `cars` cars: the reference future and
@@ -21,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { cpus, loadavg } from 'node:os';
 import { Rng } from '../common/rng.js';
 import { initFmBackend } from '../worldmodel/fm/setup.js';
+import { hostOps, setHostOps } from '../worldmodel/backend.js';
 import { fmConfig } from '../worldmodel/fm/config.js';
 import { IMAGE_H, IMAGE_W, STATE_DIM, STATE_ROWS } from '../data/layout.js';
 import { ForwardModel } from '../worldmodel/fm/model.js';
@@ -65,7 +68,7 @@ const model = ForwardModel.create(fmCfg, 'vae', 1);
 model.setTrainable(false);
 
 /** A training-step runner for `method`; its steps are timed interleaved with the others' so that load hits all alike. */
-function stepper(method: PolicyMethod, extra: Parameters<typeof policyTrainConfig>[2] = {}) {
+function stepper(method: PolicyMethod, extra: Parameters<typeof policyTrainConfig>[2] = {}, host = true) {
   const cfg = policyTrainConfig(preset, method, method === 'il' ? { batch: over.batch } : { ...over, ...extra });
   const policy = PolicyNetwork.create(policyNetConfig(preset, fmCfg.ncond, fmCfg.channels), 1);
   const adam = new Adam(policy.weights, { learningRate: cfg.learningRate });
@@ -78,9 +81,11 @@ function stepper(method: PolicyMethod, extra: Parameters<typeof policyTrainConfi
     async step(k: number, timed: boolean): Promise<void> {
       const wb = randomWindowBatch({ batch: cfg.batch, ncond: fmCfg.ncond, npred: cfg.npred, channels: fmCfg.channels }, k);
       const before = tf.memory().numTensors;
+      const was = setHostOps(host);
       const t0 = performance.now();
       await policyStep({ model, policy, cfg, stats: STATS, uStats, noise: stepNoise(1, k) }, adam, wb);
       if (timed) times.push(performance.now() - t0);
+      setHostOps(was);
       counts.push(tf.memory().numTensors - before);
     },
     result() {
@@ -94,13 +99,19 @@ function stepper(method: PolicyMethod, extra: Parameters<typeof policyTrainConfi
 
 const mpurCfg = policyTrainConfig(preset, 'mpur', over);
 const same = { batch: mpurCfg.batch, npred: mpurCfg.npred };
-const runners = { vg: stepper('vg'), mpur: stepper('mpur'), il: stepper('il'), mpurKm: stepper('mpur-km', same), vgKmReal: stepper('vg-km', { ...same, future: 'real' }) };
+const runners = {
+  vg: stepper('vg'), mpur: stepper('mpur'), il: stepper('il'), mpurKm: stepper('mpur-km', same), vgKmReal: stepper('vg-km', { ...same, future: 'real' }),
+  mpurOps: stepper('mpur', {}, false), mpurKmOps: stepper('mpur-km', same, false), vgKmRealOps: stepper('vg-km', { ...same, future: 'real' }, false),
+};
 for (let k = 0; k < warmup + steps; k++) for (const r of Object.values(runners)) await r.step(k, k >= warmup); // warm-up steps fill kernel caches
 const vg = runners.vg.result();
 const mpur = runners.mpur.result();
 const il = runners.il.result();
 const mpurKm = runners.mpurKm.result();
 const vgKmReal = runners.vgKmReal.result();
+const mpurOps = runners.mpurOps.result();
+const mpurKmOps = runners.mpurKmOps.result();
+const vgKmRealOps = runners.vgKmRealOps.result();
 
 // Run time: the controller on one lockstep step of `cars` cars, 20 buffered frames each.
 const policy = PolicyNetwork.create(policyNetConfig(preset, fmCfg.ncond, fmCfg.channels), 1);
@@ -139,13 +150,16 @@ const result = {
   batch: mpur.batch, npred: mpur.npred, k: mpur.k,
   vgStepMs: +vg.ms.toFixed(1), mpurStepMs: +mpur.ms.toFixed(1), mpurOverVg: +(mpur.ms / vg.ms).toFixed(2),
   mpurKmStepMs: +mpurKm.ms.toFixed(1), mpurKmOverMpur: +(mpurKm.ms / mpur.ms).toFixed(2), vgKmRealStepMs: +vgKmReal.ms.toFixed(1),
+  hostOps: hostOps(),
+  mpurOpsStepMs: +mpurOps.ms.toFixed(1), mpurKmOpsStepMs: +mpurKmOps.ms.toFixed(1), vgKmRealOpsStepMs: +vgKmRealOps.ms.toFixed(1),
+  mpurHostSpeedup: +(mpurOps.ms / mpur.ms).toFixed(2), mpurKmHostSpeedup: +(mpurKmOps.ms / mpurKm.ms).toFixed(2), vgKmRealHostSpeedup: +(vgKmRealOps.ms / vgKmReal.ms).toFixed(2),
   ilStepMs: +il.ms.toFixed(2), ilBatch: il.batch,
   actMs: +median(actTimes).toFixed(2), actCars: cars, actMsPerCar: +(median(actTimes) / cars).toFixed(3),
   mpcMs: +median(mpcTimes).toFixed(1), mpcHorizon: horizon, mpcIters, mpcOverAct: +(median(mpcTimes) / median(actTimes)).toFixed(1),
-  numTensorsFlat: vg.flat && mpur.flat && il.flat && mpurKm.flat && vgKmReal.flat,
+  numTensorsFlat: [vg, mpur, il, mpurKm, vgKmReal, mpurOps, mpurKmOps, vgKmRealOps].every((r) => r.flat),
 };
 if (!json) {
-  process.stdout.write(`policy-step (${preset}, ${backend.name}): vg ${result.vgStepMs} ms, mpur ${result.mpurStepMs} ms (x${result.mpurOverVg} for U with K = ${result.k}), il ${result.ilStepMs} ms, mpur-km ${result.mpurKmStepMs} ms (x${result.mpurKmOverMpur} of mpur), vg-km through the real future ${result.vgKmRealStepMs} ms; act ${result.actMs} ms for ${cars} cars, mpc (H ${horizon}, ${mpcIters} iterations) ${result.mpcMs} ms for the same cars\n`);
+  process.stdout.write(`policy-step (${preset}, ${backend.name}): vg ${result.vgStepMs} ms, mpur ${result.mpurStepMs} ms (x${result.mpurOverVg} for U with K = ${result.k}), il ${result.ilStepMs} ms, mpur-km ${result.mpurKmStepMs} ms (x${result.mpurKmOverMpur} of mpur), vg-km through the real future ${result.vgKmRealStepMs} ms; host ops x${result.mpurHostSpeedup} / x${result.mpurKmHostSpeedup} / x${result.vgKmRealHostSpeedup} faster than the tfjs ops (mpur / mpur-km / vg-km-real); act ${result.actMs} ms for ${cars} cars, mpc (H ${horizon}, ${mpcIters} iterations) ${result.mpcMs} ms for the same cars\n`);
 }
 process.stdout.write(JSON.stringify(result) + '\n');
 model.dispose();

@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_H, IMAGE_PX_PER_M, IMAGE_W, LANE_W_M, SCALE_PX_PER_M } from '../data/layout.js';
 import { detach, OBS_SCALE, type CarSizes } from './costs.js';
-import { tensorsOnHost } from '../worldmodel/backend.js';
+import { hostOps } from '../worldmodel/backend.js';
 import { fusedKmCosts, type MaskGeometry } from './costs-km-fused.js';
 import { detachPose, type EgoPose } from './kinematic-ego.js';
 
@@ -152,7 +152,7 @@ const GRID = { rowM: ROW_M, colM: COL_M };
  */
 export function kmCosts(images: tf.Tensor4D, km: EgoPose, ref: EgoPose, cars: CarSizes): KmCosts {
   if (cars.lengthObsPx.length !== images.shape[0]) throw new Error(`km costs: ${images.shape[0]} images but ${cars.lengthObsPx.length} car sizes`);
-  return tensorsOnHost() ? fusedCosts(images, km, ref, cars) : opsCosts(images, km, ref, cars);
+  return hostOps() ? fusedCosts(images, km, ref, cars) : opsCosts(images, km, ref, cars);
 }
 
 /** kmCosts through kmMasks' tfjs ops. */

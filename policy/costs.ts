@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
 import { IMAGE_DOWNSCALE, IMAGE_H, IMAGE_PX_PER_M, IMAGE_W } from '../data/layout.js';
-import { tensorsOnHost } from '../worldmodel/backend.js';
+import { hostOps } from '../worldmodel/backend.js';
 
 /** Observation pixels per simulator pixel. */
 export const OBS_SCALE = 1 / IMAGE_DOWNSCALE;
@@ -149,7 +149,7 @@ function channel(images: tf.Tensor4D, c: number): tf.Tensor3D {
  * uncertainty term's time (policy/README.md).
  */
 export function maskedMax(mask: tf.Tensor3D, values: tf.Tensor3D): tf.Tensor1D {
-  if (!tensorsOnHost()) return tf.max(tf.mul(mask, values), [1, 2]) as tf.Tensor1D;
+  if (!hostOps()) return tf.max(tf.mul(mask, values), [1, 2]) as tf.Tensor1D;
   const op = tf.customGrad(((mk: tf.Tensor3D, v: tf.Tensor3D, save: tf.GradSaveFunc) => {
     const m = mk.dataSync() as Float32Array;
     const x = v.dataSync() as Float32Array;

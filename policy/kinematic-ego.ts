@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
 import { DT_S } from '../data/layout.js';
-import { tensorsOnHost } from '../worldmodel/backend.js';
+import { hostOps } from '../worldmodel/backend.js';
 import { fusedKinematicStep } from './kinematic-ego-fused.js';
 
 /** One pose per batch row; every field [B]. */
@@ -99,7 +99,7 @@ export function unpackPose(t: tf.Tensor2D): EgoPose {
  * the composition below), elsewhere physicalActions, kinematicStep and statesFromPose.
  */
 export function kinematicStepPacked(pose: tf.Tensor2D, actions: tf.Tensor2D, stats: NormStats, dtS = DT_S): tf.Tensor2D {
-  if (tensorsOnHost()) return fusedKinematicStep(pose, actions, stats, dtS);
+  if (hostOps()) return fusedKinematicStep(pose, actions, stats, dtS);
   const { a, b } = physicalActions(actions, stats);
   const next = kinematicStep(unpackPose(pose), a, b, dtS);
   return tf.concat([packPose(next), statesFromPose(next, stats)], 1) as tf.Tensor2D;

@@ -25,7 +25,7 @@ import type { FmNoise } from '../worldmodel/fm/noise.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';
 import { kinematicStepPacked, packPose, poseFromStates, unpackPose, type EgoPose } from './kinematic-ego.js';
 import { POSE_COLS } from './kinematic-ego-fused.js';
-import { tensorsOnHost } from '../worldmodel/backend.js';
+import { hostOps } from '../worldmodel/backend.js';
 import type { PolicyNetwork } from './network.js';
 
 export type WorldSource = 'model' | 'model-logged' | 'real';
@@ -80,7 +80,7 @@ function lastState(states: tf.Tensor2D, ncond: number): tf.Tensor2D {
  */
 export function slidingContexts(context: tf.Tensor4D, future: tf.Tensor4D[], ncond: number, channels: number, steps: number): tf.Tensor4D {
   if (future.length < steps - 1) throw new Error(`km rollout: ${future.length} future frames cannot slide a context over ${steps} steps`);
-  if (!tensorsOnHost()) {
+  if (!hostOps()) {
     const contexts: tf.Tensor4D[] = [];
     let ctx = context;
     for (let t = 0; t < steps; t++) {

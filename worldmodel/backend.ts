@@ -186,14 +186,25 @@ export function gpuInUse(backend: unknown): { gpu: boolean | null; evidence: str
   return { gpu: null, evidence: `${pkg}: the binding does not say which devices it uses${note}` };
 }
 
+let hostOpsOn = process.env.PPUU_HOST_OPS !== '0';
+
 /**
- * Whether the active backend keeps tensors in host memory (wasm, cpu), where reading a tensor is
- * a copy: ops that run as one pass of host code with an analytic gradient (policy/*-fused.ts)
- * are used there, and tfjs ops on GPU backends (webgpu; the native one may sit on a GPU).
+ * Whether the policy code's host ops run (policy/*-fused.ts, the sliding contexts, maskedMax):
+ * passes of host code with an analytic gradient that replace many small tfjs kernels. On where
+ * the active backend keeps tensors in host memory (wasm, cpu), so that reading a tensor is a
+ * copy, unless switched off (PPUU_HOST_OPS=0, or setHostOps(false) for A/B runs and tests); GPU
+ * backends (webgpu; the native one may sit on a GPU) always use the tfjs ops.
  */
-export function tensorsOnHost(): boolean {
+export function hostOps(): boolean {
   const b = tf.getBackend();
-  return b === 'wasm' || b === 'cpu';
+  return hostOpsOn && (b === 'wasm' || b === 'cpu');
+}
+
+/** Switches the host ops on or off (benchmarks and tests compare both paths); returns the previous setting. */
+export function setHostOps(on: boolean): boolean {
+  const was = hostOpsOn;
+  hostOpsOn = on;
+  return was;
 }
 
 /**
