@@ -102,8 +102,9 @@ interface Preset {
    * The km methods' unroll, batch, learning rate, lane weight (their costs are cheap: longer
    * unrolls, larger steps), uncertainty weight (tiny: 0.01, where 0.5 let U's gradient, 5-7
    * times the costs', steer the policy, and 0.05 still cost 14 points in 600 updates:
-   * policy/README.md), dropout copies and stride of U (tiny: 2 copies at steps 0 and 10, a fifth
-   * of the price of 4 copies at every 4th step, for a term that weighs 0.01).
+   * policy/README.md), dropout copies and stride of U (tiny: 2 copies at every 4th step, half
+   * the price of 4 for the same success through the logged future; U at steps 0 and 10 only
+   * cost 25-40 points).
    */
   km: { npred: number; batch: number; learningRate: number; lambdaL: number; lambdaU: number; k: number; uStride: number; worldReuse: number; worldPool: number };
 }
@@ -111,7 +112,7 @@ interface Preset {
 export const PRESETS: Record<PolicyPresetName, Preset> = {
   paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, lambdaU: 0.5, k: 10, uStride: 1, worldReuse: 1, worldPool: 1 } },
   small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.5, k: 10, uStride: 2, worldReuse: 4, worldPool: 16 } },
-  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.01, k: 2, uStride: 10, worldReuse: 4, worldPool: 16 } },
+  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.01, k: 2, uStride: 4, worldReuse: 4, worldPool: 16 } },
 };
 
 /** Paper defaults: lambda_u = 0.5, lambda_l = 0.2, no off-road term; Adam 1e-4, clip 50. */
