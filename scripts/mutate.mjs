@@ -28,7 +28,7 @@ const TESTS = {
   'policy/costs.ts': ['test/policy/costs.test.ts'],
   'policy/costs-km.ts': ['test/policy/km.test.ts', 'test/policy/costs.test.ts'],
   'policy/kinematic-ego.ts': ['test/policy/km.test.ts'],
-  'policy/objectives.ts': ['test/policy/objectives.test.ts', 'test/policy/mpur.test.ts'],
+  'policy/objectives.ts': ['test/policy/objectives.test.ts', 'test/policy/objectives-km.test.ts', 'test/policy/mpur.test.ts'],
   'worldmodel/fm/model.ts': ['test/worldmodel/fm/model.test.ts', 'test/worldmodel/fm/losses-step.test.ts'],
   'worldmodel/fm/losses.ts': ['test/worldmodel/fm/model.test.ts', 'test/worldmodel/fm/losses-step.test.ts'],
   'worldmodel/fm/train-step.ts': ['test/worldmodel/fm/losses-step.test.ts', 'test/worldmodel/fm/train.test.ts'],
