@@ -12,6 +12,8 @@ import { checkMapping, loadMapping, NGSIM_CSV_MAPPING } from '../../data/import/
 import { parseCell, readMappedCsv } from '../../data/import/csv-reader.js';
 import type { ReadContext } from '../../data/import/read-context.js';
 import { readNgsimTxt } from '../../data/import/ngsim-txt.js';
+import { importTrajectories, unitProblems } from '../../data/import/importer.js';
+import type { VehicleTrack } from '../../data/tracks.js';
 import { tempDir } from '../helpers/temp.js';
 
 function row(o: Partial<TrajectoryRow> = {}): TrajectoryRow {
@@ -418,4 +420,77 @@ test('readNgsimTxt: bad tokens, column counts and ranges are reported per row wi
   // A first row with another layout stops the import; so does a file with no rows.
   await assert.rejects(readTxt(good.slice(0, 10).join(' ') + '\n' + good.join(' ') + '\n'), (e: unknown) => e instanceof UserError && /t\.txt:1: has 10 columns, raw NGSIM trajectories have 18 \(use --format ngsim-csv, or --mapping for another layout\)$/.test(e.message));
   await assert.rejects(readTxt('\n \n\t\n'), (e: unknown) => e instanceof UserError && /t\.txt: empty file, no trajectory rows$/.test(e.message));
+});
+
+function track(id: number, o: { speeds?: number[]; lengthM?: number; lane?: number; xM?: number } = {}): VehicleTrack {
+  const speeds = o.speeds ?? [20];
+  const n = Math.max(speeds.length, 11);
+  return {
+    vehicleId: id, frames: Int32Array.from({ length: n }, (_, i) => i), localXM: new Float32Array(n).fill(o.xM ?? 1.85), localYM: new Float32Array(n),
+    speedMps: Float32Array.from({ length: n }, (_, i) => speeds[i % speeds.length]!), accMps2: new Float32Array(n), lane: new Int16Array(n).fill(o.lane ?? 1),
+    lengthM: o.lengthM ?? 4.5, widthM: 1.8, vClass: 2,
+  };
+}
+
+test('unitProblems: median speed, vehicle length and lane width against highway ranges, with the likely cause', () => {
+  const lanes = (w: number) => [1, 2, 3].map((l) => track(l, { lane: l, xM: 1 + (l - 1) * w }));
+  assert.equal(unitProblems(lanes(3.7)), null);
+  assert.equal(unitProblems([track(1, { speeds: [NaN] })]), null, 'no speeds: nothing to judge');
+  const pre = 'implausible values after unit conversion: ';
+  // Per vehicle the median of its speeds (even counts: the mean of the middle two), then the median over vehicles.
+  const fast = [track(1, { speeds: [40, 50, 60, 70] }), track(2, { speeds: [50] }), track(3, { speeds: [10, 90, 46] })];
+  assert.equal(unitProblems(fast), `${pre}median speed 50.0 m/s (plausible 0.5-45); likely cause: values in feet read as metres (a mapping unit or factor?)`);
+  assert.equal(unitProblems([track(1, { speeds: [40, 50] }), track(2, { speeds: [45] })]), null, 'median 45: at the bound');
+  assert.equal(unitProblems([track(1, { speeds: [0.5] })]), null);
+  assert.equal(unitProblems([track(1, { speeds: [0.4] })]), `${pre}median speed 0.4 m/s (plausible 0.5-45); likely cause: values in metres read as feet, or km/h and m/s mixed up (a mapping unit or factor?)`);
+  assert.equal(unitProblems([track(1, { lengthM: 1.5 }), track(2, { lengthM: 1.2 })]), `${pre}median vehicle length 1.4 m (plausible 2-12); likely cause: values in metres read as feet, or km/h and m/s mixed up (a mapping unit or factor?)`);
+  assert.equal(unitProblems([track(1, { lengthM: 12 }), track(2, { lengthM: 2 })]), null);
+  assert.equal(unitProblems([track(1, { speeds: [60], lengthM: 1 })]), `${pre}median speed 60.0 m/s (plausible 0.5-45), median vehicle length 1.0 m (plausible 2-12); likely cause: a unit declared wrongly in the mapping`);
+  assert.equal(unitProblems(lanes(1)), `${pre}median lane width 1.0 m (plausible 2.4-5.5); likely cause: values in metres read as feet, or km/h and m/s mixed up (a mapping unit or factor?)`);
+  assert.equal(unitProblems(lanes(6)), `${pre}median lane width 6.0 m (plausible 2.4-5.5); likely cause: values in feet read as metres (a mapping unit or factor?)`);
+  // Only neighbouring lane numbers are compared, lane 0 (unknown) is left out, and every 10th row is sampled.
+  assert.equal(unitProblems([track(1, { lane: 1, xM: 0 }), track(3, { lane: 3, xM: 1 })]), null);
+  assert.equal(unitProblems([track(1, { lane: 0, xM: 0 }), track(2, { lane: 1, xM: 5 }), track(3, { lane: 2, xM: 8.7 })]), null);
+  const sampled = track(2, { lane: 2, xM: 4.7 });
+  sampled.localXM.fill(100, 1, 10); // rows 1..9 are not sampled
+  assert.equal(unitProblems([track(1, { lane: 1, xM: 1 }), sampled]), null);
+});
+
+test('importTrajectories: argument checks, slots from file names, frame rate and gap warnings, the summary\'s frame range', async () => {
+  const dir = tempDir('ppuu-imp-');
+  const rejects = async (p: Promise<unknown>, message: string) =>
+    assert.rejects(p, (e: unknown) => e instanceof UserError && e.message === message, message);
+  await rejects(importTrajectories([]), 'no input files');
+  await rejects(importTrajectories(['x.csv'], { format: 'mapped' }), '--format mapped needs --mapping FILE');
+  const txt = (name: string, frames: number[]) => {
+    const p = join(dir, name);
+    const rows = frames.map((f) => ['5', String(f), '9', '0', '6', String(10 + f), '0', '0', '15', '6', '2', '30', '0', '1', '0', '0', '0', '0'].join(' '));
+    writeFileSync(p, rows.join('\n') + '\n');
+    return p;
+  };
+  const a = txt('trajectories-0400-0415.txt', [100, 101, 102]);
+  const b = txt('trajectories-0500-0515.txt', [100]);
+  await rejects(importTrajectories([a, b]), 'files of different slots (0400-0415, 0500-0515): import each slot into its own store');
+  // Frames 10..13 and 17 of one car: a gap of 3 frames.
+  const g = txt('gappy.txt', [10, 11, 12, 13, 17]);
+  const { summary } = await importTrajectories([g]);
+  assert.equal(summary.slot, null);
+  assert.deepEqual([summary.firstFrame, summary.lastFrame, summary.frames, summary.timeSpanS], [10, 17, 5, 0.7]);
+  assert.deepEqual(summary.warnings, ['1 vehicles have gaps in their frames (3 frames missing); their rows are kept as they are']);
+  assert.deepEqual(summary.gaps, { vehicles: 1, missingFrames: 3 });
+  // A mapped CSV at 25 Hz: a warning, and the time span at that rate.
+  const csv = join(dir, 'd.csv');
+  writeFileSync(csv, 'id,t,x,y,v,len\n1,0,1.85,3,20,4.5\n1,0.04,1.85,4,20,4.5\n1,0.2,1.85,5,20,4.5\n');
+  const m = join(dir, 'm.json');
+  writeFileSync(m, JSON.stringify({ format: 'ppuu-mapping', version: 1, frameRateHz: 25, columns: { vehicleId: { column: 'id' }, time: { column: 't', unit: 's' }, localX: { column: 'x', unit: 'm' }, localY: { column: 'y', unit: 'm' }, speed: { column: 'v', unit: 'm/s' }, length: { column: 'len', unit: 'm' } } }));
+  const r = await importTrajectories([csv], { mapping: m });
+  assert.deepEqual([r.summary.firstFrame, r.summary.lastFrame, r.summary.timeSpanS, r.summary.formats[0]], [0, 5, 0.2, 'mapped']);
+  assert.ok(r.summary.warnings.includes('frames are at 25 Hz; track stores are read as 10 Hz (one frame = 0.1 s)'), JSON.stringify(r.summary.warnings));
+  // Implausible units are a warning, and with --strict an error; three files are named by the first.
+  writeFileSync(m, JSON.stringify({ format: 'ppuu-mapping', version: 1, columns: { vehicleId: { column: 'id' }, frame: { column: 't' }, localX: { column: 'x', unit: 'm' }, localY: { column: 'y', unit: 'm' }, speed: { column: 'v', unit: 'm/s' } } }));
+  writeFileSync(csv, 'id,t,x,y,v\n1,0,1.85,3,90\n1,1,1.85,4,90\n');
+  const w = await importTrajectories([csv], { mapping: m });
+  assert.deepEqual(w.summary.warnings, ['implausible values after unit conversion: median speed 90.0 m/s (plausible 0.5-45); likely cause: values in feet read as metres (a mapping unit or factor?)']);
+  await rejects(importTrajectories([csv, csv, csv], { mapping: m, strict: true }), `${csv} and 2 more files: implausible values after unit conversion: median speed 90.0 m/s (plausible 0.5-45); likely cause: values in feet read as metres (a mapping unit or factor?) (--strict)`);
+  await rejects(importTrajectories([csv, csv], { mapping: m, strict: true }), `${csv}, ${csv}: implausible values after unit conversion: median speed 90.0 m/s (plausible 0.5-45); likely cause: values in feet read as metres (a mapping unit or factor?) (--strict)`);
 });

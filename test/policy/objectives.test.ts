@@ -93,10 +93,15 @@ test('il: the mean squared error to the first logged action; stochastic: the Gau
     const c = await context('il', 'deterministic', {}, stochastic);
     const ctx: ObjectiveContext = { model: null, policy: c.policy, cfg: c.cfg, stats: c.stats, uStats: null, noise: stepNoise(1, 0) };
     const got = tf.tidy(() => partsRecord(policyLoss(ctx, { batch: batchTensors(c.wb), cars: c.cars }).parts.dataSync()));
-    const { mean, logvar, target } = tf.tidy(() => {
+    let mean = new Float32Array(0);
+    let logvar: Float32Array | null = null;
+    let target = new Float32Array(0);
+    tf.tidy(() => {
       const b = batchTensors(c.wb);
       const o = c.policy.forward(b.input);
-      return { mean: o.mean.dataSync(), logvar: o.logvar?.dataSync() ?? null, target: b.actions[0]!.dataSync() };
+      mean = Float32Array.from(o.mean.dataSync());
+      logvar = o.logvar ? Float32Array.from(o.logvar.dataSync()) : null;
+      target = Float32Array.from(b.actions[0]!.dataSync());
     });
     assert.equal(logvar !== null, stochastic);
     let want = 0;
