@@ -19,7 +19,7 @@ before(setup);
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
-async function context(method: PolicyMethod, kind: 'vae' | 'deterministic', o: TrainOverrides) {
+async function context(method: PolicyMethod, kind: 'vae' | 'deterministic', o: TrainOverrides, stochastic = false) {
   const { model, hparams } = loadFm(await tinyModel(kind));
   model.setTrainable(false);
   const ds = openDataset(tinyDataset());
@@ -27,7 +27,7 @@ async function context(method: PolicyMethod, kind: 'vae' | 'deterministic', o: T
   const spec: BatchSpec = { split: 'train', shape: { batch: cfg.batch, ncond: 4, npred: cfg.npred, channels: 3 }, seed: 1, stats: hparams.stats };
   const wb = makeBatch(ds, ds.episodes('train'), spec, 0);
   const cars = egoSizesFromContext(wb.ctxImages, wb.batch, wb.ncond, wb.channels);
-  const policy = PolicyNetwork.create(policyNetConfig('tiny', 4, 3), 1);
+  const policy = PolicyNetwork.create(policyNetConfig('tiny', 4, 3, stochastic), 1);
   return { model, stats: hparams.stats, cfg, wb, cars, policy };
 }
 
@@ -86,4 +86,68 @@ test('uncertaintyLoss: mean over steps and cars of gamma^t * sum of relu(normali
   });
   // step 0: 1.5 + 0; step 1 (weight 0.5): 3.5 + 0.5; mean over the 4 entries.
   close(v, (1.5 + 0.5 * (3.5 + 0.5)) / 4, 1e-5, 'U');
+});
+
+test('il: the mean squared error to the first logged action; stochastic: the Gaussian NLL 0.5 (logvar + err^2 / exp(logvar))', async () => {
+  for (const stochastic of [false, true]) {
+    const c = await context('il', 'deterministic', {}, stochastic);
+    const ctx: ObjectiveContext = { model: null, policy: c.policy, cfg: c.cfg, stats: c.stats, uStats: null, noise: stepNoise(1, 0) };
+    const got = tf.tidy(() => partsRecord(policyLoss(ctx, { batch: batchTensors(c.wb), cars: c.cars }).parts.dataSync()));
+    let mean = new Float32Array(0);
+    let logvar: Float32Array | null = null;
+    let target = new Float32Array(0);
+    tf.tidy(() => {
+      const b = batchTensors(c.wb);
+      const o = c.policy.forward(b.input);
+      mean = Float32Array.from(o.mean.dataSync());
+      logvar = o.logvar ? Float32Array.from(o.logvar.dataSync()) : null;
+      target = Float32Array.from(b.actions[0]!.dataSync());
+    });
+    assert.equal(logvar !== null, stochastic);
+    let want = 0;
+    for (let i = 0; i < mean.length; i++) {
+      const e2 = (mean[i]! - target[i]!) ** 2;
+      want += logvar ? 0.5 * (logvar[i]! + e2 * Math.exp(-logvar[i]!)) : e2;
+    }
+    want /= mean.length;
+    assert.ok(Math.abs(want) > 0.05, `imitation ${want}`);
+    close(got.imitation, want, 1e-5 * Math.abs(want), `stochastic ${stochastic}: imitation`);
+    close(got.total, want, 1e-5 * Math.abs(want), `stochastic ${stochastic}: total`);
+    for (const k of ['proximity', 'lane', 'uncertainty', 'trajectory', 'frame'] as const) assert.equal(got[k], 0, k);
+    c.policy.dispose();
+    c.model.dispose();
+  }
+});
+
+test('mper: (1 / T) sum over steps of gamma^t (MSE of the image + MSE of the state) to the logged future', async () => {
+  const gamma = 0.5;
+  const c = await context('mper', 'deterministic', { gamma, npred: 3 });
+  const ctx: ObjectiveContext = { model: c.model, policy: c.policy, cfg: c.cfg, stats: c.stats, uStats: null, noise: stepNoise(1, 0) };
+  const got = tf.tidy(() => partsRecord(policyLoss(ctx, { batch: batchTensors(c.wb), cars: c.cars }).parts.dataSync()));
+  const want = tf.tidy(() => {
+    const b = batchTensors(c.wb);
+    const r = policyRollout(c.model, c.policy, b.input, { steps: 3, modelNoise: stepNoise(1, 0).model });
+    let s = 0;
+    for (let t = 0; t < 3; t++) {
+      const mi = tf.mean(tf.squaredDifference(r.images[t]!, b.targetImages[t]!)).dataSync()[0]!;
+      const ms = tf.mean(tf.squaredDifference(r.states[t]!, b.targetStates[t]!)).dataSync()[0]!;
+      s += gamma ** t * (mi + ms);
+    }
+    return s / 3;
+  });
+  assert.ok(want > 0.01, `trajectory ${want}`);
+  close(got.trajectory, want, 1e-5 * want, 'trajectory');
+  close(got.total, want, 1e-5 * want, 'total');
+  assert.equal(got.imitation, 0);
+  assert.throws(() => policyLoss({ ...ctx, model: null }, { batch: batchTensors(c.wb), cars: c.cars }), /policy method mper needs a forward model/);
+  c.policy.dispose();
+  c.model.dispose();
+});
+
+test('mpur with lambda_u > 0 needs the uncertainty statistics', async () => {
+  const c = await context('mpur', 'vae', { lambdaU: 0.5, npred: 2 });
+  const ctx: ObjectiveContext = { model: c.model, policy: c.policy, cfg: c.cfg, stats: c.stats, uStats: null, noise: stepNoise(1, 0) };
+  assert.throws(() => tf.tidy(() => policyLoss(ctx, { batch: batchTensors(c.wb), cars: c.cars })), /^Error: the uncertainty term needs its statistics \(estimate them first\)$/);
+  c.policy.dispose();
+  c.model.dispose();
 });

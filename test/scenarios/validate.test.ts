@@ -76,6 +76,13 @@ test('errors name the file, the line and the JSON path of the field', () => {
   assert.match(errorOf([1]), /^f\.json:1: field \$: must be a JSON object/);
 });
 
+test('a scenario may name its format, ppuu-scenario, and no other', () => {
+  const sf = parseScenarioText(JSON.stringify({ format: 'ppuu-scenario', ...base }), 'f.json');
+  assert.equal(sf.kind, 'scenario');
+  assert.equal(sf.scenarios[0]!.name, 'x');
+  assert.equal(errorOf({ format: 'ppuu-scenarios', ...base }), 'f.json:2: field $.format: must be "ppuu-scenario"');
+});
+
 test('suite errors point inside the scenarios array', () => {
   const msg = errorOf({ format: 'ppuu-suite', name: 's', scenarios: [base, { ...base, seeds: [1, 1] }] });
   assert.match(msg, /^f\.json:\d+: field \$\.scenarios\[1\]\.seeds: must not repeat items/);

@@ -161,3 +161,93 @@ test('seedMetrics: each rate counts its own outcome over the driven episodes', (
   assert.deepEqual(m, { seed: 3, episodes: 5, successRate: 0.2, meanDistanceM: 16, collisionRate: 0.2, offRoadRate: 0.4 });
   assert.deepEqual(meanStd([0.2, 0.4]), { mean: 0.30000000000000004, std: 0.1 });
 });
+
+test('evaluate with no seeds, meanStd of nothing and seedMetrics of undriven episodes are all zeros, not NaN', async () => {
+  const data = ReplayData.fromTrackStore(I80_MAP, makeTraffic({ perLane: 1, lanes: [2] }));
+  const report = await evaluate([{ data, vehicleIds: [1] }], { seeds: [], controllerFor: () => replayController(), policyName: 'none' });
+  assert.equal(report.episodes, 0);
+  for (const k of ['successRate', 'meanDistanceM', 'collisionRate', 'offRoadRate'] as const) assert.deepEqual(report[k], { mean: 0, std: 0 }, k);
+  assert.deepEqual(report.controllerTiming, { calls: 0, msPerCall: 0, meanCarsPerCall: 0, maxCarsPerCall: 0, msPerCar: 0 });
+  assert.deepEqual(report.records, []);
+  assert.deepEqual(meanStd([]), { mean: 0, std: 0 });
+  const r = (outcome: Outcome): EpisodeResult => ({
+    vehicleId: 0, outcome, success: false, distanceM: 5, steps: 0, takeoverFrame: null, endFrame: 1, maxProximity: 0, meanProximity: 0, meanLane: 0,
+  });
+  assert.deepEqual(seedMetrics(2, [r('too-short'), r('incomplete-log')]), { seed: 2, episodes: 0, successRate: 0, meanDistanceM: 0, collisionRate: 0, offRoadRate: 0 });
+});
+
+test('evaluate: per-seed rates and their mean / std, first-seed counts, episode ids, progress and controller timing', async () => {
+  // Slot A: cars 1 (lane 0) and 2 (lane 2) drive the whole road; 78 (lane 0) has a log cut before the arrival line.
+  const store = makeTraffic({ perLane: 1, lanes: [0, 2] });
+  const cut = Array.from({ length: 80 }, (_, i) => 150 + i * 1.2);
+  store.vehicles.push(makeTrack(78, 1000, cut, cut.map(() => 0.5 * 3.7)));
+  const a = ReplayData.fromTrackStore(I80_MAP, store);
+  const other = makeTraffic({ perLane: 1, lanes: [3], slot: '0500-0515' });
+  other.vehicles[0]!.vehicleId = 5;
+  const c = ReplayData.fromTrackStore(I80_MAP, other);
+  // Seed 0 replays; seed 1 steers car 1 off the road. Car 78 is left out (incomplete log) under both.
+  let calls = 0;
+  let cars = 0;
+  let maxCars = 0;
+  const controllerFor = (seed: number): Controller => {
+    const inner = seed === 0 ? replayController() : steerLeft([1]);
+    return {
+      name: inner.name,
+      async act(b) {
+        calls++;
+        cars += b.n;
+        maxCars = Math.max(maxCars, b.n);
+        const t0 = performance.now();
+        while (performance.now() - t0 < 0.3); // every call takes at least 0.3 ms
+        return inner.act(b);
+      },
+    };
+  };
+  const progress: [number, number][] = [];
+  const report = await evaluate(
+    [{ data: a, vehicleIds: [1, 2, 78], episodeIds: ['e1', 'e2', 'e78'] }, { data: a, vehicleIds: [] }, { data: c, vehicleIds: [5] }],
+    { seeds: [0, 1], controllerFor, policyName: 'mixed', onProgress: (d, t) => progress.push([d, t]) },
+  );
+  assert.deepEqual(report.records.map((r) => [r.seed, r.slot, r.vehicleId, r.episodeId, r.outcome]), [
+    [0, '0400-0415', 1, 'e1', 'arrived'], [0, '0400-0415', 2, 'e2', 'arrived'], [0, '0400-0415', 78, 'e78', 'incomplete-log'], [0, '0500-0515', 5, null, 'arrived'],
+    [1, '0400-0415', 1, 'e1', 'offroad'], [1, '0400-0415', 2, 'e2', 'arrived'], [1, '0400-0415', 78, 'e78', 'incomplete-log'], [1, '0500-0515', 5, null, 'arrived'],
+  ]);
+  assert.equal(report.incompleteLog, 1);
+  assert.equal(report.tooShort, 0);
+  assert.equal(report.episodes, 3);
+  // One seed: the counts apart are that seed's.
+  const single = await evaluate([{ data: a, vehicleIds: [78, 2] }], { seeds: [4], controllerFor: () => replayController(), policyName: 'one' });
+  assert.deepEqual([single.incompleteLog, single.tooShort, single.episodes], [1, 0, 1]);
+  assert.deepEqual(report.perSeed.map((m) => [m.seed, m.episodes, m.successRate, m.offRoadRate]), [[0, 3, 1, 0], [1, 3, 2 / 3, 1 / 3]]);
+  const near = (got: { mean: number; std: number }, mean: number, std: number, what: string) =>
+    assert.ok(Math.abs(got.mean - mean) < 1e-12 && Math.abs(got.std - std) < 1e-12, `${what}: ${JSON.stringify(got)}`);
+  near(report.successRate, 5 / 6, 1 / 6, 'success');
+  near(report.offRoadRate, 1 / 6, 1 / 6, 'off-road');
+  assert.deepEqual(report.collisionRate, { mean: 0, std: 0 });
+  assert.deepEqual(report.outcomes, { arrived: 5, 'incomplete-log': 2, offroad: 1 });
+  const dist = (seed: number) => {
+    const d = report.records.filter((r) => r.seed === seed && r.outcome !== 'incomplete-log').map((r) => r.distanceM);
+    return d.reduce((s, x) => s + x, 0) / d.length;
+  };
+  const [d0, d1] = [dist(0), dist(1)];
+  assert.ok(d0 > d1 + 10, `${d0} ${d1}`);
+  assert.ok(Math.abs(report.meanDistanceM.mean - (d0 + d1) / 2) < 1e-9);
+  assert.ok(Math.abs(report.meanDistanceM.std - Math.abs(d0 - d1) / 2) < 1e-9);
+  // Progress: out of 8 episodes in all, never decreasing, several calls per slot, each slot's end reported.
+  assert.ok(progress.every(([, t]) => t === 8));
+  for (let i = 1; i < progress.length; i++) assert.ok(progress[i]![0] >= progress[i - 1]![0], `progress ${JSON.stringify(progress)}`);
+  assert.ok(progress.every(([d]) => d >= 0 && d <= 8));
+  const done = progress.map(([d]) => d);
+  for (const d of [3, 4, 7, 8]) assert.ok(done.includes(d), `progress reaches ${d}`);
+  assert.equal(done.at(-1), 8);
+  assert.ok(progress.length > 20);
+  // Timing: the calls and cars the controller saw, and at least 0.3 ms per call.
+  const t = report.controllerTiming;
+  assert.equal(t.calls, calls);
+  assert.equal(t.maxCarsPerCall, 2);
+  assert.equal(maxCars, 2);
+  assert.ok(Math.abs(t.meanCarsPerCall - cars / calls) < 1e-12);
+  assert.ok(t.msPerCall >= 0.3 && t.msPerCall < 100, `ms per call ${t.msPerCall}`);
+  assert.ok(Math.abs(t.msPerCar * cars - t.msPerCall * calls) < 1e-6 * t.msPerCall * calls);
+  assert.ok(t.msPerCar < t.msPerCall);
+});

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { I80_MAP, type RoadMap } from '../../sim/map.js';
 import { Rasteriser } from '../../sim/raster/rasteriser.js';
+import { cumulativeTable, scatterTable, triangleTaps } from '../../sim/raster/filter.js';
+import { RunLayer, RUNS_PER_ROW } from '../../sim/raster/runs.js';
 import { Scene } from '../../sim/scene.js';
 import { assertFastMatchesNaive } from './helpers/raster-agreement.js';
 import { PROXIMITY_ALPHA_PX } from '../../sim/units.js';
@@ -165,4 +167,112 @@ test('off-road variant puts the area above the road in blue and the ego in the f
   const c2 = R.observe(egoScene(0, 30, 12, 1000, 44), 0, img);
   // Road edge now 8 px left: columns < 40 are off-road, window weight at column 39: 1 - |-1 + 6 / 23|.
   assert.ok(Math.abs(c2.offroad - (1 - Math.abs(-1 + 6 / 23))) < 1e-9, `${c2.offroad}`);
+});
+
+test('triangle taps of a downscale by 4: stretched bilinear weights, each output normalised to 1; scatter and cumulative tables', () => {
+  const t = triangleTaps(8, 2);
+  assert.equal(t.nIn, 8);
+  assert.equal(t.nOut, 2);
+  // Output 0 (centre 2): 1 - |c + 0.5 - 2| / 4 for c < 6, sum 3.5; output 1 (centre 6) mirrored, from c = 2.
+  const w0 = [0.625, 0.875, 0.875, 0.625, 0.375, 0.125, 0, 0].map((w) => w / 3.5);
+  const w1 = [0, 0, 0.125, 0.375, 0.625, 0.875, 0.875, 0.625].map((w) => w / 3.5);
+  const near = (got: ArrayLike<number>, want: number[], what: string) =>
+    assert.ok(want.length === got.length && want.every((w, i) => Math.abs(got[i]! - w) < 1e-12), `${what}: ${Array.from(got)} vs ${want}`);
+  near(t.weights, [...w0, ...w1], 'weights');
+  // At the edges the weights that exist are renormalised: 5 inputs to 2 outputs (f = 2.5).
+  const e = triangleTaps(5, 2);
+  const raw0 = [0.7, 0.9, 0.5, 0.1, 0].map((v) => v / 2.2); // centre 1.25: 1 - |c + 0.5 - 1.25| / 2.5
+  const raw1 = [0, 0.1, 0.5, 0.9, 0.7].map((v) => v / 2.2);
+  near(e.weights, [...raw0, ...raw1], 'edge weights');
+  const s = scatterTable(t);
+  assert.equal(s.maxPer, 2);
+  assert.deepEqual(Array.from(s.outIdx), [0, -1, 0, -1, 0, 1, 0, 1, 0, 1, 0, 1, 1, -1, 1, -1]);
+  near(s.outW, [w0[0]!, 0, w0[1]!, 0, w0[2]!, w1[2]!, w0[3]!, w1[3]!, w0[4]!, w1[4]!, w0[5]!, w1[5]!, w1[6]!, 0, w1[7]!, 0], 'scatter weights');
+  assert.throws(() => scatterTable(t, 1), /input 2 feeds more than 1 outputs/);
+  const cum = cumulativeTable(t);
+  const prefix = (w: number[]) => w.reduce((acc, v) => [...acc, acc.at(-1)! + v], [0]);
+  near(cum, [...prefix(w0), ...prefix(w1)], 'cumulative');
+  assert.ok(Math.abs(cum[8]! - 1) < 1e-12 && Math.abs(cum[17]! - 1) < 1e-12);
+});
+
+test('run layers: runs merge when they overlap or touch, stay sorted, clear, and refuse a 33rd disjoint run', () => {
+  const L = new RunLayer(4, 40);
+  const runs = () => {
+    const out: number[][] = [];
+    L.forEachRun((r, s, e) => out.push([r, s, e]));
+    return out;
+  };
+  L.addRun(2, 10, 12);
+  L.addRun(2, 20, 22); // right of every run: appended
+  L.addRun(2, 0, 3); // left of every run: inserted first
+  L.addRun(1, 5, 6);
+  assert.deepEqual(runs(), [[2, 0, 3], [2, 10, 12], [2, 20, 22], [1, 5, 6]]);
+  L.addRun(2, 12, 20); // touches both neighbours: one run
+  assert.deepEqual(runs(), [[2, 0, 3], [2, 10, 22], [1, 5, 6]]);
+  L.addRun(2, 4, 6); // between: sorted in
+  L.addRun(2, 1, 2); // inside a run: nothing changes
+  L.addRun(2, 2, 5); // overlaps [0, 3) and [4, 6): merged into [0, 6)
+  assert.deepEqual(runs(), [[2, 0, 6], [2, 10, 22], [1, 5, 6]]);
+  L.addRun(2, 23, 30);
+  L.addRun(2, 22, 23); // closes the gap: [10, 30)
+  assert.deepEqual(runs(), [[2, 0, 6], [2, 10, 30], [1, 5, 6]]);
+  const bm = L.toBitmap();
+  assert.equal(bm.length, 160);
+  const lit = (r: number) => Array.from(bm.subarray(r * 40, r * 40 + 40)).map((v, c) => (v ? c : -1)).filter((c) => c >= 0);
+  assert.deepEqual(lit(2), [0, 1, 2, 3, 4, 5, ...Array.from({ length: 20 }, (_, i) => 10 + i)]);
+  assert.deepEqual(lit(1), [5]);
+  assert.deepEqual(lit(0), []);
+  assert.equal(L.nTouched, 2);
+  L.clear();
+  assert.equal(L.nTouched, 0);
+  assert.deepEqual(runs(), []);
+  assert.ok(L.toBitmap().every((v) => v === 0));
+  L.addRun(2, 7, 8);
+  assert.deepEqual(runs(), [[2, 7, 8]], 'a cleared row starts empty');
+  // 32 disjoint runs fit in a row; a 33rd, appended or inserted, does not.
+  const W = new RunLayer(1, 200);
+  for (let k = 0; k < RUNS_PER_ROW; k++) W.addRun(0, 10 + 5 * k, 12 + 5 * k);
+  assert.throws(() => W.addRun(0, 190, 191), /too many runs in row 0/);
+  assert.throws(() => W.addRun(0, 0, 1), /too many runs in row 0/);
+  W.addRun(0, 11, 13); // merging keeps the count
+  assert.equal(W.counts[0], RUNS_PER_ROW);
+});
+
+test('run layers: a convex polygon lights the pixels whose centres it contains, clipped to the layer and the row range', () => {
+  const rows = (L: RunLayer) => {
+    const out: number[][] = [];
+    L.forEachRun((r, s, e) => out.push([r, s, e]));
+    return out.sort((a, b) => a[0]! - b[0]!);
+  };
+  // Rectangle x in [1.2, 4.7), y in [0.8, 3.6): rows 1..3 (centres 1.5..3.5), columns 1..4.
+  const a = new RunLayer(6, 8);
+  a.addConvex([1.2, 4.7, 4.7, 1.2], [0.8, 0.8, 3.6, 3.6], 4);
+  assert.deepEqual(rows(a), [[1, 1, 5], [2, 1, 5], [3, 1, 5]]);
+  // A triangle (0, 0), (6, 0), (0, 6): row r spans x < 6 - (r + 0.5), lit columns c + 0.5 < 5.5 - r.
+  const t = new RunLayer(8, 8);
+  t.addConvex([0, 6, 0], [0, 0, 6], 3);
+  assert.deepEqual(rows(t), [[0, 0, 5], [1, 0, 4], [2, 0, 3], [3, 0, 2], [4, 0, 1]]);
+  // Vertex order does not matter.
+  const t2 = new RunLayer(8, 8);
+  t2.addConvex([0, 0, 6], [6, 0, 0], 3);
+  assert.deepEqual(rows(t2), rows(t));
+  // Clipped: columns to [0, 8), rows to [rowMin, rowMax) and to the layer.
+  const c = new RunLayer(5, 8);
+  c.addConvex([-3, 11, 11, -3], [-2, -2, 9, 9], 4, 1, 3);
+  assert.deepEqual(rows(c), [[1, 0, 8], [2, 0, 8]]);
+  const full = new RunLayer(5, 8);
+  full.addConvex([-3, 11, 11, -3], [-2, -2, 9, 9], 4);
+  assert.deepEqual(rows(full), [0, 1, 2, 3, 4].map((r) => [r, 0, 8]));
+  // Entirely left, right, above or below the layer, or thinner than a pixel centre: nothing.
+  const none = new RunLayer(5, 8);
+  none.addConvex([-4, 0, 0, -4], [0, 0, 4, 4], 4);
+  none.addConvex([8, 12, 12, 8], [0, 0, 4, 4], 4);
+  none.addConvex([1, 5, 5, 1], [-4, -4, 0.4, 0.4], 4);
+  none.addConvex([1, 5, 5, 1], [4.6, 4.6, 9, 9], 4);
+  none.addConvex([2.6, 3.4, 3.4, 2.6], [0, 0, 4, 4], 4);
+  assert.deepEqual(rows(none), []);
+  // A diamond: row r (centre y = r + 0.5) spans [4 - h, 4 + h) with h = min(y, 8 - y).
+  const d = new RunLayer(8, 8);
+  d.addConvex([4, 8, 4, 0], [0, 4, 8, 4], 4);
+  assert.deepEqual(rows(d), [[0, 3, 4], [1, 2, 5], [2, 1, 6], [3, 0, 7], [4, 0, 7], [5, 1, 6], [6, 2, 5], [7, 3, 4]]);
 });

@@ -5,7 +5,7 @@ import { FM_PRESETS, PRESETS, fmConfig } from '../../../worldmodel/fm/config.js'
 import { ForwardModel, type FmInput } from '../../../worldmodel/fm/model.js';
 import { FmNoise } from '../../../worldmodel/fm/noise.js';
 import { fmLoss, meanSquaredError } from '../../../worldmodel/fm/losses.js';
-import { clipAndApply, trainStep } from '../../../worldmodel/fm/train-step.js';
+import { batchTensors, clipAndApply, disposeGradients, lossAndGrads, sumAll, trainStep } from '../../../worldmodel/fm/train-step.js';
 import { makeBatch, type BatchSpec } from '../../../worldmodel/fm/batches.js';
 import { openDataset } from '../../../data/dataset.js';
 import type { Adam } from '../../../worldmodel/fm/adam.js';
@@ -161,4 +161,99 @@ test('the forward model\'s gradient matches central finite differences (actions 
   }
   tf.dispose([input.images, input.states, ...actions, probe, image0]);
   m.dispose();
+});
+
+test('batchTensors: step k of every array is its k-th [B, ...] block; the context keeps its layout', () => {
+  const B = 2, ncond = 3, npred = 2, C = 3, H = 117, W = 24;
+  const ramp = (n: number, from: number) => Float32Array.from({ length: n }, (_, i) => from + i * 1e-3);
+  const wb = {
+    batch: B, ncond, npred, channels: C,
+    ctxImages: ramp(B * H * W * ncond * C, 0), ctxStates: ramp(B * ncond * 4, 1), actions: ramp(npred * B * 2, 2),
+    targetImages: ramp(npred * B * H * W * C, 3), targetStates: ramp(npred * B * 4, 4), episodeIds: ['a', 'b'], starts: [0, 0],
+  };
+  tf.tidy(() => {
+    const t = batchTensors(wb);
+    assert.deepEqual(t.input.images.shape, [B, H, W, ncond * C]);
+    assert.deepEqual(Array.from(t.input.images.dataSync()), Array.from(wb.ctxImages));
+    assert.deepEqual(t.input.states.shape, [B, ncond * 4]);
+    assert.deepEqual(Array.from(t.input.states.dataSync()), Array.from(wb.ctxStates));
+    assert.equal(t.actions.length, npred);
+    assert.equal(t.targetImages.length, npred);
+    assert.equal(t.targetStates.length, npred);
+    const frame = B * H * W * C;
+    for (let k = 0; k < npred; k++) {
+      assert.deepEqual(t.actions[k]!.shape, [B, 2]);
+      assert.deepEqual(Array.from(t.actions[k]!.dataSync()), Array.from(wb.actions.subarray(k * B * 2, (k + 1) * B * 2)));
+      assert.deepEqual(t.targetStates[k]!.shape, [B, 4]);
+      assert.deepEqual(Array.from(t.targetStates[k]!.dataSync()), Array.from(wb.targetStates.subarray(k * B * 4, (k + 1) * B * 4)));
+      assert.deepEqual(t.targetImages[k]!.shape, [B, H, W, C]);
+      const img = t.targetImages[k]!.dataSync();
+      assert.equal(img[0], wb.targetImages[k * frame]);
+      assert.equal(img[frame - 1], wb.targetImages[(k + 1) * frame - 1]);
+    }
+  });
+});
+
+test('sumAll adds any number of same-shaped tensors in groups of at most 7', () => {
+  for (const n of [1, 2, 7, 8, 15, 50]) {
+    const v = tf.tidy(() => sumAll(Array.from({ length: n }, (_, i) => tf.tensor1d([i + 1, 2 * (i + 1)]))).dataSync());
+    assert.deepEqual(Array.from(v), [(n * (n + 1)) / 2, n * (n + 1)], `${n} tensors`);
+  }
+});
+
+test('clipAndApply: the loss parts in order; a norm at the clip is not scaled; a non-finite gradient skips the update', async () => {
+  const scales: number[] = [];
+  const adam = { apply: (_g: unknown, scale = 1) => void scales.push(scale) } as unknown as Adam;
+  const parts = tf.tensor1d([1.5, 0.25, 0.75, 2]);
+  const g34 = tf.tensor1d([3, 4]);
+  const g68 = tf.tensor2d([[6], [8]]);
+  const gnan = tf.tensor1d([NaN, 1]);
+  const ginf = tf.tensor1d([Infinity, 1]);
+  try {
+    const r = await clipAndApply(adam, { a: g34 }, parts, 5);
+    assert.deepEqual(r, { total: 1.5, image: 0.25, state: 0.75, kl: 2, gradNorm: 5, skipped: false });
+    assert.deepEqual(scales, [1]);
+    const big = await clipAndApply(adam, { a: g68 }, parts, 5);
+    assert.equal(big.gradNorm, 10);
+    assert.ok(Math.abs(scales[1]! - 5 / (10 + 1e-6)) < 1e-12, `scale ${scales[1]}`);
+    for (const g of [gnan, ginf]) {
+      const s = await clipAndApply(adam, { a: g }, parts, 5);
+      assert.equal(s.skipped, true);
+      assert.equal(s.total, 1.5);
+    }
+    assert.equal(scales.length, 2, 'no update for a non-finite gradient');
+  } finally {
+    tf.dispose([parts, g34, g68, gnan, ginf]);
+  }
+});
+
+test('lossAndGrads: the parts are fmLoss of the unroll with the logged actions (VAE: z from the posterior), gradients by weight name', () => {
+  const ds = openDataset(tinyDataset());
+  for (const kind of ['deterministic', 'vae'] as const) {
+    const cfg = fmConfig('tiny', { channels: ds.channels, zDropout: 0, dropout: 0, beta: 0.5 });
+    const m = ForwardModel.create(cfg, kind, 3);
+    const spec: BatchSpec = { split: 'train', shape: { batch: 2, ncond: cfg.ncond, npred: 2, channels: ds.channels }, seed: 2, stats: ds.manifest.stats };
+    const wb = makeBatch(ds, ds.episodes('train'), spec, 0);
+    const noise = new FmNoise(5, false);
+    const g = lossAndGrads(m, wb, noise);
+    try {
+      const got = Array.from(g.parts.dataSync());
+      const want = tf.tidy(() => {
+        const t = batchTensors(wb);
+        const r = m.unroll(t.input, { actions: t.actions, noise: new FmNoise(5, false), targets: t.targetImages });
+        const l = fmLoss(r.images, t.targetImages, r.states, t.targetStates, r.kl, 0.5);
+        return [l.total, l.image, l.state, l.kl].map((x) => x.dataSync()[0]!);
+      });
+      if (kind === 'vae') assert.ok(want[3]! > 1e-3, `KL ${want[3]}`);
+      else assert.equal(want[3], 0);
+      for (let i = 0; i < 4; i++) close(got[i]!, want[i]!, 1e-5 * Math.max(1e-3, Math.abs(want[i]!)), `${kind} part ${i}`);
+      assert.deepEqual(Object.keys(g.grads).sort(), m.specs.map((s) => s.name).sort());
+      for (const s of m.specs) assert.deepEqual(g.grads[s.name]!.shape, s.shape, s.name);
+      assert.equal(g.zDraws, kind === 'vae' ? 2 : 0);
+      assert.equal(g.zDropped, 0);
+    } finally {
+      disposeGradients(g);
+      m.dispose();
+    }
+  }
 });

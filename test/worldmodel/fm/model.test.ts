@@ -173,3 +173,127 @@ test('the deterministic model ignores z and an unroll leaks no tensors', () => {
   }
   m.dispose();
 });
+
+/** The model with its last decoder layers (image deconvolution, state MLP output) set to zero. */
+function zeroDecoder(m: ForwardModel): void {
+  for (const n of ['dec.deconv3.w', 'dec.deconv3.b', 'dec.state.fc3.w', 'dec.state.fc3.b']) m.weights[n]!.assign(tf.zerosLike(m.weights[n]!));
+}
+
+/** A context whose frames differ, with pixels at exactly 0 and 1. */
+function edgyInput(cfg: ReturnType<typeof fmConfig>, batch: number) {
+  const x = randomInput(cfg, batch, 4);
+  const v = x.images.dataSync().slice();
+  for (let i = 0; i < v.length; i += 5) v[i] = i % 2 === 0 ? 0 : 1;
+  return { images: tf.tensor4d(v, x.images.shape), states: x.states };
+}
+
+test('with a zero decoder output the step is the skip of the last context frame and the last state', () => {
+  for (const imageSkip of ['logit', 'sum'] as const) {
+    const cfg = fmConfig('tiny', { imageSkip });
+    const m = ForwardModel.create(cfg, 'vae', 4);
+    zeroDecoder(m);
+    tf.tidy(() => {
+      const x = edgyInput(cfg, 2);
+      const C = cfg.channels;
+      const last = tf.slice(x.images, [0, 0, 0, (cfg.ncond - 1) * C], [-1, -1, -1, C]);
+      const lastState = tf.slice(x.states, [0, (cfg.ncond - 1) * 4], [-1, 4]);
+      const z = tf.randomNormal([2, cfg.nz], 0, 1, 'float32', 5) as tf.Tensor2D;
+      const out = m.step(x, randomActions(1, 2)[0]!, z, new FmNoise(1, true));
+      const want = imageSkip === 'logit' ? tf.clipByValue(last, 0.01, 0.99) : tf.sigmoid(last);
+      assert.ok(maxAbsDiff(out.image, want) < 1e-5, `${imageSkip}: image ${maxAbsDiff(out.image, want)}`);
+      assert.ok(maxAbsDiff(out.state, lastState) < 1e-6, `${imageSkip}: state`);
+      const lf = m.lastFrame(x);
+      assert.equal(maxAbsDiff(lf.image, last), 0);
+      assert.equal(maxAbsDiff(lf.state, lastState), 0);
+    });
+    m.dispose();
+  }
+});
+
+test('unroll feeds each prediction back: step t + 1 is a step from the advanced context; given zs are used as they are', () => {
+  const cfg = fmConfig('tiny');
+  const m = ForwardModel.create(cfg, 'vae', 6);
+  tf.tidy(() => {
+    const x = randomInput(cfg, 2, 3);
+    const actions = randomActions(3, 2, 4);
+    const zs = [0, 1, 2].map((s) => tf.randomNormal([2, cfg.nz], 0, 1, 'float32', 10 + s) as tf.Tensor2D);
+    const r = m.unroll(x, { actions, zs, targets: actions.map(() => tf.zeros([2, 117, 24, cfg.channels]) as tf.Tensor4D), noise: new FmNoise(1, false) });
+    assert.deepEqual(r.zs, zs);
+    assert.deepEqual(r.zDropped, []);
+    assert.equal(r.kl.dataSync()[0], 0);
+    let input = x;
+    for (let t = 0; t < 3; t++) {
+      const s = m.step(input, actions[t]!, zs[t]!, new FmNoise(1, false));
+      assert.ok(maxAbsDiff(s.image, r.images[t]!) < 1e-6 && maxAbsDiff(s.state, r.states[t]!) < 1e-6, `step ${t}`);
+      input = m.advance(input, s);
+    }
+    // The actions may come from a function of the step and the context (a policy): same result.
+    const seen: number[] = [];
+    const f = m.unroll(x, { actions: (t, inp) => { seen.push(t); assert.deepEqual(inp.images.shape, x.images.shape); return actions[t]!; }, steps: 3, zs, noise: new FmNoise(1, false) });
+    assert.deepEqual(seen, [0, 1, 2]);
+    assert.ok(maxAbsDiff(f.images[2]!, r.images[2]!) < 1e-6);
+    // Without zs or targets z comes from the prior, one [B, nz] draw per step.
+    const p = m.unroll(x, { actions, noise: new FmNoise(1, false) });
+    assert.equal(p.zs.length, 3);
+    assert.deepEqual(p.zs[0]!.shape, [2, cfg.nz]);
+    assert.deepEqual(p.zDropped, []);
+    assert.equal(p.kl.dataSync()[0], 0);
+  });
+  m.dispose();
+});
+
+test('the KL of an unroll with targets is the sum over steps of the posterior KL', () => {
+  const cfg = fmConfig('tiny');
+  const m = ForwardModel.create(cfg, 'vae', 8);
+  tf.tidy(() => {
+    const x = randomInput(cfg, 2, 5);
+    const actions = randomActions(1, 2, 6);
+    const target = tf.fill([2, 117, 24, cfg.channels], 0.3) as tf.Tensor4D;
+    const noise = () => new FmNoise(3, false);
+    const one = m.unroll(x, { actions, targets: [target], noise: noise(), zDropout: 0 });
+    const { mu, logvar } = m.posterior(m.encode(x, noise()), target, noise());
+    const kl1 = klDivergence(mu, logvar).dataSync()[0]!;
+    assert.ok(kl1 > 1e-4, `KL ${kl1}`);
+    assert.ok(Math.abs(one.kl.dataSync()[0]! - kl1) < 1e-5 * kl1);
+    const two = m.unroll(x, { actions: [actions[0]!, actions[0]!], targets: [target, target], noise: noise(), zDropout: 0 });
+    const next = m.advance(x, { image: two.images[0]!, state: two.states[0]! });
+    const p2 = m.posterior(m.encode(next, noise()), target, noise());
+    const kl2 = klDivergence(p2.mu, p2.logvar).dataSync()[0]!;
+    assert.ok(Math.abs(two.kl.dataSync()[0]! - (kl1 + kl2)) < 1e-5 * (kl1 + kl2));
+    assert.deepEqual(two.zDropped, [false, false]);
+  });
+  m.dispose();
+});
+
+test('the forward model checks its weights, its kind and its inputs', () => {
+  const cfg = fmConfig('tiny');
+  const det = ForwardModel.create(cfg, 'deterministic', 1);
+  const vae = ForwardModel.create(cfg, 'vae', 1);
+  try {
+    const { 'act.fc1.w': _drop, ...missing } = det.weights;
+    assert.throws(() => new ForwardModel(cfg, 'deterministic', missing), /^Error: forward model: weight act\.fc1\.w missing$/);
+    const bad = { ...det.weights, 'act.fc1.b': tf.variable(tf.zeros([3])) };
+    assert.throws(() => new ForwardModel(cfg, 'deterministic', bad), /^Error: forward model: weight act\.fc1\.b has shape \[3\], expected \[16\]$/);
+    bad['act.fc1.b']!.dispose();
+    tf.tidy(() => {
+      const x = randomInput(cfg, 1);
+      const hx = det.encode(x, new FmNoise(1, false));
+      assert.throws(() => det.posterior(hx, tf.zeros([1, 117, 24, 3]) as tf.Tensor4D, new FmNoise(1, false)), /^Error: forward model: posterior exists only in the VAE model$/);
+      assert.throws(() => vae.step(x, randomActions(1, 1)[0]!, null, new FmNoise(1, false)), /^Error: forward model: the VAE needs z$/);
+      assert.throws(() => det.unroll(x, { actions: [], noise: new FmNoise(1, false) }), /^Error: forward model: unroll needs at least one step$/);
+      assert.throws(() => det.unroll(x, { actions: () => randomActions(1, 1)[0]!, noise: new FmNoise(1, false) }), /unroll needs at least one step/);
+      // The deterministic model takes no z: a given z changes nothing.
+      const a = randomActions(1, 1)[0]!;
+      assert.equal(maxAbsDiff(det.step(x, a, null, new FmNoise(1, false)).image, det.step(x, a, tf.ones([1, cfg.nz]) as tf.Tensor2D, new FmNoise(1, false)).image), 0);
+    });
+    assert.equal(det.variables().length, det.specs.length);
+    assert.deepEqual(det.variables().map((v) => v.shape), det.specs.map((s) => s.shape));
+    det.setTrainable(false);
+    assert.ok(det.variables().every((v) => !v.trainable));
+    det.setTrainable(true);
+    assert.ok(det.variables().every((v) => v.trainable));
+  } finally {
+    det.dispose();
+    vae.dispose();
+  }
+});
