@@ -91,7 +91,7 @@ export function kmCostLoss(frames: tf.Tensor4D[], km: EgoPose, ref: EgoPose, car
 
 /**
  * proximity + lambda_l lane (+ lambda_o off-road) from per-row costs of T steps x B rows
- * (step-major), each the 0.99^t-weighted mean over steps and rows; records the parts in `p`.
+ * (step-major), each the gamma^t-weighted mean over steps and rows; records the parts in `p`.
  */
 function weightedCosts(
   c: { proximity: tf.Tensor1D; lane: tf.Tensor1D; offroad: tf.Tensor1D | null },

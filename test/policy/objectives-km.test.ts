@@ -51,7 +51,7 @@ test('kmCostLoss: each km cost is a gamma^t-weighted mean over steps and cars, t
     const frames = Array.from({ length: T }, (_, t) => tf.tensor4d(uniform(B * IMAGE_H * IMAGE_W * 4, 11 + t), [B, IMAGE_H, IMAGE_W, 4]));
     const ps = Array.from({ length: T }, (_, t) => poses(t, aheadM));
     const p: Partial<Record<PartName, tf.Scalar>> = {};
-    const total = kmCostLoss(frames, ps.map((q) => q.km), ps.map((q) => q.ref), cars, w, p).dataSync()[0]!;
+    const total = kmCostLoss(frames, concatPoses(ps.map((q) => q.km)), concatPoses(ps.map((q) => q.ref)), cars, w, p).dataSync()[0]!;
     // The same costs, computed per step and weighted by hand.
     const want: Record<'proximity' | 'lane' | 'offroad' | 'frame', number> = { proximity: 0, lane: 0, offroad: 0, frame: 0 };
     for (let t = 0; t < T; t++) {
@@ -68,10 +68,10 @@ test('kmCostLoss: each km cost is a gamma^t-weighted mean over steps and cars, t
     // Without the off-road weight the off-road part is not recorded, and 3-channel frames are enough.
     const q: Partial<Record<PartName, tf.Scalar>> = {};
     const three = frames.map((f) => tf.slice(f, [0, 0, 0, 0], [-1, -1, -1, 3]) as tf.Tensor4D);
-    const t0 = kmCostLoss(three, ps.map((s) => s.km), ps.map((s) => s.ref), cars, { ...w, lambdaO: 0 }, q).dataSync()[0]!;
+    const t0 = kmCostLoss(three, concatPoses(ps.map((s) => s.km)), concatPoses(ps.map((s) => s.ref)), cars, { ...w, lambdaO: 0 }, q).dataSync()[0]!;
     assert.equal(q.offroad, undefined);
     close(t0, 10 * (want.proximity + 0.3 * want.lane) + 0.05 * want.frame, 1e-4, 'total without off-road');
-    assert.throws(() => kmCostLoss(three, ps.map((s) => s.km), ps.map((s) => s.ref), cars, w), /the off-road cost needs 4-channel images/);
+    assert.throws(() => kmCostLoss(three, concatPoses(ps.map((s) => s.km)), concatPoses(ps.map((s) => s.ref)), cars, w), /the off-road cost needs 4-channel images/);
   });
 });
 
@@ -144,7 +144,7 @@ test('mpur-km through an imagined world: U is measured with the world\'s own z d
   const model = ForwardModel.create(fmConfig('tiny'), 'vae', 7);
   model.setTrainable(false);
   const policy = PolicyNetwork.create(policyNetConfig('tiny', NCOND, 3), 3);
-  const cfg = policyTrainConfig('tiny', 'mpur-km', { future: 'model', npred: NPRED, lambdaU: 0.5, uStride: 1 });
+  const cfg = policyTrainConfig('tiny', 'mpur-km', { future: 'model', npred: NPRED, lambdaU: 0.5, uStride: 1, k: 4 });
   const minus = Array(NPRED).fill(-1);
   const one = Array(NPRED).fill(1);
   const uStats: UStats = { npred: NPRED, samples: 1, imageMean: minus, imageStd: one, stateMean: minus, stateStd: one, costMean: Array(NPRED).fill(0), costStd: one };
