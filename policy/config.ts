@@ -82,6 +82,8 @@ export interface PolicyTrainConfig {
   lambdaF: number;
   /** mpur-km: every uStride-th imagined step carries the uncertainty term (1: every step). */
   uStride: number;
+  /** mpur-km: the first uRows windows of the batch carry the uncertainty term (null or absent: all). */
+  uRows?: number | null;
   /**
    * km methods through 'model-logged': updates each imagined window serves on average, and the
    * imagined batches held at once (policy/imagined-pool.ts; 1 and 1: a fresh unroll per update).
@@ -106,13 +108,13 @@ interface Preset {
    * the price of 4 for the same success through the logged future; U at steps 0 and 10 only
    * cost 25-40 points).
    */
-  km: { npred: number; batch: number; learningRate: number; lambdaL: number; lambdaU: number; k: number; uStride: number; worldReuse: number; worldPool: number };
+  km: { npred: number; batch: number; learningRate: number; lambdaL: number; lambdaU: number; k: number; uStride: number; uRows: number | null; worldReuse: number; worldPool: number };
 }
 
 export const PRESETS: Record<PolicyPresetName, Preset> = {
-  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, lambdaU: 0.5, k: 10, uStride: 1, worldReuse: 1, worldPool: 1 } },
-  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.5, k: 10, uStride: 2, worldReuse: 4, worldPool: 16 } },
-  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.01, k: 2, uStride: 4, worldReuse: 4, worldPool: 16 } },
+  paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, lambdaU: 0.5, k: 10, uStride: 1, uRows: null, worldReuse: 1, worldPool: 1 } },
+  small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.5, k: 10, uStride: 2, uRows: null, worldReuse: 4, worldPool: 16 } },
+  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.01, k: 2, uStride: 4, uRows: 4, worldReuse: 4, worldPool: 16 } },
 };
 
 /** Paper defaults: lambda_u = 0.5, lambda_l = 0.2, no off-road term; Adam 1e-4, clip 50. */
@@ -176,6 +178,7 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     future: o.future ?? (km ? 'model-logged' : 'model'),
     lambdaF: lambda('lambda-f', o.lambdaF, 1, km),
     uStride: def(o.uStride, km ? p.km.uStride : 1),
+    uRows: o.uRows !== undefined ? o.uRows : km ? p.km.uRows : null,
     worldReuse: def(o.worldReuse, km ? p.km.worldReuse : 1),
     worldPool: def(o.worldPool, km ? p.km.worldPool : 1),
   };
@@ -216,6 +219,7 @@ export function checkTrainConfig(cfg: PolicyTrainConfig, file = 'policy training
   if (!(WORLD_SOURCES as readonly string[]).includes(cfg.future)) throw new UserError(`${file}: field future: must be one of ${WORLD_SOURCES.join(', ')}, got ${String(cfg.future)}`);
   nonNegative(file, 'lambdaF', cfg.lambdaF);
   intMin(file, 'uStride', cfg.uStride, 1);
+  if (cfg.uRows !== undefined && cfg.uRows !== null) intMin(file, 'uRows', cfg.uRows, 1);
   if (cfg.worldReuse !== undefined) intMin(file, 'worldReuse', cfg.worldReuse, 1);
   if (cfg.worldPool !== undefined) intMin(file, 'worldPool', cfg.worldPool, 1);
 }

@@ -203,6 +203,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       ['lambda-o', opts.overrides?.lambdaO, h.train.lambdaO],
       ['k', opts.overrides?.k, h.train.k],
       ['u-stride', opts.overrides?.uStride, h.train.uStride],
+      ['u-rows', opts.overrides?.uRows, h.train.uRows ?? null],
       ['lr', opts.overrides?.learningRate, h.train.learningRate],
       ['future', opts.overrides?.future, h.train.future],
       ['lambda-f', opts.overrides?.lambdaF, h.train.lambdaF],

@@ -126,7 +126,7 @@ function kmLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs, p: Partial<Recor
     if (!ctx.uStats) throw new Error('the uncertainty term needs its statistics (estimate them first)');
     const zs = world.zs.length > 0 ? tf.concat(world.zs, 0) : undefined;
     const input = { images: world.contexts, states: tf.concat(r.stateInputs, 0) };
-    const terms = stepwiseUncertaintyTerms(model, input, tf.concat(r.actions, 0), zs, tileCars(cars, T), ctx.stats, cfg.k, ctx.noise.uncertainty, T, cfg.uStride);
+    const terms = stepwiseUncertaintyTerms(model, input, tf.concat(r.actions, 0), zs, tileCars(cars, T), ctx.stats, cfg.k, ctx.noise.uncertainty, T, cfg.uStride, cfg.uRows ?? null);
     p.uncertainty = uncertaintyLoss(terms, ctx.uStats, cfg.uHinge, cfg.gamma);
     total = tf.add(total, tf.mul(p.uncertainty, cfg.lambdaU));
   }

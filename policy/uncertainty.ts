@@ -66,7 +66,8 @@ export function uncertaintyTerms(
  * in one batch of k * T * B rows, so its cost does not grow with the unroll's length; the
  * gradient reaches a_t through every copy (and earlier actions through the kinematic states).
  * Inputs are step-major [T * B, ...]; with `stride` s only the steps 0, s, 2s, ... carry the term
- * (the cost falls by s). The result is [ceil(T / s), B] per term.
+ * and with `rows` r only the first r rows of each step (the cost falls by s and by B / r). The
+ * result is [ceil(T / s), r] per term.
  */
 export function stepwiseUncertaintyTerms(
   model: ForwardModel,
@@ -79,22 +80,25 @@ export function stepwiseUncertaintyTerms(
   noise: FmNoise,
   steps: number,
   stride = 1,
+  rows: number | null = null,
 ): UncertaintyTerms {
   const b = input.images.shape[0] / steps;
-  // Every stride-th step (0, stride, ...): the rows of those steps, and their car sizes.
+  const r = rows === null ? b : Math.min(rows, b);
+  // Every stride-th step (0, stride, ...) and its first r rows, with their car sizes.
   const picked = Array.from({ length: Math.ceil(steps / stride) }, (_, i) => i * stride);
-  const rows = <T extends tf.Tensor>(x: T): T => (stride === 1 ? x : (tf.concat(picked.map((t) => tf.slice(x, t * b, b)), 0) as T));
-  const pickedCars = stride === 1 ? cars : { lengthObsPx: cars.lengthObsPx.slice(0, picked.length * b), widthObsPx: cars.widthObsPx.slice(0, picked.length * b) };
-  const tiled = tileCars(pickedCars, k);
-  const r = mcDropoutUncertainty(model, { images: rows(input.images), states: rows(input.states) }, {
+  const all = stride === 1 && r === b;
+  const select = <T extends tf.Tensor>(x: T): T => (all ? x : (tf.concat(picked.map((t) => tf.slice(x, t * b, r)), 0) as T));
+  const pick = (a: Float32Array) => (all ? a : Float32Array.from(picked.flatMap((t) => Array.from(a.subarray(t * b, t * b + r)))));
+  const tiled = tileCars({ lengthObsPx: pick(cars.lengthObsPx), widthObsPx: pick(cars.widthObsPx) }, k);
+  const res = mcDropoutUncertainty(model, { images: select(input.images), states: select(input.states) }, {
     k,
-    actions: [rows(actions)],
-    zs: model.kind === 'vae' && zs ? [rows(zs)] : undefined,
+    actions: [select(actions)],
+    zs: model.kind === 'vae' && zs ? [select(zs)] : undefined,
     noise,
     cost: (images, states) => stackedCosts(images, states, tiled, stats),
   });
-  const perStep = (x: tf.Tensor) => tf.reshape(x, [picked.length, b]) as tf.Tensor2D;
-  return { image: perStep(r.imageVar), state: perStep(r.stateVar), cost: perStep(tf.mean(r.costVar!, 2)) };
+  const perStep = (x: tf.Tensor) => tf.reshape(x, [picked.length, r]) as tf.Tensor2D;
+  return { image: perStep(res.imageVar), state: perStep(res.stateVar), cost: perStep(tf.mean(res.costVar!, 2)) };
 }
 
 /** Per-step weights gamma^t, [T, 1]. */
