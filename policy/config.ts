@@ -114,7 +114,7 @@ interface Preset {
 export const PRESETS: Record<PolicyPresetName, Preset> = {
   paper: { nfeature: 256, hidden: 256, npred: 20, batch: 6, k: 10, uBatches: 50, km: { npred: 30, batch: 6, learningRate: 1e-4, lambdaL: 0.2, lambdaU: 0.5, k: 10, uStride: 1, uRows: null, worldReuse: 1, worldPool: 1 } },
   small: { nfeature: 64, hidden: 128, npred: 10, batch: 6, k: 10, uBatches: 20, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.5, k: 10, uStride: 2, uRows: null, worldReuse: 4, worldPool: 16 } },
-  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.01, k: 2, uStride: 4, uRows: 4, worldReuse: 4, worldPool: 16 } },
+  tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.01, k: 2, uStride: 4, uRows: null, worldReuse: 4, worldPool: 16 } },
 };
 
 /** Paper defaults: lambda_u = 0.5, lambda_l = 0.2, no off-road term; Adam 1e-4, clip 50. */

@@ -62,7 +62,7 @@ export function registerTrainPolicy(program: Command): void {
     .option('--encoder-init <dir>', 'initialise the first convolution from an EBM conv encoder (ppuu ebm train --kind conv-sparse, --atoms nfeature/4)')
     .option('--encoder-tile <mode>', 'how --encoder-init spreads its one-frame kernel over the context frames: mean | last | repeat (default mean)')
     .option('--u-stride <n>', "mpur-km: every n-th imagined step carries the uncertainty term (default: the preset's, 4 / 2 / 1 for tiny / small / paper)", parseNumber('--u-stride', true, 1))
-    .option('--u-rows <n>', "mpur-km: the first n windows of each batch carry the uncertainty term (default: the preset's, 4 for tiny, every window for small and paper)", parseNumber('--u-rows', true, 1))
+    .option('--u-rows <n>', "mpur-km: the first n windows of each batch carry the uncertainty term (default: every window)", parseNumber('--u-rows', true, 1))
     .option('--world-reuse <n>', "km methods through model-logged: updates each imagined window serves on average (default: the preset's, 4 for tiny and small; 1: a fresh unroll per update)", parseNumber('--world-reuse', true, 1))
     .option('--world-pool <n>', "km methods through model-logged: imagined batches held at once (default: the preset's, 16 for tiny and small)", parseNumber('--world-pool', true, 1))
     .option('--init <dir>', 'start from the weights of a trained policy with the same network (a checkpoint or run folder, e.g. an il run); fresh optimiser, step 0')
