@@ -71,6 +71,7 @@ interface PipelineFlags {
   steps?: number;
   kmSteps?: number;
   policySeeds?: number;
+  mpcEpisodes?: number;
   jobs?: number;
   json?: boolean;
 }
@@ -154,6 +155,7 @@ export function registerPipeline(program: Command): void {
     .option('--minutes <m>', "recorded minutes of traffic per slot (overrides the preset's)", parseNumber('--minutes', false, 0.1))
     .option('--steps <n>', "training updates of each model (overrides the preset's)", parseNumber('--steps', true, 1))
     .option('--km-steps <n>', "updates of the km policies through the world model, vg-km and mpur-km (overrides the preset's and --steps; tiny: 600, which make them drive; fewer shorten the run: README)", parseNumber('--km-steps', true, 1))
+    .option('--mpc-episodes <n>', "test episodes MPC drives (overrides the preset's: 10 tiny, every episode small and paper; 0: every episode)", parseNumber('--mpc-episodes', true, 0))
     .option('--policy-seeds <n>', "policy training seeds per learned method (overrides the preset's: 1 tiny, 3 small and paper)", parseNumber('--policy-seeds', true, 1))
     .option('--jobs <n>', 'steps run at once once the world model is trained (the evaluations, the policies\' trainings, MPC; each uses one core): default the cores, at most 4; 1 runs them one after another (their results are the same)', parseNumber('--jobs', true, 1))
     .option('--json', 'print the final report as one JSON object')
@@ -175,6 +177,7 @@ export function registerPipeline(program: Command): void {
         kmSteps: opts.kmSteps ?? opts.steps ?? base.kmSteps,
         kmRealSteps: opts.steps ?? base.kmRealSteps,
         policySeeds: opts.policySeeds ?? base.policySeeds,
+        mpcEpisodes: opts.mpcEpisodes ?? base.mpcEpisodes,
       };
       const out = opts.out ?? join('runs', opts.preset);
       const dir = (p: string) => join(out, p);

@@ -11,7 +11,7 @@ const ppuu = (args: string[]) => spawnSync(process.execPath, ['bin/ppuu.js', ...
 test('ppuu pipeline runs every stage on a short synthetic slot, writes the table, report.json and app.json, and resumes', { timeout: 600_000 }, async () => {
   const out = tempDir('ppuu-pipeline-');
   try {
-    const args = ['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '1', '--steps', '3', '--workers', '1'];
+    const args = ['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '1', '--steps', '3', '--workers', '1', '--mpc-episodes', '2'];
     const r = ppuu([...args, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout);
@@ -40,7 +40,8 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes the table
     }
     // MPC drives the preset's first test episodes only (planning runs the world model per car and step).
     const mpc = table.rows.find((r: { name: string }) => r.name === 'mpc');
-    assert.ok(mpc.episodes <= 10 && mpc.learned === false, `mpc row: ${JSON.stringify(mpc)}`);
+    assert.ok(mpc.episodes === 2 && mpc.learned === false, `mpc row: ${JSON.stringify(mpc)}`);
+    assert.match(mpc.label, /first 2 test episodes/);
     assert.equal(table.rows.find((r: { name: string }) => r.name === 'mpur').paper.successPct, '74.8 ± 3.0');
     assert.ok(['il', 'mpur', 'vg-km', 'mpur-km', 'mpur-km-real'].includes(table.best.name));
     const md = readFileSync(join(out, 'results.md'), 'utf8');
@@ -60,7 +61,7 @@ test('ppuu pipeline runs every stage on a short synthetic slot, writes the table
     for (const [name, step] of Object.entries(second.steps)) assert.equal((step as { skipped?: boolean }).skipped, true, `${name} skipped`);
     assert.deepEqual(second.results.rows, table.rows);
     // Other settings in the same folder are refused instead of mixing old data with new steps.
-    const other = await ppuuInProcess(['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '2', '--steps', '3', '--workers', '1']);
+    const other = await ppuuInProcess(['pipeline', '--preset', 'tiny', '--out', out, '--minutes', '2', '--steps', '3', '--workers', '1', '--mpc-episodes', '2']);
     assert.equal(other.status, 2);
     assert.match(other.stderr, /holds a pipeline run with other settings/);
   } finally {
