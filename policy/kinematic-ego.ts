@@ -110,20 +110,6 @@ export function detachPose(p: EgoPose, detach: <T extends tf.Tensor>(t: T) => T)
   return { x: detach(p.x), y: detach(p.y), dx: detach(p.dx), dy: detach(p.dy), v: detach(p.v) };
 }
 
-/** Poses of rows [from, from + n) of each field. */
-export function slicePose(p: EgoPose, from: number, n: number): EgoPose {
-  const s = (t: tf.Tensor1D) => tf.slice(t, [from], [n]) as tf.Tensor1D;
-  return { x: s(p.x), y: s(p.y), dx: s(p.dx), dy: s(p.dy), v: s(p.v) };
-}
-
-/** Step-major poses [T * B] split into T poses of B rows. */
-export function splitPose(p: EgoPose, steps: number, rows: number): EgoPose[] {
-  const parts = (t: tf.Tensor1D) => tf.split(t, steps) as tf.Tensor1D[];
-  const [x, y, dx, dy, v] = [parts(p.x), parts(p.y), parts(p.dx), parts(p.dy), parts(p.v)];
-  if (x[0]!.shape[0] !== rows) throw new Error(`splitPose: ${p.x.shape[0]} rows are not ${steps} steps of ${rows}`);
-  return x.map((_, t) => ({ x: x[t]!, y: y[t]!, dx: dx[t]!, dy: dy[t]!, v: v[t]! }));
-}
-
 /** Poses of several lists joined along the batch axis (in list order). */
 export function concatPoses(ps: EgoPose[]): EgoPose {
   const c = (k: keyof EgoPose) => tf.concat(ps.map((p) => p[k])) as tf.Tensor1D;

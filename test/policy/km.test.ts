@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../../data/dataset-types.js';
 import { extractTrajectory, stepCar, type CarState } from '../../sim/kinematics.js';
-import { concatPoses, kinematicStep, physicalActions, poseFromStates, slicePose, splitPose, statesFromPose, type EgoPose } from '../../policy/kinematic-ego.js';
+import { concatPoses, kinematicStep, packPose, physicalActions, poseFromStates, statesFromPose, unpackPose, type EgoPose } from '../../policy/kinematic-ego.js';
 import { kmCosts, kmMasks, OBS_PX_PER_M } from '../../policy/costs-km.js';
 import type { CarSizes } from '../../policy/costs.js';
 import { IMAGE_H, IMAGE_W } from '../../data/layout.js';
@@ -207,19 +207,16 @@ test('poses and actions read only the first 4 state and 2 action statistics (lon
   });
 });
 
-test('slicePose, splitPose and concatPoses keep every field of every row in order', () => {
+test('packPose / unpackPose round-trip every field of every row; concatPoses joins in list order', () => {
   tf.tidy(() => {
-    // 3 steps of 2 rows, step-major: row r of step t is t * 2 + r.
     const rows = [0, 1, 2, 3, 4, 5].map((i) => [10 + i, 20 + i, 0.1 * i, -0.1 * i, 50 + i]);
-    const all = poses(rows);
     const want = (sel: number[]) => [0, 1, 2, 3, 4].map((k) => sel.map((i) => rows[i]![k]!));
-    fields(slicePose(all, 2, 3)).forEach((f, k) => close(f, want([2, 3, 4])[k]!, 1e-6, `slice field ${k}`));
-    const steps = splitPose(all, 3, 2);
-    assert.equal(steps.length, 3);
-    steps.forEach((s, t) => fields(s).forEach((f, k) => close(f, want([2 * t, 2 * t + 1])[k]!, 1e-6, `step ${t} field ${k}`)));
-    assert.throws(() => splitPose(all, 2, 2), { message: 'splitPose: 6 rows are not 2 steps of 2' });
-    // Joined in list order: step 2 first, then step 0.
-    fields(concatPoses([steps[2]!, steps[0]!])).forEach((f, k) => close(f, want([4, 5, 0, 1])[k]!, 1e-6, `concat field ${k}`));
+    const packed = packPose(poses(rows));
+    assert.deepEqual(packed.shape, [6, 5]);
+    close(packed.dataSync(), rows.flat(), 1e-6, 'packed row-major, columns x, y, dx, dy, v');
+    fields(unpackPose(packed)).forEach((f, k) => close(f, want([0, 1, 2, 3, 4, 5])[k]!, 1e-6, `unpacked field ${k}`));
+    // Joined in list order: rows 4-5 first, then rows 0-1.
+    fields(concatPoses([poses(rows.slice(4)), poses(rows.slice(0, 2))])).forEach((f, k) => close(f, want([4, 5, 0, 1])[k]!, 1e-6, `concat field ${k}`));
   });
 });
 
