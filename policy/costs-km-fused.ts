@@ -46,67 +46,113 @@ export function hostKmCosts(images: Float32Array, channels: number, theta: Float
   const jacobian = new Float32Array(n * 12);
   const offroad = channels >= 4;
   const plane = IMAGE_H * IMAGE_W * channels;
+  const { rowM, colM } = grid;
+  const width = colM.length;
+  // Column centres are evenly spaced (the frame's pixel grid): column j sits at col0 + j dCol.
+  const col0 = colM[0]!;
+  const dCol = colM[1]! - colM[0]!;
   for (let r = 0; r < n; r++) {
-    const [u, w, c, sn] = [theta[4 * r]!, theta[4 * r + 1]!, theta[4 * r + 2]!, theta[4 * r + 3]!];
+    const u = theta[4 * r]!;
+    const w = theta[4 * r + 1]!;
+    const c = theta[4 * r + 2]!;
+    const sn = theta[4 * r + 3]!;
     const xs = geo.xs[r]!;
     const yd = geo.yd[r]!;
     const invX = 1 / (xs - geo.halfL[r]!);
     const invY = 1 / (yd - geo.halfW[r]!);
-    // Sums S, A and their derivatives: [proximity S, proximity A, lane S, lane A, off-road A] x (value, d/du, d/dw, d/dcos, d/dsin).
-    const acc = new Float64Array(25);
+    // The sums S, A and their derivatives in theta (u, w, cos, sin), in locals: proximity S / A,
+    // lane S / A, off-road A.
+    let sp = 0, sp0 = 0, sp1 = 0, sp2 = 0, sp3 = 0;
+    let ap = 0, ap0 = 0, ap1 = 0, ap2 = 0, ap3 = 0;
+    let sl = 0, sl0 = 0, sl1 = 0, sl2 = 0, sl3 = 0;
+    let al = 0, al0 = 0, al1 = 0, al2 = 0, al3 = 0;
+    let ao = 0, ao0 = 0, ao1 = 0, ao2 = 0, ao3 = 0;
     const base = r * plane;
     for (let i = 0; i < IMAGE_H; i++) {
-      const fr = grid.rowM[i]! - u;
-      for (let j = 0; j < IMAGE_W; j++) {
-        const sr = grid.colM[j]! - w;
-        const xp = c * fr + sn * sr;
+      const fr = rowM[i]! - u;
+      const cfr = c * fr;
+      const sfr = sn * fr;
+      // The columns where |x'| < xs and |y'| < yd can hold, widened by one column on each side
+      // (the per-pixel tests below decide; this only skips pixels outside the rotated box).
+      let lo = -Infinity;
+      let hi = Infinity;
+      if (sn !== 0) {
+        const a = (-xs - cfr) / sn;
+        const b = (xs - cfr) / sn;
+        lo = Math.max(lo, Math.min(a, b));
+        hi = Math.min(hi, Math.max(a, b));
+      }
+      if (c !== 0) {
+        const a = (sfr - yd) / c;
+        const b = (sfr + yd) / c;
+        lo = Math.max(lo, Math.min(a, b));
+        hi = Math.min(hi, Math.max(a, b));
+      }
+      if (!(lo <= hi + dCol)) continue;
+      const j0 = Math.max(0, Math.floor((lo + w - col0) / dCol) - 1);
+      const j1 = Math.min(width - 1, Math.ceil((hi + w - col0) / dCol) + 1);
+      for (let j = j0; j <= j1; j++) {
+        const sr = colM[j]! - w;
+        const xp = cfr + sn * sr;
         const ax = xp > 0 ? xp : -xp;
         const zx = (xs - ax) * invX;
         if (!(zx > 0)) continue;
-        const yp = c * sr - sn * fr;
+        const yp = c * sr - sfr;
         const ay = yp > 0 ? yp : -yp;
         const ry = (yd - ay) * invY;
         if (!(ry > 0)) continue;
-        const ryc = ry - (ry - 1 > 0 ? ry - 1 : 0);
-        const dRyc = ry - 1 > 0 ? 0 : 1;
+        const ryc = ry > 1 ? 1 : ry;
         const zx2 = zx * zx;
-        const mp = zx2 * ryc * ryc;
-        const ml = zx2 * ry * ry;
-        // d / d x' and d / d y' of the masks.
-        const dZx = -(xp > 0 ? 1 : -1) * invX;
-        const dRy = -(yp > 0 ? 1 : -1) * invY;
-        const mpX = 2 * zx * ryc * ryc * dZx;
-        const mpY = zx2 * 2 * ryc * dRyc * dRy;
-        const mlX = 2 * zx * ry * ry * dZx;
-        const mlY = zx2 * 2 * ry * dRy;
+        const ryc2 = ryc * ryc;
+        const ry2 = ry * ry;
+        const mp = zx2 * ryc2;
+        const ml = zx2 * ry2;
+        // d / d x' and d / d y' of the masks (relu'(0) = 0, |x|'(0) = -1, min(r, 1)' = 1 at r = 1).
+        const dZx = xp > 0 ? -invX : invX;
+        const dRy = yp > 0 ? -invY : invY;
+        const mpX = 2 * zx * ryc2 * dZx;
+        const mpY = ry > 1 ? 0 : 2 * zx2 * ryc * dRy;
+        const mlX = 2 * zx * ry2 * dZx;
+        const mlY = 2 * zx2 * ry * dRy;
         // d x' / d theta = (-cos, -sin, f - u, s - w); d y' / d theta = (sin, -cos, s - w, -(f - u)).
-        const dp = [-c * mpX + sn * mpY, -sn * mpX - c * mpY, fr * mpX + sr * mpY, sr * mpX - fr * mpY];
-        const dl = [-c * mlX + sn * mlY, -sn * mlX - c * mlY, fr * mlX + sr * mlY, sr * mlX - fr * mlY];
-        const px = base + (i * IMAGE_W + j) * channels;
-        const gl = images[px]! * images[px]!;
-        const gp = images[px + 1]! * images[px + 1]!;
-        const go = offroad ? images[px + 2]! * images[px + 2]! : 0;
-        acc[0]! += mp;
-        acc[5]! += mp * gp;
-        acc[10]! += ml;
-        acc[15]! += ml * gl;
-        acc[20]! += ml * go;
-        for (let k = 0; k < 4; k++) {
-          acc[1 + k]! += dp[k]!;
-          acc[6 + k]! += dp[k]! * gp;
-          acc[11 + k]! += dl[k]!;
-          acc[16 + k]! += dl[k]! * gl;
-          acc[21 + k]! += dl[k]! * go;
+        const dp0 = -c * mpX + sn * mpY;
+        const dp1 = -sn * mpX - c * mpY;
+        const dp2 = fr * mpX + sr * mpY;
+        const dp3 = sr * mpX - fr * mpY;
+        const dl0 = -c * mlX + sn * mlY;
+        const dl1 = -sn * mlX - c * mlY;
+        const dl2 = fr * mlX + sr * mlY;
+        const dl3 = sr * mlX - fr * mlY;
+        const px = base + (i * width + j) * channels;
+        const g0 = images[px]!;
+        const g1 = images[px + 1]!;
+        const gl = g0 * g0;
+        const gp = g1 * g1;
+        sp += mp; sp0 += dp0; sp1 += dp1; sp2 += dp2; sp3 += dp3;
+        ap += mp * gp; ap0 += dp0 * gp; ap1 += dp1 * gp; ap2 += dp2 * gp; ap3 += dp3 * gp;
+        sl += ml; sl0 += dl0; sl1 += dl1; sl2 += dl2; sl3 += dl3;
+        al += ml * gl; al0 += dl0 * gl; al1 += dl1 * gl; al2 += dl2 * gl; al3 += dl3 * gl;
+        if (offroad) {
+          const g2 = images[px + 2]!;
+          const go = g2 * g2;
+          ao += ml * go; ao0 += dl0 * go; ao1 += dl1 * go; ao2 += dl2 * go; ao3 += dl3 * go;
         }
       }
     }
-    // cost = A / S and its derivative, for (S, A) at (0, 5), (10, 15), (10, 20).
-    ([[0, 5], [10, 15], [10, 20]] as const).forEach(([s, a], kind) => {
-      const S = acc[s]! + 1e-6;
-      const cost = acc[a]! / S;
+    // cost = A / S and d cost = (dA - cost dS) / S, for proximity, lane and off-road (whose S is the lane mask's).
+    const out = (kind: number, s: number, a: number, s0: number, s1: number, s2: number, s3: number, a0: number, a1: number, a2: number, a3: number) => {
+      const S = s + 1e-6;
+      const cost = a / S;
+      const o = (r * 3 + kind) * 4;
       values[r * 3 + kind] = cost;
-      for (let k = 0; k < 4; k++) jacobian[(r * 3 + kind) * 4 + k] = (acc[a + 1 + k]! - cost * acc[s + 1 + k]!) / S;
-    });
+      jacobian[o] = (a0 - cost * s0) / S;
+      jacobian[o + 1] = (a1 - cost * s1) / S;
+      jacobian[o + 2] = (a2 - cost * s2) / S;
+      jacobian[o + 3] = (a3 - cost * s3) / S;
+    };
+    out(0, sp, ap, sp0, sp1, sp2, sp3, ap0, ap1, ap2, ap3);
+    out(1, sl, al, sl0, sl1, sl2, sl3, al0, al1, al2, al3);
+    out(2, sl, ao, sl0, sl1, sl2, sl3, ao0, ao1, ao2, ao3);
   }
   return { values, jacobian };
 }

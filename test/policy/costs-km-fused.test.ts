@@ -16,14 +16,19 @@ const KM = [
   [480, 226, Math.cos(0.04), Math.sin(0.04), 30],
   [1000, 100, 1, 0, 80],
   [700, 150, Math.cos(-0.2), Math.sin(-0.2), 120],
+  // Slow, turned far and off to the side: the mask box is short, rotated and cut by the frame's edges (rows and columns skipped).
+  [1040, 118, Math.cos(0.7), Math.sin(0.7), 5],
+  [960, 88, Math.cos(-1.2), Math.sin(-1.2), 0],
 ];
 const REF = [
   [1000, 100, 1, 0, 80],
   [500, 220, Math.cos(0.1), Math.sin(0.1), 40],
   [1000, 100, 1, 0, 80],
   [690, 160, 1, 0, 110],
+  [1000, 100, 1, 0, 20],
+  [1000, 100, Math.cos(0.3), Math.sin(0.3), 10],
 ];
-const CARS: CarSizes = { lengthObsPx: Float32Array.of(7.5, 5, 7, 9), widthObsPx: Float32Array.of(3, 2.2, 3, 3.5) };
+const CARS: CarSizes = { lengthObsPx: Float32Array.of(7.5, 5, 7, 9, 6, 8), widthObsPx: Float32Array.of(3, 2.2, 3, 3.5, 2.5, 3.2) };
 
 const pose = (rows: number[][]): EgoPose => {
   const col = (i: number) => tf.tensor1d(rows.map((r) => r[i]!));
@@ -71,7 +76,7 @@ for (const channels of [3, 4]) {
         x.forEach((v, i) => assert.ok(Math.abs(v - y[i]!) <= 1e-5 + 1e-4 * Math.abs(y[i]!), `${k} row ${i}: fused ${v}, ops ${y[i]}`));
       }
       // The costs are not trivial: every row sees cars and lanes.
-      assert.ok(Array.from(b.proximity.dataSync()).every((v) => v > 0.01), 'proximity > 0 in every row');
+      assert.ok(Array.from(b.proximity.dataSync()).every((v) => v > 1e-4), 'proximity > 0 in every row');
       const p = pose(KM);
       const xs = [p.x, p.y, p.dx, p.dy];
       const ga = tf.grads(weighted(fusedCosts, img))(xs);
