@@ -237,6 +237,10 @@ test('Slice on wasm (heap to heap) equals stock cpu for every rank, run length a
     { shape: [5, 70], begin: [1, 2], size: [3, 64] }, // long runs (copyWithin)
     { shape: [4, 6, 5], begin: [1, 0, 2], size: [2, 6, 3] },
     { shape: [2, 3, 2, 2, 5], begin: [0, 1, 0, 1, 1], size: [2, 2, 2, 1, 3] },
+    { shape: [3, 4, 5, 6], begin: [1, 0, 0, 2], size: [2, -1, -1, 3] }, // whole middle axes merged into one strided group
+    { shape: [2, 3, 4], begin: [0, 1, 0], size: [2, 2, -1] }, // a whole last axis lengthens the run
+    { shape: [4, 3, 5, 2], begin: [1, 1, 0, 0], size: [2, 1, 5, 2] }, // runs of whole inner axes at two outer strides
+    { shape: [2, 6, 7], begin: [0, 0, 0], size: [-1, -1, -1] }, // the whole tensor
     { shape: [9], begin: [4], size: [0] }, // empty
     { shape: [4, 7], begin: [1, 3], size: [2, 4], dtype: 'int32' },
   ];
