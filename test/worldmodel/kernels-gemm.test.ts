@@ -257,6 +257,29 @@ test('Slice on wasm (heap to heap) equals stock cpu for every rank, run length a
   }
 });
 
+test('PadV2 on wasm (heap to heap) equals stock cpu for every rank, constant and dtype', async () => {
+  const cases: Array<{ shape: number[]; paddings: Array<[number, number]>; value: number; dtype?: 'int32' }> = [
+    { shape: [4, 117, 24, 1], paddings: [[0, 0], [0, 0], [0, 0], [1, 1]], value: 0 }, // a channel slice's gradient
+    { shape: [2, 117, 24, 3], paddings: [[0, 0], [0, 1], [0, 0], [0, 0]], value: 0 }, // a crop's gradient
+    { shape: [2, 5, 6, 4], paddings: [[0, 0], [1, 1], [2, 1], [0, 0]], value: -1.5 }, // a convolution's padding
+    { shape: [3, 4], paddings: [[2, 1], [0, 3]], value: 7 },
+    { shape: [5], paddings: [[0, 0]], value: 0 }, // nothing to pad
+    { shape: [2, 0, 3], paddings: [[1, 0], [1, 1], [0, 0]], value: 2 }, // an empty input: the constant only
+    { shape: [2, 3, 2], paddings: [[0, 1], [1, 0], [1, 1]], value: -4, dtype: 'int32' },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const n = c.shape.reduce((a, b) => a * b, 1);
+    const x = c.dtype === 'int32'
+      ? { shape: c.shape, values: Int32Array.from({ length: n }, (_, j) => (j * 7919) % 1000 - 500), dtype: 'int32' as const }
+      : normal(c.shape, 900 + i);
+    const attrs = { paddings: c.paddings, constantValue: c.value };
+    const ref = await runKernel('cpu', 'PadV2', { x }, attrs, true);
+    const ours = await runKernel('wasm', 'PadV2', { x }, attrs);
+    assert.deepEqual(ours.shape, ref.shape, `case ${i}`);
+    assert.deepEqual(Array.from(ours.values), Array.from(ref.values), `case ${i}`);
+  }
+});
+
 test('Concat on wasm (heap to heap) equals stock cpu on every axis, with empty inputs and int32', async () => {
   const cases: Array<{ shapes: number[][]; axis: number; dtype?: 'int32' }> = [
     { shapes: [[3, 117, 24, 57], [3, 117, 24, 3]], axis: 3 }, // a predicted frame appended to the context

@@ -55,7 +55,7 @@ function loss(p: Params, training = true): tf.Scalar {
 }
 
 test('our kernels are active on wasm', () => {
-  assert.deepEqual([...activeTrainingKernels('wasm')].sort(), ['BatchMatMul', 'Concat', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity', 'Slice', 'UnsortedSegmentSum', '_FusedMatMul']);
+  assert.deepEqual([...activeTrainingKernels('wasm')].sort(), ['BatchMatMul', 'Concat', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity', 'PadV2', 'Slice', 'UnsortedSegmentSum', '_FusedMatMul']);
 });
 
 test('gradients of a tiny conv net on wasm match central finite differences', () => {

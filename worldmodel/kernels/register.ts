@@ -19,12 +19,13 @@ import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { sliceConfig } from './slice.js';
 import { concatConfig } from './concat.js';
+import { padConfig } from './pad.js';
 import { prepareSharedWasmHeap } from './shared-heap.js';
 
 // Before any wasm backend starts: its heap becomes shareable, so that the products can use every core.
 await prepareSharedWasmHeap();
 
-export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'BatchMatMul', 'Conv2D', '_FusedMatMul', 'Identity', 'Slice', 'Concat'] as const;
+export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'BatchMatMul', 'Conv2D', '_FusedMatMul', 'Identity', 'Slice', 'Concat', 'PadV2'] as const;
 export type TrainingKernel = (typeof TRAINING_KERNELS)[number];
 
 /** Builds our config; `stock` is the kernel it replaces (undefined where the backend has none). */
@@ -39,6 +40,7 @@ const FACTORIES: Record<TrainingKernel, (backendName: string, stock: tf.KernelCo
   Identity: (b, stock) => (stock ? identityConfig(b, stock) : null),
   Slice: (b, stock) => (stock ? sliceConfig(b, stock) : null),
   Concat: (b, stock) => (stock ? concatConfig(b, stock) : null),
+  PadV2: (b, stock) => (stock ? padConfig(b, stock) : null),
 };
 
 /** Which of our kernels each backend gets (the rest keep their stock kernel). */

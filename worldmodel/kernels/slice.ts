@@ -13,19 +13,91 @@ import { WasmHeap } from './wasm-heap.js';
 /** Runs shorter than this are copied by a loop (cheaper than a copyWithin call). */
 const SHORT_RUN = 32;
 
-/** `count` runs of `run` elements, the k-th from src + k * step, written one after another from dst. */
-function copyRuns(h: Int32Array, dst: number, src: number, count: number, step: number, run: number): void {
-  if (run === 3) {
+/**
+ * Where the block `begin` + `size` of a row-major tensor of `shape` lies: its first element's
+ * offset, and the block as runs of `run` contiguous elements over outer axes (`sizes`, at
+ * element `steps`, outermost first). Axes taken whole merge with the axis outside them, so a
+ * channel slice of [B, H, W, C] is B * H * W runs at one stride and a crop of the rows one run
+ * per image.
+ */
+export function blockLayout(shape: readonly number[], begin: readonly number[], size: readonly number[]): { offset: number; run: number; sizes: number[]; steps: number[] } {
+  const rank = shape.length;
+  const strides = tf.util.computeStrides(shape as number[]);
+  strides.push(1);
+  let offset = 0;
+  for (let d = 0; d < rank; d++) offset += begin[d]! * strides[d]!;
+  // The run (contiguous, innermost) and the outer axes, innermost first; an axis joins the
+  // group inside it when that group covers its axes whole.
+  let run = size[rank - 1]!;
+  let runWhole = run === shape[rank - 1];
+  const groups: Array<{ count: number; step: number; whole: boolean }> = [];
+  for (let d = rank - 2; d >= 0; d--) {
+    const whole = size[d] === shape[d];
+    const top = groups[groups.length - 1];
+    if (!top && runWhole) {
+      run *= size[d]!;
+      runWhole = whole;
+    } else if (top && top.whole) {
+      top.count *= size[d]!;
+      top.whole = whole;
+    } else {
+      groups.push({ count: size[d]!, step: strides[d]!, whole });
+    }
+  }
+  groups.reverse();
+  return { offset, run, sizes: groups.map((g) => g.count), steps: groups.map((g) => g.step) };
+}
+
+/**
+ * Copies between a strided block (blockLayout's runs from `strided`) and a contiguous range
+ * (from `packed`): `gather` true reads the block into the range (Slice), false writes the range
+ * into the block (Pad).
+ */
+export function copyBlock(h: Int32Array, strided: number, packed: number, run: number, sizes: readonly number[], steps: readonly number[], gather: boolean): void {
+  const outer = sizes.length;
+  if (outer === 0) {
+    copyRuns(h, strided, packed, 1, 0, run, gather);
+    return;
+  }
+  // An odometer over the outer groups; the innermost group's runs are copied by copyRuns.
+  const inner = outer - 1;
+  const idx = new Array<number>(inner).fill(0);
+  const perCall = sizes[inner]! * run;
+  for (;;) {
+    let at = strided;
+    for (let d = 0; d < inner; d++) at += idx[d]! * steps[d]!;
+    copyRuns(h, at, packed, sizes[inner]!, steps[inner]!, run, gather);
+    packed += perCall;
+    let d = inner - 1;
+    while (d >= 0 && ++idx[d]! === sizes[d]!) idx[d--] = 0;
+    if (d < 0) break;
+  }
+}
+
+/**
+ * `count` runs of `run` elements, the k-th at strided + k * step, and the same runs one after
+ * another from packed; `gather` copies strided -> packed, else packed -> strided.
+ */
+function copyRuns(h: Int32Array, strided: number, packed: number, count: number, step: number, run: number, gather: boolean): void {
+  if (gather) copyStrided(h, packed, run, strided, step, count, run);
+  else copyStrided(h, strided, step, packed, run, count, run);
+}
+
+/** `count` runs of `run` elements from src (k-th at src + k * srcStep) to dst (k-th at dst + k * dstStep). */
+function copyStrided(h: Int32Array, dst: number, dstStep: number, src: number, srcStep: number, count: number, run: number): void {
+  if (run === 1) {
+    for (let k = 0; k < count; k++, src += srcStep, dst += dstStep) h[dst] = h[src]!;
+  } else if (run === 3) {
     // A frame's 3 channels (the commonest slice of the models' images).
-    for (let k = 0; k < count; k++, src += step, dst += 3) {
+    for (let k = 0; k < count; k++, src += srcStep, dst += dstStep) {
       h[dst] = h[src]!;
       h[dst + 1] = h[src + 1]!;
       h[dst + 2] = h[src + 2]!;
     }
   } else if (run < SHORT_RUN) {
-    for (let k = 0; k < count; k++, src += step, dst += run) for (let i = 0; i < run; i++) h[dst + i] = h[src + i]!;
+    for (let k = 0; k < count; k++, src += srcStep, dst += dstStep) for (let i = 0; i < run; i++) h[dst + i] = h[src + i]!;
   } else {
-    for (let k = 0; k < count; k++, src += step, dst += run) h.copyWithin(dst, src, src + run);
+    for (let k = 0; k < count; k++, src += srcStep, dst += dstStep) h.copyWithin(dst, src, src + run);
   }
 }
 
@@ -48,59 +120,13 @@ export function sliceConfig(backendName: string, stock: tf.KernelConfig): tf.Ker
       if (n === 0) return out;
       const h = heap.i32(); // 4-byte elements copied as integers: bit-exact for floats too (no NaN rewriting)
       const src0 = heap.address(x) >>> 2;
-      let dst = heap.address(out) >>> 2;
-      const rank = x.shape.length;
-      if (rank === 0) {
+      const dst = heap.address(out) >>> 2;
+      if (x.shape.length === 0) {
         h[dst] = h[src0]!;
         return out;
       }
-      // Adjacent axes merge where the inner one is taken whole (its elements then lie at one
-      // stride): a channel slice of [B, H, W, C] becomes B * H * W runs at stride C, copied by
-      // one flat loop instead of an odometer step per run.
-      const strides = tf.util.computeStrides(x.shape);
-      strides.push(1);
-      let base = src0;
-      for (let d = 0; d < rank; d++) base += b[d]! * strides[d]!;
-      // The run (contiguous, innermost) and the outer axes, innermost first; an axis joins the
-      // group inside it when that group covers its axes whole.
-      let run = s[rank - 1]!;
-      let runWhole = run === x.shape[rank - 1];
-      const groups: Array<{ count: number; step: number; whole: boolean }> = [];
-      for (let d = rank - 2; d >= 0; d--) {
-        const whole = s[d] === x.shape[d];
-        const top = groups[groups.length - 1];
-        if (!top && runWhole) {
-          run *= s[d]!;
-          runWhole = whole;
-        } else if (top && top.whole) {
-          top.count *= s[d]!;
-          top.whole = whole;
-        } else {
-          groups.push({ count: s[d]!, step: strides[d]!, whole });
-        }
-      }
-      groups.reverse();
-      const sizes = groups.map((g) => g.count);
-      const steps = groups.map((g) => g.step);
-      const outer = groups.length;
-      if (outer === 0) {
-        if (run < SHORT_RUN) for (let i = 0; i < run; i++) h[dst + i] = h[base + i]!;
-        else h.copyWithin(dst, base, base + run);
-        return out;
-      }
-      // An odometer over the outer groups; the innermost group's runs are copied by copyRuns.
-      const inner = outer - 1;
-      const idx = new Array<number>(inner).fill(0);
-      const perCall = sizes[inner]! * run;
-      for (;;) {
-        let src = base;
-        for (let d = 0; d < inner; d++) src += idx[d]! * steps[d]!;
-        copyRuns(h, dst, src, sizes[inner]!, steps[inner]!, run);
-        dst += perCall;
-        let d = inner - 1;
-        while (d >= 0 && ++idx[d]! === sizes[d]!) idx[d--] = 0;
-        if (d < 0) break;
-      }
+      const { offset, run, sizes, steps } = blockLayout(x.shape, b, s);
+      copyBlock(h, src0 + offset, dst, run, sizes, steps, true);
       return out;
     },
   };

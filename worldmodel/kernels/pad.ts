@@ -1,0 +1,45 @@
+/**
+ * PadV2 for wasm that writes straight into the heap. The stock kernel costs ~5 ms to pad
+ * [80, 117, 24, 1] to 3 channels, and every channel slice a gradient passes back through
+ * becomes such a pad (the uncertainty term's costs read the lane and car channels of 80
+ * predicted frames). Here the output is filled with the constant and the input written into
+ * its block by slice.ts's strided copies. 4-byte types only (float32, int32); others, and
+ * reflect / symmetric modes (MirrorPad, a different kernel), go to the stock kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { WasmHeap } from './wasm-heap.js';
+import { blockLayout, copyBlock } from './slice.js';
+
+export function padConfig(backendName: string, stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    kernelName: 'PadV2',
+    backendName,
+    setupFunc: stock.setupFunc,
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
+      const x = inputs.x!;
+      const heap = WasmHeap.of(backend as tf.KernelBackend);
+      if (!heap || (x.dtype !== 'float32' && x.dtype !== 'int32') || !heap.owns(x)) return stock.kernelFunc(args);
+      const { paddings, constantValue } = attrs as unknown as tf.PadV2Attrs;
+      const outShape = x.shape.map((n, d) => paddings[d]![0] + n + paddings[d]![1]);
+      const be = backend as unknown as { makeOutput(shape: number[], dtype: string): tf.TensorInfo };
+      const out = be.makeOutput(outShape, x.dtype);
+      const n = outShape.reduce((p, q) => p * q, 1);
+      if (n === 0) return out;
+      const dst = heap.address(out) >>> 2;
+      if (x.dtype === 'float32') new Float32Array(heap.i32().buffer, dst * 4, n).fill(constantValue);
+      else heap.i32().fill(constantValue, dst, dst + n);
+      const inputSize = x.shape.reduce((p, q) => p * q, 1);
+      if (inputSize === 0) return out;
+      const h = heap.i32();
+      const src = heap.address(x) >>> 2;
+      if (x.shape.length === 0) {
+        h[dst] = h[src]!;
+        return out;
+      }
+      const { offset, run, sizes, steps } = blockLayout(outShape, paddings.map((p) => p[0]), x.shape);
+      copyBlock(h, dst + offset, src, run, sizes, steps, false);
+      return out;
+    },
+  };
+}
