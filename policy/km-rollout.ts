@@ -25,7 +25,6 @@ import type { FmNoise } from '../worldmodel/fm/noise.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';
 import { kinematicStepPacked, packPose, poseFromStates, unpackPose, type EgoPose } from './kinematic-ego.js';
 import { POSE_COLS } from './kinematic-ego-fused.js';
-import { hostOps } from '../worldmodel/backend.js';
 import type { PolicyNetwork } from './network.js';
 
 export type WorldSource = 'model' | 'model-logged' | 'real';
@@ -75,40 +74,19 @@ function lastState(states: tf.Tensor2D, ncond: number): tf.Tensor2D {
 /**
  * Every step's context, step-major [T * B, H, W, ncond * C]: context t holds frames t ... t +
  * ncond - 1 of the sequence (the ncond frames of `context` [B, H, W, ncond * C], then `future`,
- * [B, H, W, C] each). On host backends written in one pass (tfjs's channel slices and concats
- * for each step cost a km update about 30 ms on wasm); elsewhere shifted step by step.
+ * [B, H, W, C] each). The sequence is laid out frame-major [S * B, H, W, C], so slot j of every
+ * context is one contiguous block of it (frames j ... j + T - 1) and the contexts are those
+ * ncond blocks concatenated on the channel axis: 2 ncond + 2 copies in all, whatever T is.
  */
 export function slidingContexts(context: tf.Tensor4D, future: tf.Tensor4D[], ncond: number, channels: number, steps: number): tf.Tensor4D {
   if (future.length < steps - 1) throw new Error(`km rollout: ${future.length} future frames cannot slide a context over ${steps} steps`);
-  if (!hostOps()) {
-    const contexts: tf.Tensor4D[] = [];
-    let ctx = context;
-    for (let t = 0; t < steps; t++) {
-      contexts.push(ctx);
-      if (t + 1 < steps) ctx = shiftImages(ctx, future[t]!, ncond, channels);
-    }
-    return tf.concat(contexts, 0);
-  }
-  const [B, H, W, CC] = context.shape;
-  const C = channels;
-  const pixels = B * H * W;
-  const first = context.dataSync() as Float32Array;
-  const frames = future.slice(0, steps - 1).map((f) => f.dataSync() as Float32Array);
-  const out = new Float32Array(steps * pixels * CC);
-  for (let t = 0; t < steps; t++) {
-    const base = t * pixels * CC;
-    for (let j = 0; j < ncond; j++) {
-      // Slot j of context t is sequence frame s = t + j: a context frame while s < ncond, else future frame s - ncond.
-      const s = t + j;
-      if (s < ncond) {
-        for (let p = 0; p < pixels; p++) for (let c = 0; c < C; c++) out[base + p * CC + j * C + c] = first[p * CC + s * C + c]!;
-      } else {
-        const f = frames[s - ncond]!;
-        for (let p = 0; p < pixels; p++) for (let c = 0; c < C; c++) out[base + p * CC + j * C + c] = f[p * C + c]!;
-      }
-    }
-  }
-  return tf.tensor4d(out, [steps * B, H, W, CC]);
+  return tf.tidy(() => {
+    const b = context.shape[0];
+    const own = Array.from({ length: ncond }, (_, j) => (ncond === 1 ? context : tf.slice(context, [0, 0, 0, j * channels], [-1, -1, -1, channels])));
+    const seq = tf.concat([...own, ...future.slice(0, steps - 1)], 0);
+    if (ncond === 1) return tf.slice(seq, 0, steps * b);
+    return tf.concat(Array.from({ length: ncond }, (_, j) => tf.slice(seq, j * b, steps * b)), 3);
+  });
 }
 
 /** The logged future as the world: contexts slid over the context and target frames. */

@@ -2,14 +2,13 @@
  * Concat for wasm that copies straight from heap to heap. The stock kernel copies every row of
  * every input through a new subarray; appending a predicted frame to the context stack
  * ([B, 117, 24, 57] and [B, 117, 24, 3] on the channel axis, once per unrolled step) makes that
- * hundreds of thousands of tiny copies per step. Here short blocks are copied by a loop and long
- * ones with copyWithin. 4-byte types only (float32, int32); others go to the stock kernel.
+ * hundreds of thousands of tiny copies per step. Here each input's blocks are copied to the
+ * output's row stride by slice.ts's strided copies (unrolled for 3-channel frames, copyWithin for
+ * long blocks). 4-byte types only (float32, int32); others go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import { WasmHeap } from './wasm-heap.js';
-
-/** Blocks shorter than this are copied by a loop (cheaper than a copyWithin call). */
-const SHORT_RUN = 32;
+import { copyStrided } from './slice.js';
 
 export function concatConfig(backendName: string, stock: tf.KernelConfig): tf.KernelConfig {
   return {
@@ -35,16 +34,16 @@ export function concatConfig(backendName: string, stock: tf.KernelConfig): tf.Ke
       const blocks = inputs.map((t) => size(t.shape.slice(axis)));
       const srcs = inputs.map((t) => (size(t.shape) === 0 ? 0 : heap.address(t) >>> 2));
       const h = heap.i32(); // bit-exact copies for floats too
-      let dst = heap.address(out) >>> 2;
-      for (let o = 0; o < outer; o++) {
-        for (let i = 0; i < inputs.length; i++) {
-          const n = blocks[i]!;
-          if (n === 0) continue;
-          const src = srcs[i]! + o * n;
-          if (n < SHORT_RUN) for (let j = 0; j < n; j++) h[dst + j] = h[src + j]!;
-          else h.copyWithin(dst, src, src + n);
-          dst += n;
-        }
+      const dst = heap.address(out) >>> 2;
+      // Input by input: its `outer` blocks land at the output's row stride (the sum of the blocks).
+      const stride = blocks.reduce((a, b) => a + b, 0);
+      let at = dst;
+      for (let i = 0; i < inputs.length; i++) {
+        const n = blocks[i]!;
+        if (n === 0) continue;
+        if (outer === 1 || n === stride) copyStrided(h, at, n, srcs[i]!, n, 1, n * outer);
+        else copyStrided(h, at, stride, srcs[i]!, n, outer, n);
+        at += n;
       }
       return out;
     },

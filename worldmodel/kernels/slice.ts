@@ -84,7 +84,7 @@ function copyRuns(h: Int32Array, strided: number, packed: number, count: number,
 }
 
 /** `count` runs of `run` elements from src (k-th at src + k * srcStep) to dst (k-th at dst + k * dstStep). */
-function copyStrided(h: Int32Array, dst: number, dstStep: number, src: number, srcStep: number, count: number, run: number): void {
+export function copyStrided(h: Int32Array, dst: number, dstStep: number, src: number, srcStep: number, count: number, run: number): void {
   if (run === 1) {
     for (let k = 0; k < count; k++, src += srcStep, dst += dstStep) h[dst] = h[src]!;
   } else if (run === 3) {
