@@ -41,8 +41,8 @@ export function concatConfig(backendName: string, stock: tf.KernelConfig): tf.Ke
       for (let i = 0; i < inputs.length; i++) {
         const n = blocks[i]!;
         if (n === 0) continue;
-        if (outer === 1 || n === stride) copyStrided(h, at, n, srcs[i]!, n, 1, n * outer);
-        else copyStrided(h, at, stride, srcs[i]!, n, outer, n);
+        if (outer === 1 || n === stride) copyStrided(heap, at, n, srcs[i]!, n, 1, n * outer);
+        else copyStrided(heap, at, stride, srcs[i]!, n, outer, n);
         at += n;
       }
       return out;

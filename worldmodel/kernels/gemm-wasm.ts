@@ -51,7 +51,7 @@ type Variant = GemmLayout | 'nnInd' | 'tnInd';
 /** Exported functions of the generated module (argument lists in productFn). */
 type Kernel = (...args: number[]) => void;
 
-type Exports = Record<Variant | 'transpose' | 'windowTable', Kernel>;
+type Exports = Record<Variant | 'transpose' | 'windowTable' | 'copyRuns', Kernel>;
 
 /**
  * Generates one exported product function. Arguments (i32, addresses and strides in bytes):
@@ -369,13 +369,50 @@ function windowTableFn(): Fn {
   return f;
 }
 
+/**
+ * copyRuns(dst, dstStep, src, srcStep, count, runBytes): `count` runs of `runBytes` bytes (a
+ * multiple of 4), the k-th from src + k * srcStep to dst + k * dstStep (all in bytes): 16 bytes
+ * at a time, then 4 at a time. The strided copies of Slice, Concat and Pad (slice.ts), which
+ * copy a frame's 3 channels at a time.
+ */
+function copyRunsFn(): Fn {
+  const f = new Fn('copyRuns', [T.i32, T.i32, T.i32, T.i32, T.i32, T.i32]);
+  const [DST, DS, SRC, SS, COUNT, RUN] = [0, 1, 2, 3, 4, 5];
+  const k = f.local(T.i32);
+  const i = f.local(T.i32);
+  const vecEnd = f.local(T.i32);
+  f.get(RUN).i32c(15).op(Op.i32Sub).set(vecEnd);
+  f.forLoop(k, COUNT, 1, () => {
+    f.i32c(0).set(i);
+    f.block(() => {
+      f.loop(() => {
+        f.get(i).get(vecEnd).op(Op.i32GeS).brIf(1);
+        f.get(DST).get(i).op(Op.i32Add).get(SRC).get(i).op(Op.i32Add).vLoad().vStore();
+        f.addTo(i, 16);
+        f.br(0);
+      });
+    });
+    f.block(() => {
+      f.loop(() => {
+        f.get(i).get(RUN).op(Op.i32GeS).brIf(1);
+        f.get(DST).get(i).op(Op.i32Add).get(SRC).get(i).op(Op.i32Add).i32Load().i32Store();
+        f.addTo(i, 4);
+        f.br(0);
+      });
+    });
+    f.addTo(DST, { local: DS });
+    f.addTo(SRC, { local: SS });
+  });
+  return f;
+}
+
 /** Names of the module's exported functions, in a fixed order (pool job records refer to them by index). */
-export const GEMM_FUNCTIONS = ['nn', 'tn', 'nnInd', 'tnInd', 'transpose', 'windowTable'] as const;
+export const GEMM_FUNCTIONS = ['nn', 'tn', 'nnInd', 'tnInd', 'transpose', 'windowTable', 'copyRuns'] as const;
 
 /** The module's bytes, with or without fused multiply-adds, for a plain or a shared memory. */
 export function gemmModuleBytes(fma: boolean, shared = false): Uint8Array {
   const variants: Variant[] = ['nn', 'tn', 'nnInd', 'tnInd'];
-  return buildModule([...variants.map((v) => productFn(v, fma)), transposeFn(), windowTableFn()], { shared });
+  return buildModule([...variants.map((v) => productFn(v, fma)), transposeFn(), windowTableFn(), copyRunsFn()], { shared });
 }
 
 const compiled = new Map<boolean, { module: WebAssembly.Module; fma: boolean }>();
@@ -563,6 +600,12 @@ export class Gemm {
         }
       }
     }, maxChunks);
+  }
+
+  /** `count` runs of `runBytes` bytes from src + k * srcStep to dst + k * dstStep (addresses and steps in bytes; runBytes a multiple of 4). */
+  copyRuns(dst: number, dstStep: number, src: number, srcStep: number, count: number, runBytes: number): void {
+    this.flush();
+    if (count > 0 && runBytes > 0) this.ex.copyRuns(dst, dstStep, src, srcStep, count, runBytes);
   }
 
   /** dst[c, r] = src[r, c] for a rows x cols block (addresses and strides in bytes). */

@@ -38,7 +38,7 @@ export function padConfig(backendName: string, stock: tf.KernelConfig): tf.Kerne
         return out;
       }
       const { offset, run, sizes, steps } = blockLayout(outShape, paddings.map((p) => p[0]), x.shape);
-      copyBlock(h, dst + offset, src, run, sizes, steps, false);
+      copyBlock(heap, dst + offset, src, run, sizes, steps, false);
       return out;
     },
   };

@@ -10,9 +10,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { WasmHeap } from './wasm-heap.js';
 
-/** Runs shorter than this are copied by a loop (cheaper than a copyWithin call). */
-const SHORT_RUN = 32;
-
 /**
  * Where the block `begin` + `size` of a row-major tensor of `shape` lies: its first element's
  * offset, and the block as runs of `run` contiguous elements over outer axes (`sizes`, at
@@ -53,10 +50,10 @@ export function blockLayout(shape: readonly number[], begin: readonly number[], 
  * (from `packed`): `gather` true reads the block into the range (Slice), false writes the range
  * into the block (Pad).
  */
-export function copyBlock(h: Int32Array, strided: number, packed: number, run: number, sizes: readonly number[], steps: readonly number[], gather: boolean): void {
+export function copyBlock(heap: WasmHeap, strided: number, packed: number, run: number, sizes: readonly number[], steps: readonly number[], gather: boolean): void {
   const outer = sizes.length;
   if (outer === 0) {
-    copyRuns(h, strided, packed, 1, 0, run, gather);
+    copyRuns(heap, strided, packed, 1, 0, run, gather);
     return;
   }
   // An odometer over the outer groups; the innermost group's runs are copied by copyRuns.
@@ -66,7 +63,7 @@ export function copyBlock(h: Int32Array, strided: number, packed: number, run: n
   for (;;) {
     let at = strided;
     for (let d = 0; d < inner; d++) at += idx[d]! * steps[d]!;
-    copyRuns(h, at, packed, sizes[inner]!, steps[inner]!, run, gather);
+    copyRuns(heap, at, packed, sizes[inner]!, steps[inner]!, run, gather);
     packed += perCall;
     let d = inner - 1;
     while (d >= 0 && ++idx[d]! === sizes[d]!) idx[d--] = 0;
@@ -78,27 +75,18 @@ export function copyBlock(h: Int32Array, strided: number, packed: number, run: n
  * `count` runs of `run` elements, the k-th at strided + k * step, and the same runs one after
  * another from packed; `gather` copies strided -> packed, else packed -> strided.
  */
-function copyRuns(h: Int32Array, strided: number, packed: number, count: number, step: number, run: number, gather: boolean): void {
-  if (gather) copyStrided(h, packed, run, strided, step, count, run);
-  else copyStrided(h, strided, step, packed, run, count, run);
+function copyRuns(heap: WasmHeap, strided: number, packed: number, count: number, step: number, run: number, gather: boolean): void {
+  if (gather) copyStrided(heap, packed, run, strided, step, count, run);
+  else copyStrided(heap, strided, step, packed, run, count, run);
 }
 
-/** `count` runs of `run` elements from src (k-th at src + k * srcStep) to dst (k-th at dst + k * dstStep). */
-export function copyStrided(h: Int32Array, dst: number, dstStep: number, src: number, srcStep: number, count: number, run: number): void {
-  if (run === 1) {
-    for (let k = 0; k < count; k++, src += srcStep, dst += dstStep) h[dst] = h[src]!;
-  } else if (run === 3) {
-    // A frame's 3 channels (the commonest slice of the models' images).
-    for (let k = 0; k < count; k++, src += srcStep, dst += dstStep) {
-      h[dst] = h[src]!;
-      h[dst + 1] = h[src + 1]!;
-      h[dst + 2] = h[src + 2]!;
-    }
-  } else if (run < SHORT_RUN) {
-    for (let k = 0; k < count; k++, src += srcStep, dst += dstStep) for (let i = 0; i < run; i++) h[dst + i] = h[src + i]!;
-  } else {
-    for (let k = 0; k < count; k++, src += srcStep, dst += dstStep) h.copyWithin(dst, src, src + run);
-  }
+/**
+ * `count` runs of `run` 4-byte elements from src (k-th at src + k * srcStep) to dst (k-th at
+ * dst + k * dstStep), element indices into the heap; by the generated module's copy loop
+ * (gemm-wasm.ts), several times faster than a JavaScript loop for short runs.
+ */
+export function copyStrided(heap: WasmHeap, dst: number, dstStep: number, src: number, srcStep: number, count: number, run: number): void {
+  heap.gemm.copyRuns(4 * dst, 4 * dstStep, 4 * src, 4 * srcStep, count, 4 * run);
 }
 
 export function sliceConfig(backendName: string, stock: tf.KernelConfig): tf.KernelConfig {
@@ -126,7 +114,7 @@ export function sliceConfig(backendName: string, stock: tf.KernelConfig): tf.Ker
         return out;
       }
       const { offset, run, sizes, steps } = blockLayout(x.shape, b, s);
-      copyBlock(h, src0 + offset, dst, run, sizes, steps, true);
+      copyBlock(heap, src0 + offset, dst, run, sizes, steps, true);
       return out;
     },
   };
