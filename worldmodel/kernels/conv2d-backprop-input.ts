@@ -145,45 +145,37 @@ function inputGradGemm(calls: KernelCalls, heap: WasmHeap, dy: Info, filter: Inf
   const subs = phaseFilters(calls, filter, [sh, sw], info.padInfo.top, info.padInfo.left);
   const dx = calls.alloc([b, h, w, ci]);
   const zero = heap.zeroAddress(co);
+  const dya = heap.address(dy);
+  const dxa = heap.address(dx);
+  // The tables first (by the module's window-table builder): for phase (rh, rw), row (bb, q, q2)
+  // of the product is dx pixel (q sh + rh, q2 sw + rw), a 1 x 1 window of stride (sh, sw) over
+  // dx from that phase's first pixel; its taps are the stride-1 window of dy over the phase's
+  // sub-filter, from dy row q + dyOffset (zeros outside dy).
+  const products: Array<[number, number, number, number, number]> = [];
+  for (let rh = 0; rh < sh; rh++) {
+    const th = phaseTaps(rh, sh, info.padInfo.top, kh);
+    const nq = Math.ceil((h - rh) / sh);
+    for (let rw = 0; rw < sw; rw++) {
+      const tw = phaseTaps(rw, sw, info.padInfo.left, kw);
+      const nq2 = Math.ceil((w - rw) / sw);
+      const rows = b * nq * nq2;
+      if (rows <= 0) continue;
+      const sub = subs[rh * sw + rw];
+      const taps = sub ? th.count * tw.count : 0;
+      const ctab = calls.alloc([rows], 'int32');
+      heap.gemm.windowTable(heap.address(ctab), dxa + (rh * w + rw) * ci * 4, zero, { batch: b, outH: nq, outW: nq2, kh: 1, kw: 1, sh, sw, dh: 1, dw: 1, top: 0, left: 0, inH: h, inW: w, inC: ci });
+      let atab = 0;
+      if (sub) {
+        const t = calls.alloc([rows, taps], 'int32');
+        heap.gemm.windowTable(heap.address(t), dya, zero, { batch: b, outH: nq, outW: nq2, kh: th.count, kw: tw.count, sh: 1, sw: 1, dh: 1, dw: 1, top: -th.dyOffset, left: -tw.dyOffset, inH: ho, inW: wo, inC: co });
+        atab = heap.address(t);
+      }
+      products.push([rows, taps, atab, sub ? heap.address(sub) : 0, heap.address(ctab)]);
+    }
+  }
   // The phases write disjoint rows of dx: one dispatch, the threads sharing the phases' row chunks.
   heap.gemm.batch(() => {
-    for (let rh = 0; rh < sh; rh++) {
-      const th = phaseTaps(rh, sh, info.padInfo.top, kh);
-      const nq = Math.ceil((h - rh) / sh);
-      for (let rw = 0; rw < sw; rw++) {
-        const tw = phaseTaps(rw, sw, info.padInfo.left, kw);
-        const nq2 = Math.ceil((w - rw) / sw);
-        const rows = b * nq * nq2;
-        if (rows <= 0) continue;
-        const sub = subs[rh * sw + rw];
-        const taps = sub ? th.count * tw.count : 0;
-        const atab = calls.alloc([rows, Math.max(1, taps)], 'int32');
-        const ctab = calls.alloc([rows], 'int32');
-        const t = heap.i32();
-        const dya = heap.address(dy);
-        const dxa = heap.address(dx);
-        let ao = heap.address(atab) >>> 2;
-        let co4 = heap.address(ctab) >>> 2;
-        for (let bb = 0; bb < b; bb++) {
-          for (let q = 0; q < nq; q++) {
-            const row = q * sh + rh;
-            for (let q2 = 0; q2 < nq2; q2++) {
-              t[co4++] = dxa + (((bb * h + row) * w + q2 * sw + rw) * ci) * 4;
-              for (let mh = 0; mh < (sub ? th.count : 0); mh++) {
-                const yh = q + th.dyOffset + mh;
-                const okH = yh >= 0 && yh < ho;
-                for (let mw = 0; mw < tw.count; mw++) {
-                  const yw = q2 + tw.dyOffset + mw;
-                  t[ao++] = okH && yw >= 0 && yw < wo ? dya + ((bb * ho + yh) * wo + yw) * co * 4 : zero;
-                }
-              }
-              if (!sub) ao++;
-            }
-          }
-        }
-        heap.gemm.indirect(rows, ci, taps, co, heap.address(atab), Math.max(1, taps) * 4, sub ? heap.address(sub) : 0, ci * 4, heap.address(ctab), false);
-      }
-    }
+    for (const [rows, taps, atab, sub, ctab] of products) heap.gemm.indirect(rows, ci, taps, co, atab, Math.max(1, taps) * 4, sub, ci * 4, ctab, false);
   });
   return calls.keep(dx);
 }
