@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelCalls } from './kernel-call.js';
 import type { WasmHeap } from './wasm-heap.js';
+import { derivedCacheFor } from './derived-cache.js';
 
 type Info = tf.TensorInfo;
 
@@ -70,6 +71,17 @@ export function windowTable(calls: KernelCalls, heap: WasmHeap, x: Info, g: Conv
   return table;
 }
 
+/**
+ * The window table of x for geometry g, kept with x (derived-cache.ts) while x lives: a
+ * convolution's forward pass and its filter gradient read the same windows of the same input
+ * (training keeps x for the backward pass), so the second one finds the table built. The table
+ * belongs to the cache: do not dispose it.
+ */
+export function sharedWindowTable(calls: KernelCalls, heap: WasmHeap, x: Info, g: ConvGeometry): Info {
+  const key = `window ${[g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.top, g.left].join(',')}`;
+  return derivedCacheFor(calls.backend).get(x.dataId, key, () => [calls.keep(windowTable(calls, heap, x, g))])[0]!;
+}
+
 /** int32 [n] table of row addresses base, base + stride, ... */
 export function rowTable(calls: KernelCalls, heap: WasmHeap, base: number, n: number, strideBytes: number): Info {
   const table = calls.alloc([n], 'int32');
@@ -85,7 +97,7 @@ export function convForwardGemm(calls: KernelCalls, heap: WasmHeap, x: Info, fil
     const out = calls.alloc([g.batch, g.outH, g.outW, g.outC]);
     const pixels = g.batch * g.outH * g.outW;
     const taps = g.kh * g.kw;
-    const table = windowTable(calls, heap, x, g);
+    const table = sharedWindowTable(calls, heap, x, g);
     const rows = rowTable(calls, heap, heap.address(out), pixels, g.outC * 4);
     heap.gemm.indirect(pixels, g.outC, taps, g.inC, heap.address(table), taps * 4, heap.address(filter), g.outC * 4, heap.address(rows), false);
     return calls.keep(out);
@@ -100,7 +112,7 @@ export function convFilterGradGemm(calls: KernelCalls, heap: WasmHeap, x: Info, 
     const dw = calls.alloc([g.kh, g.kw, g.inC, g.outC]);
     const pixels = g.batch * g.outH * g.outW;
     const taps = g.kh * g.kw;
-    const table = windowTable(calls, heap, x, g);
+    const table = sharedWindowTable(calls, heap, x, g);
     const ta = heap.address(table);
     const dya = heap.address(dy);
     const dwa = heap.address(dw);
