@@ -29,6 +29,8 @@ interface ConvCase {
 // stock cpu filter gradient (a scalar loop at ~10 MFLOP/s) would take minutes.
 const CASES: ConvCase[] = [
   { name: 'encoder 1: 117x24 -> 58x12, 4x4 s2 p1, batch 2', x: [2, 117, 24, 6], f: [4, 4, 6, 8], strides: 2, pad: 1 },
+  { name: 'policy encoder 1: 4 frames of 3 channels -> 4 maps (the filter gradient as dy^T x)', x: [2, 117, 24, 12], f: [4, 4, 12, 4], strides: 2, pad: 1 },
+  { name: 'few output channels, odd widths: 13 -> 5 maps (tiles of 8, 4 and 1 columns)', x: [3, 9, 7, 13], f: [3, 3, 13, 5], strides: 2, pad: 'same' },
   { name: 'encoder 2: 58x12 -> 29x6, batch 1', x: [1, 58, 12, 16], f: [4, 4, 16, 24], strides: 2, pad: 1 },
   { name: 'encoder 3: 29x6 -> 14x3, batch 3', x: [3, 29, 6, 12], f: [4, 4, 12, 20], strides: 2, pad: 1 },
   // tfjs sizes a numeric pad with the filter height on both axes, so non-square filters use explicit padding.

@@ -46,7 +46,7 @@ export const MC = 256;
 export const KT = 64;
 
 export type GemmLayout = 'nn' | 'tn';
-type Variant = GemmLayout | 'nnInd' | 'tnInd';
+type Variant = GemmLayout | 'nnInd' | 'tnInd' | 'tnBInd';
 
 /** Exported functions of the generated module (argument lists in productFn). */
 type Kernel = (...args: number[]) => void;
@@ -64,6 +64,10 @@ type Exports = Record<Variant | 'transpose' | 'windowTable' | 'copyRuns', Kernel
  *   tnInd:  (M, N, K, atab, tabStride, aoff, B, ldb, C, ldc, acc): A(m, k) at
  *           [atab + k * tabStride] + aoff + 4m (column k of A^T, i.e. row k of the stored A,
  *           found through the table).
+ *   tnBInd: (M, N, K, A, lda, btab, tabStride, boff, C, ldc, acc): A as in tn (A(m, k) at
+ *           A + k * lda + 4m), row k of B at [btab + k * tabStride] + boff (found through the
+ *           table: a convolution's input pixels under one tap, for a filter gradient with few
+ *           output channels computed as dy^T x).
  * acc = 1 adds to C, 0 overwrites it.
  */
 function productFn(v: Variant, fma: boolean): Fn {
@@ -72,7 +76,9 @@ function productFn(v: Variant, fma: boolean): Fn {
       ? (['M', 'N', 'NSEG', 'SEGLEN', 'ATAB', 'TABS', 'B', 'LDB', 'CTAB', 'ACC'] as const)
       : v === 'tnInd'
         ? (['M', 'N', 'K', 'ATAB', 'TABS', 'AOFF', 'B', 'LDB', 'C', 'LDC', 'ACC'] as const)
-        : (['M', 'N', 'K', 'A', 'LDA', 'B', 'LDB', 'C', 'LDC', 'ACC'] as const);
+        : v === 'tnBInd'
+          ? (['M', 'N', 'K', 'A', 'LDA', 'BTAB', 'TABS', 'BOFF', 'C', 'LDC', 'ACC'] as const)
+          : (['M', 'N', 'K', 'A', 'LDA', 'B', 'LDB', 'C', 'LDC', 'ACC'] as const);
   const f = new Fn(v, names.map(() => T.i32));
   const P = Object.fromEntries(names.map((n, i) => [n, i])) as Record<string, number>;
   const p = (n: string): number => {
@@ -112,10 +118,11 @@ function productFn(v: Variant, fma: boolean): Fn {
   /** One k step of a tile: B's row at bp, A's values of the tile rows, bp advanced. */
   const step = (mr: number, nv: number) => {
     if (v === 'tnInd') f.get(tp).i32Load().get(pa).op(Op.i32Add).set(ar[0]!);
+    if (v === 'tnBInd') f.get(tp).i32Load().get(pb).op(Op.i32Add).set(bp);
     if (nv === 0) f.get(bp).f32Load().set(bs);
     for (let j = 0; j < nv; j++) f.get(bp).vLoad(16 * j).set(bv[j]!);
     for (let r = 0; r < mr; r++) {
-      const [ptr, off] = v === 'tn' || v === 'tnInd' ? [ar[0]!, 4 * r] : [ar[r]!, 0];
+      const [ptr, off] = v === 'tn' || v === 'tnInd' || v === 'tnBInd' ? [ar[0]!, 4 * r] : [ar[r]!, 0];
       if (nv === 0) {
         f.get(accS[r]!).get(ptr).f32Load(off).get(bs).op(Op.f32Mul).op(Op.f32Add).set(accS[r]!);
         continue;
@@ -129,8 +136,11 @@ function productFn(v: Variant, fma: boolean): Fn {
     }
     if (v === 'nn' || v === 'nnInd') for (let r = 0; r < mr; r++) f.addTo(ar[r]!, 4);
     else if (v === 'tn') f.addTo(ar[0]!, { local: p('LDA') });
-    else f.addTo(tp, { local: p('TABS') });
-    f.addTo(bp, { local: p('LDB') });
+    else if (v === 'tnBInd') {
+      f.addTo(ar[0]!, { local: p('LDA') });
+      f.addTo(tp, { local: p('TABS') });
+    } else f.addTo(tp, { local: p('TABS') });
+    if (v !== 'tnBInd') f.addTo(bp, { local: p('LDB') });
   };
 
   /** The tile at (m0, n0) with `mr` rows and `nv` vectors per row (0: one scalar column). */
@@ -143,6 +153,9 @@ function productFn(v: Variant, fma: boolean): Fn {
       }
     } else if (v === 'tn') {
       f.get(pa).set(ar[0]!);
+    } else if (v === 'tnBInd') {
+      f.get(pa).set(ar[0]!);
+      f.get(p('BTAB')).set(tp);
     } else if (v === 'nnInd') {
       for (let r = 0; r < mr; r++) {
         f.get(pa);
@@ -152,7 +165,7 @@ function productFn(v: Variant, fma: boolean): Fn {
     } else {
       f.get(p('ATAB')).set(tp);
     }
-    f.get(pb).set(bp);
+    if (v !== 'tnBInd') f.get(pb).set(bp);
     f.get(p('ACC')).ifElse(
       () => {
         for (let r = 0; r < mr; r++) {
@@ -198,7 +211,7 @@ function productFn(v: Variant, fma: boolean): Fn {
   /** Every row tile for the current column tile: full MR tiles, then the remaining rows. */
   const rows = (nv: number) => {
     f.get(p('M')).i32c(MR - 1).op(Op.i32Sub).set(mEnd); // full tiles while m0 < M - (MR - 1)
-    f.get(p(v === 'nn' || v === 'tn' ? 'A' : v === 'nnInd' ? 'ATAB' : 'AOFF')).set(pa);
+    f.get(p(v === 'nn' || v === 'tn' || v === 'tnBInd' ? 'A' : v === 'nnInd' ? 'ATAB' : 'AOFF')).set(pa);
     if (strided) f.get(p('C')).get(n0).i32c(4).op(Op.i32Mul).op(Op.i32Add).set(pc);
     else f.get(p('CTAB')).set(pc);
     f.get(n0).i32c(4).op(Op.i32Mul).set(noff);
@@ -224,7 +237,7 @@ function productFn(v: Variant, fma: boolean): Fn {
     f.block(() => {
       f.loop(() => {
         f.get(n0).get(nEnd).op(Op.i32GeS).brIf(1);
-        f.get(p('B')).get(n0).i32c(4).op(Op.i32Mul).op(Op.i32Add).set(pb);
+        f.get(p(v === 'tnBInd' ? 'BOFF' : 'B')).get(n0).i32c(4).op(Op.i32Mul).op(Op.i32Add).set(pb);
         rows(nv);
         f.addTo(n0, width);
         f.br(0);
@@ -407,11 +420,11 @@ function copyRunsFn(): Fn {
 }
 
 /** Names of the module's exported functions, in a fixed order (pool job records refer to them by index). */
-export const GEMM_FUNCTIONS = ['nn', 'tn', 'nnInd', 'tnInd', 'transpose', 'windowTable', 'copyRuns'] as const;
+export const GEMM_FUNCTIONS = ['nn', 'tn', 'nnInd', 'tnInd', 'transpose', 'windowTable', 'copyRuns', 'tnBInd'] as const;
 
 /** The module's bytes, with or without fused multiply-adds, for a plain or a shared memory. */
 export function gemmModuleBytes(fma: boolean, shared = false): Uint8Array {
-  const variants: Variant[] = ['nn', 'tn', 'nnInd', 'tnInd'];
+  const variants: Variant[] = ['nn', 'tn', 'nnInd', 'tnInd', 'tnBInd'];
   return buildModule([...variants.map((v) => productFn(v, fma)), transposeFn(), windowTableFn(), copyRunsFn()], { shared });
 }
 
@@ -606,6 +619,29 @@ export class Gemm {
   copyRuns(dst: number, dstStep: number, src: number, srcStep: number, count: number, runBytes: number): void {
     this.flush();
     if (count > 0 && runBytes > 0) this.ex.copyRuns(dst, dstStep, src, srcStep, count, runBytes);
+  }
+
+  /**
+   * C (M x N) = (or +=) A^T B with A as in tn (column k of A^T at a + k * lda) and row k of B at
+   * the address stored at btab + k * tabStride, plus boff (variant tnBInd).
+   */
+  indirectBT(m: number, n: number, k: number, a: number, lda: number, btab: number, tabStride: number, boff: number, c: number, ldc: number, accumulate: boolean, maxChunks = Infinity): void {
+    if (m <= 0 || n <= 0) return;
+    const fn = GEMM_FUNCTIONS.indexOf('tnBInd');
+    this.split(m, m * n * k, (r0, r1) => {
+      const rows = r1 - r0;
+      if (k <= 0) {
+        if (!accumulate) this.call(fn, [rows, n, 0, a + 4 * r0, lda, btab, tabStride, boff, c + r0 * ldc, ldc, 0]);
+        return;
+      }
+      for (let k0 = 0; k0 < k; k0 += KT) {
+        const kc = Math.min(KT, k - k0);
+        const acc = accumulate || k0 > 0 ? 1 : 0;
+        for (let m0 = r0; m0 < r1; m0 += MC) {
+          this.call(fn, [Math.min(MC, r1 - m0), n, kc, a + 4 * m0 + k0 * lda, lda, btab + k0 * tabStride, tabStride, boff, c + m0 * ldc, ldc, acc]);
+        }
+      }
+    }, maxChunks);
   }
 
   /** dst[c, r] = src[r, c] for a rows x cols block (addresses and strides in bytes). */
