@@ -24,7 +24,7 @@ export interface TinyRun {
 }
 
 export async function writeTinyRun(opts: { horizon?: number; samples?: number } = {}): Promise<TinyRun> {
-  await initFmBackend(process.env.TFJS_BACKEND ?? 'cpu', { training: true });
+  await initFmBackend(process.env.TFJS_BACKEND ?? 'wasm', { training: true });
   const dir = mkdtempSync(join(tmpdir(), 'ppuu-tiny-run-'));
   await writeTrackStore(join(dir, 'tracks'), miniTraffic({ durationS: 30 }));
   const stats = { stateMean: [900, 100, 60, 0], stateStd: [400, 40, 20, 1], actionMean: [0, 0], actionStd: [10, 0.002] };
