@@ -4,8 +4,9 @@
  * for the forward model's last context frame (3 of 60 channels of [B, 117, 24, 60]) that is
  * ~1 ms per sample, about as much as a convolution layer. Here axes taken whole merge with the
  * axis outside them (a channel slice of [B, H, W, C] is B * H * W runs at one stride), and the
- * runs are copied element by element when short and with copyWithin when long, over an odometer
- * of the remaining outer axes. 4-byte types only (float32, int32); others go to the stock kernel.
+ * runs are copied by the generated module's strided-copy loop (gemm-wasm.ts copyRuns) over an
+ * odometer of the remaining outer axes. 4-byte types only (float32, int32); others go to the
+ * stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import { WasmHeap } from './wasm-heap.js';
