@@ -135,7 +135,20 @@ test('products through address tables (gathered rows, scattered results) equal f
   const wantT = reference(at, bt.values as Float32Array, seglen, n, m, true);
   const gotT = out.dataSync() as Float32Array;
   assert.ok(maxRelError(gotT, wantT) <= 1e-5, `indirectT: error ${maxRelError(gotT, wantT)}`);
-  tf.dispose([tp, tb, tc, tab, ctab, tbt, out, tab1]);
+  // B through the table instead: C (6 x 4) = A^T B with A [K = 9, 6] in place and row k of B the
+  // 4 floats of pool[pick[k]] after its first (boff = 4 bytes); then accumulated a second time.
+  const [ma, nb] = [6, 4];
+  const a2 = normal([m, ma], 8);
+  const ta2 = tf.tensor(a2.values, a2.shape);
+  const out2 = tf.zeros([ma, nb]);
+  h.gemm.indirectBT(ma, nb, m, addr(ta2), ma * 4, addr(tab1), 4, 4, addr(out2), nb * 4, false);
+  const bg = new Float32Array(m * nb);
+  pick.slice(0, m).forEach((p, i) => bg.set((pool.values as Float32Array).subarray(p * seglen + 1, p * seglen + 1 + nb), i * nb));
+  const wantBT = reference(a2.values as Float32Array, bg, ma, nb, m, true);
+  assert.ok(maxRelError(out2.dataSync() as Float32Array, wantBT) <= 1e-5, `indirectBT: error ${maxRelError(out2.dataSync() as Float32Array, wantBT)}`);
+  h.gemm.indirectBT(ma, nb, m, addr(ta2), ma * 4, addr(tab1), 4, 4, addr(out2), nb * 4, true);
+  assert.ok(maxRelError(out2.dataSync() as Float32Array, wantBT.map((v) => 2 * v)) <= 1e-5, 'indirectBT accumulates');
+  tf.dispose([tp, tb, tc, tab, ctab, tbt, out, tab1, ta2, out2]);
 });
 
 test('Conv2D on wasm (table-driven products) equals stock cpu', async () => {
