@@ -17,7 +17,7 @@ import { miniTraffic } from '../scenarios/helpers/mini-traffic.js';
 import { tempDir } from '../helpers/temp.js';
 
 test('a scenario with a world model: imagined frames and their spread for a frame, from the actions taken', { timeout: 120_000 }, async () => {
-  process.env.TFJS_BACKEND ??= 'cpu';
+  process.env.TFJS_BACKEND ??= 'wasm';
   const dir = tempDir('ppuu-imagine-');
   const tracks = join(dir, 'tracks');
   await writeTrackStore(tracks, miniTraffic({ durationS: 12 }));
