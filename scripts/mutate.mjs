@@ -32,7 +32,7 @@ const TESTS = {
   'worldmodel/fm/model.ts': ['test/worldmodel/fm/model.test.ts', 'test/worldmodel/fm/losses-step.test.ts'],
   'worldmodel/fm/losses.ts': ['test/worldmodel/fm/model.test.ts', 'test/worldmodel/fm/losses-step.test.ts'],
   'worldmodel/fm/train-step.ts': ['test/worldmodel/fm/losses-step.test.ts', 'test/worldmodel/fm/train.test.ts'],
-  'data/import/': ['test/data/import-units.test.ts', 'test/data/import.test.ts'],
+  'data/import/': ['test/data/import-units.test.ts', 'test/data/import-mutants.test.ts', 'test/data/import.test.ts'],
   'data/synth/idm.ts': ['test/data/idm-mobil.test.ts'],
   'data/synth/mobil.ts': ['test/data/idm-mobil.test.ts'],
   'scenarios/schema.ts': ['test/scenarios/validate.test.ts'],
