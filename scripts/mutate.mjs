@@ -21,7 +21,7 @@ process.chdir(root);
 const TESTS = {
   'sim/kinematics.ts': ['test/sim/kinematics.test.ts', 'test/sim/replay.test.ts'],
   'sim/costs.ts': ['test/sim/raster.test.ts', 'test/policy/costs.test.ts'],
-  'sim/raster/': ['test/sim/raster.test.ts'],
+  'sim/raster/': ['test/sim/raster.test.ts', 'test/sim/raster-mutants.test.ts'],
   'sim/evaluate.ts': ['test/sim/env.test.ts'],
   'sim/env.ts': ['test/sim/env.test.ts'],
   'sim/episode.ts': ['test/sim/dump.test.ts'],
