@@ -14,9 +14,7 @@ import { checkMapping, loadMapping, type Mapping } from '../../data/import/mappi
 import { parseCell, readMappedCsv } from '../../data/import/csv-reader.js';
 import { readNgsimTxt } from '../../data/import/ngsim-txt.js';
 import { importTrajectories, unitProblems } from '../../data/import/importer.js';
-import { RowIssues } from '../../data/import/issues.js';
-import type { ReadContext } from '../../data/import/read-context.js';
-import type { TrajectoryRow } from '../../data/import/row.js';
+import { collectingCtx } from '../helpers/read-context.js';
 import type { VehicleTrack } from '../../data/tracks.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -40,16 +38,6 @@ async function userError(fn: () => unknown): Promise<string> {
   assert.fail('expected a UserError');
 }
 
-function collectingCtx(file: string, o: { location?: string | null; strict?: boolean } = {}) {
-  const rows: (TrajectoryRow & { line: number })[] = [];
-  const bytes: number[] = [];
-  const ctx: ReadContext = {
-    file, issues: new RowIssues(o.strict ?? false), location: o.location ?? null,
-    onRow: (r, line) => rows.push({ ...r, line }), onBytes: (b) => bytes.push(b),
-    counts: { rowsRead: 0, filteredLocation: 0, locationsSeen: new Set() },
-  };
-  return { rows, bytes, ctx };
-}
 
 const ZERO_COUNTS = { columnCount: 0, nonNumeric: 0, outOfRange: 0, conflictingDuplicate: 0 };
 

@@ -11,6 +11,7 @@ import { detectFormat, sniff } from '../../data/import/sniff.js';
 import { checkMapping, loadMapping, NGSIM_CSV_MAPPING } from '../../data/import/mapping.js';
 import { parseCell, readMappedCsv } from '../../data/import/csv-reader.js';
 import type { ReadContext } from '../../data/import/read-context.js';
+import { collectingCtx } from '../helpers/read-context.js';
 import { readNgsimTxt } from '../../data/import/ngsim-txt.js';
 import { importTrajectories, unitProblems } from '../../data/import/importer.js';
 import type { VehicleTrack } from '../../data/tracks.js';
@@ -240,13 +241,7 @@ test('parseCell: plain decimals, quoted thousands separators; anything else is N
 async function readCsv(text: string, mapping: object, o: { location?: string | null; strict?: boolean } = {}) {
   const file = join(tempDir('ppuu-csv-'), 'd.csv');
   writeFileSync(file, text);
-  const rows: (TrajectoryRow & { line: number })[] = [];
-  const bytes: number[] = [];
-  const ctx: ReadContext = {
-    file, issues: new RowIssues(o.strict ?? false), location: o.location ?? null,
-    onRow: (r, line) => rows.push({ ...r, line }), onBytes: (b) => bytes.push(b),
-    counts: { rowsRead: 0, filteredLocation: 0, locationsSeen: new Set() },
-  };
+  const { rows, bytes, ctx } = collectingCtx(file, o);
   const m = checkMapping({ format: 'ppuu-mapping', version: 1, ...mapping }, 'm.json');
   await readMappedCsv(ctx, m, 'm.json');
   return { rows, ctx, bytes, file };

@@ -7,39 +7,28 @@
  * reflect / symmetric modes (MirrorPad, a different kernel), go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { WasmHeap } from './wasm-heap.js';
+import { heapCopyKernelConfig } from './wasm-heap.js';
 import { blockLayout, copyBlock } from './slice.js';
 
 export function padConfig(backendName: string, stock: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName: 'PadV2',
-    backendName,
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const { inputs, backend, attrs } = args;
-      const x = inputs.x!;
-      const heap = WasmHeap.of(backend as tf.KernelBackend);
-      if (!heap || (x.dtype !== 'float32' && x.dtype !== 'int32') || !heap.owns(x)) return stock.kernelFunc(args);
-      const { paddings, constantValue } = attrs as unknown as tf.PadV2Attrs;
-      const outShape = x.shape.map((n, d) => paddings[d]![0] + n + paddings[d]![1]);
-      const be = backend as unknown as { makeOutput(shape: number[], dtype: string): tf.TensorInfo };
-      const out = be.makeOutput(outShape, x.dtype);
-      const n = outShape.reduce((p, q) => p * q, 1);
-      if (n === 0) return out;
-      const dst = heap.address(out) >>> 2;
-      if (x.dtype === 'float32') new Float32Array(heap.i32().buffer, dst * 4, n).fill(constantValue);
-      else heap.i32().fill(constantValue, dst, dst + n);
-      const inputSize = x.shape.reduce((p, q) => p * q, 1);
-      if (inputSize === 0) return out;
-      const h = heap.i32();
-      const src = heap.address(x) >>> 2;
-      if (x.shape.length === 0) {
-        h[dst] = h[src]!;
-        return out;
-      }
-      const { offset, run, sizes, steps } = blockLayout(outShape, paddings.map((p) => p[0]), x.shape);
-      copyBlock(heap, dst + offset, src, run, sizes, steps, false);
+  return heapCopyKernelConfig('PadV2', backendName, stock, ({ inputs, attrs }, heap, makeOutput) => {
+    const x = inputs.x!;
+    const { paddings, constantValue } = attrs as unknown as tf.PadV2Attrs;
+    const outShape = x.shape.map((n, d) => paddings[d]![0] + n + paddings[d]![1]);
+    const out = makeOutput(outShape, x.dtype);
+    const n = outShape.reduce((p, q) => p * q, 1);
+    if (n === 0) return out;
+    const dst = heap.address(out) >>> 2;
+    if (x.dtype === 'float32') heap.f32().fill(constantValue, dst, dst + n);
+    else heap.i32().fill(constantValue, dst, dst + n);
+    if (x.shape.reduce((p, q) => p * q, 1) === 0) return out;
+    const src = heap.address(x) >>> 2;
+    if (x.shape.length === 0) {
+      heap.i32()[dst] = heap.i32()[src]!;
       return out;
-    },
-  };
+    }
+    const { offset, run, sizes, steps } = blockLayout(outShape, paddings.map((p) => p[0]), x.shape);
+    copyBlock(heap, dst + offset, src, run, sizes, steps, false);
+    return out;
+  });
 }

@@ -9,7 +9,7 @@
  * stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { WasmHeap } from './wasm-heap.js';
+import { heapCopyKernelConfig, type WasmHeap } from './wasm-heap.js';
 
 /**
  * Where the block `begin` + `size` of a row-major tensor of `shape` lies: its first element's
@@ -91,32 +91,21 @@ export function copyStrided(heap: WasmHeap, dst: number, dstStep: number, src: n
 }
 
 export function sliceConfig(backendName: string, stock: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName: 'Slice',
-    backendName,
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const { inputs, backend, attrs } = args;
-      const x = inputs.x!;
-      const heap = WasmHeap.of(backend as tf.KernelBackend);
-      if (!heap || (x.dtype !== 'float32' && x.dtype !== 'int32') || !heap.owns(x)) return stock.kernelFunc(args);
-      const { begin, size } = attrs as unknown as tf.SliceAttrs;
-      const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, begin, size);
-      tf.slice_util.assertParamsValid(x as unknown as tf.Tensor, b, s);
-      const be = backend as unknown as { makeOutput(shape: number[], dtype: string): tf.TensorInfo };
-      const out = be.makeOutput(s, x.dtype);
-      const n = s.reduce((p, q) => p * q, 1);
-      if (n === 0) return out;
-      const h = heap.i32(); // 4-byte elements copied as integers: bit-exact for floats too (no NaN rewriting)
-      const src0 = heap.address(x) >>> 2;
-      const dst = heap.address(out) >>> 2;
-      if (x.shape.length === 0) {
-        h[dst] = h[src0]!;
-        return out;
-      }
-      const { offset, run, sizes, steps } = blockLayout(x.shape, b, s);
-      copyBlock(heap, src0 + offset, dst, run, sizes, steps, true);
+  return heapCopyKernelConfig('Slice', backendName, stock, ({ inputs, attrs }, heap, makeOutput) => {
+    const x = inputs.x!;
+    const { begin, size } = attrs as unknown as tf.SliceAttrs;
+    const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, begin, size);
+    tf.slice_util.assertParamsValid(x as unknown as tf.Tensor, b, s);
+    const out = makeOutput(s, x.dtype);
+    if (s.reduce((p, q) => p * q, 1) === 0) return out;
+    const src0 = heap.address(x) >>> 2;
+    const dst = heap.address(out) >>> 2;
+    if (x.shape.length === 0) {
+      heap.i32()[dst] = heap.i32()[src0]!;
       return out;
-    },
-  };
+    }
+    const { offset, run, sizes, steps } = blockLayout(x.shape, b, s);
+    copyBlock(heap, src0 + offset, dst, run, sizes, steps, true);
+    return out;
+  });
 }

@@ -100,3 +100,32 @@ export function setHeapKernelsEnabled(on: boolean): void {
 export function heapKernelsEnabled(): boolean {
   return heapKernels;
 }
+
+/**
+ * The config of a copying kernel (Slice, Concat, PadV2) that runs `body` on the heap when every
+ * input is a 4-byte tensor (float32, int32: copied as integers, bit-exact) the heap holds, all
+ * of one dtype, and the stock kernel otherwise. `body` gets the heap and the backend's
+ * makeOutput.
+ */
+export function heapCopyKernelConfig(
+  kernelName: string,
+  backendName: string,
+  stock: tf.KernelConfig,
+  body: (args: Parameters<tf.KernelFunc>[0], heap: WasmHeap, makeOutput: (shape: number[], dtype: tf.DataType) => tf.TensorInfo) => tf.TensorInfo,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName,
+    setupFunc: stock.setupFunc,
+    kernelFunc: (args) => {
+      const inputs = Object.values(args.inputs as Record<string, tf.TensorInfo>);
+      const heap = WasmHeap.of(args.backend as tf.KernelBackend);
+      const dtype = inputs[0]?.dtype;
+      if (!heap || inputs.length === 0 || (dtype !== 'float32' && dtype !== 'int32') || !inputs.every((t) => t.dtype === dtype && heap.owns(t))) {
+        return stock.kernelFunc(args);
+      }
+      const be = args.backend as unknown as { makeOutput(shape: number[], dtype: string): tf.TensorInfo };
+      return body(args, heap, (shape, dt) => be.makeOutput(shape, dt));
+    },
+  };
+}
