@@ -55,8 +55,9 @@ export interface PipelinePreset {
 export const PIPELINE_PRESETS: Record<'tiny' | 'small' | 'paper', PipelinePreset> = {
   // About 13 minutes on a 2-core CPU: the world model beats copy-last; vg-km, mpur-km (through the VAE) and mpur-km-real learn to drive (README).
   tiny: { slot: '0400-0415', minutes: 3, fmPreset: 'tiny', deterministicSteps: 600, vaeSteps: 300, deterministicLr: 2e-3, vaeLr: 1e-3, mpurSteps: 100, ilSteps: 500, kmSteps: 600, kmRealSteps: 600, policySeeds: 1, mpcHorizon: 10, mpcIters: 5, mpcEpisodes: 10, evalWindows: 32, evalSeeds: 1 },
-  // About an hour or two on a 2-core CPU: a model that beats the copy-last baseline.
-  small: { slot: '0400-0415', minutes: 15, fmPreset: 'small', deterministicSteps: 3000, vaeSteps: 3000, deterministicLr: 1e-3, vaeLr: 1e-3, mpurSteps: 3000, ilSteps: 20_000, kmSteps: 1500, kmRealSteps: 1500, policySeeds: 3, mpcHorizon: 10, mpcIters: 5, mpcEpisodes: 0, evalWindows: 128, evalSeeds: 1 },
+  // Sized for a 2-core CPU within 100 minutes (README): 15 minutes of traffic, the 32-feature world
+  // model, 2500 km updates per policy, 3 policy seeds; MPC on the first 40 test episodes.
+  small: { slot: '0400-0415', minutes: 15, fmPreset: 'small', deterministicSteps: 2500, vaeSteps: 1500, deterministicLr: 2e-3, vaeLr: 1e-3, mpurSteps: 300, ilSteps: 3000, kmSteps: 2500, kmRealSteps: 2500, policySeeds: 3, mpcHorizon: 10, mpcIters: 5, mpcEpisodes: 40, evalWindows: 128, evalSeeds: 1 },
   // The paper's schedule on all three slots: days on a CPU, meant for a GPU (tensorflow-gpu backend).
   paper: { slot: 'all', minutes: 15, fmPreset: 'paper', deterministicSteps: 200_000, vaeSteps: 200_000, deterministicLr: 1e-4, vaeLr: 1e-4, mpurSteps: 120_000, ilSteps: 120_000, kmSteps: 120_000, kmRealSteps: 120_000, policySeeds: 3, mpcHorizon: 30, mpcIters: 10, mpcEpisodes: 0, evalWindows: 512, evalSeeds: 1 },
 };

@@ -48,7 +48,7 @@ export function registerTrainPolicy(program: Command): void {
     .option('--preset <name>', 'tiny | small | paper (default: the forward model\'s preset)')
     .option('--stochastic', 'policy outputs a mean and a log-variance (sampled in training, its mean drives)')
     .option('--npred <n>', 'steps the model is unrolled (default: the preset\'s: 4 / 10 / 20)', parseNumber('--npred', true, 1))
-    .option('--lambda-u <x>', 'weight of the uncertainty term (default 0.5; 0 for vg and svg)', parseNumber('--lambda-u', false, 0))
+    .option('--lambda-u <x>', 'weight of the uncertainty term (default 0.5; 0 for vg and svg; mpur-km: 0.01 on the tiny and small presets)', parseNumber('--lambda-u', false, 0))
     .option('--lambda-l <x>', 'weight of the lane cost (default 0.2)', parseNumber('--lambda-l', false, 0))
     .option('--lambda-o <x>', 'weight of the off-road cost (default 0; needs 4-channel images)', parseNumber('--lambda-o', false, 0))
     .option('--lambda-f <x>', 'km methods: weight of the keep-in-frame term (default 1)', parseNumber('--lambda-f', false, 0))

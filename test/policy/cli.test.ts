@@ -108,9 +108,9 @@ test('train policy --init starts from a trained policy\'s weights (recorded), re
     const again = await ppuuInProcess(['train', 'policy', '--out', km, '--resume', '--init', il, '--data', tinyDataset()]);
     assert.equal(again.status, 2);
     assert.match(again.stderr, /--init and --resume cannot be combined/);
-    const wider = await ppuuInProcess(['train', 'policy', '--method', 'il', '--preset', 'small', '--data', tinyDataset(), '--out', join(dir, 'small'), '--steps', '1', '--init', il]);
+    const wider = await ppuuInProcess(['train', 'policy', '--method', 'il', '--preset', 'paper', '--data', tinyDataset(), '--out', join(dir, 'paper'), '--steps', '1', '--init', il]);
     assert.equal(wider.status, 2);
-    assert.match(wider.stderr, /field net\.nfeature: the policy to start from has 16, this run's network 64/);
+    assert.match(wider.stderr, /field net\.nfeature: the policy to start from has 16, this run's network 256/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -93,9 +93,9 @@ test('a tiny policy trained with mpur-km through the logged future learns to bra
   }
 });
 
-test('mpur-km weighs U at 0.01 on the tiny preset and at the paper\'s 0.5 elsewhere; a flag overrides it', () => {
+test('mpur-km weighs U at 0.01 on the CPU presets (tiny, small) and at the paper\'s 0.5 on paper; a flag overrides it', () => {
   assert.equal(policyTrainConfig('tiny', 'mpur-km').lambdaU, 0.01);
-  assert.equal(policyTrainConfig('small', 'mpur-km').lambdaU, 0.5);
+  assert.equal(policyTrainConfig('small', 'mpur-km').lambdaU, 0.01);
   assert.equal(policyTrainConfig('paper', 'mpur-km').lambdaU, 0.5);
   assert.equal(policyTrainConfig('tiny', 'mpur').lambdaU, 0.5);
   assert.equal(policyTrainConfig('tiny', 'mpur-km', { lambdaU: 0.3 }).lambdaU, 0.3);
