@@ -11,6 +11,9 @@
 import { UserError } from '../common/errors.js';
 import { WORLD_SOURCES, type WorldSource } from './km-rollout.js';
 
+export type LrDecay = 'none' | 'cosine';
+export const LR_DECAYS: readonly LrDecay[] = ['none', 'cosine'];
+
 export type PolicyPresetName = 'tiny' | 'small' | 'paper';
 export const POLICY_PRESETS: readonly PolicyPresetName[] = ['tiny', 'small', 'paper'];
 
@@ -64,6 +67,11 @@ export interface PolicyTrainConfig {
   learningRate: number;
   /** Gradient-norm clip. */
   gradClip: number;
+  /**
+   * Learning-rate schedule over the run's updates: 'none' (constant) or 'cosine' (from the
+   * learning rate at update 0 to 0 at the last update). Absent in runs recorded before it: 'none'.
+   */
+  lrDecay?: LrDecay;
   /** Weights of the lane, uncertainty and off-road terms (proximity has weight 1). */
   lambdaL: number;
   lambdaU: number;
@@ -120,6 +128,13 @@ export const PRESETS: Record<PolicyPresetName, Preset> = {
   tiny: { nfeature: 16, hidden: 64, npred: 4, batch: 4, k: 4, uBatches: 4, km: { npred: 20, batch: 8, learningRate: 1e-3, lambdaL: 1, lambdaU: 0.01, k: 2, uStride: 4, uRows: null, worldReuse: 4, worldPool: 16 } },
 };
 
+/** The learning rate of update `step` (0-based) of a run of `total` updates. */
+export function learningRateAt(cfg: Pick<PolicyTrainConfig, 'learningRate' | 'lrDecay'>, step: number, total: number): number {
+  if ((cfg.lrDecay ?? 'none') === 'none' || total <= 1) return cfg.learningRate;
+  const f = Math.min(Math.max(step / (total - 1), 0), 1);
+  return cfg.learningRate * 0.5 * (1 + Math.cos(Math.PI * f));
+}
+
 /** Paper defaults: lambda_u = 0.5, lambda_l = 0.2, no off-road term; Adam 1e-4, clip 50. */
 export const DEFAULT_LAMBDAS = { lambdaL: 0.2, lambdaU: 0.5, lambdaO: 0 } as const;
 
@@ -163,6 +178,7 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
   for (const [name, v] of [['world-reuse', o.worldReuse], ['world-pool', o.worldPool]] as const) {
     if (!pooled && v !== undefined && v !== 1) throw new UserError(`field ${name}: only the km methods through the model-logged world imagine windows ahead (method ${method}, future ${o.future ?? (km ? 'model-logged' : 'model')})`);
   }
+  if (o.lrDecay !== undefined && !(LR_DECAYS as readonly string[]).includes(o.lrDecay)) throw new UserError(`field lr-decay: must be one of ${LR_DECAYS.join(', ')}, got '${String(o.lrDecay)}'`);
   if (method === 'il' && o.npred !== undefined && o.npred !== 1) throw new UserError(`field npred: il imitates one step (npred 1), got ${o.npred}`);
   const cfg: PolicyTrainConfig = {
     method,
@@ -170,6 +186,7 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     batch: def(o.batch, km ? p.km.batch : p.batch),
     learningRate: def(o.learningRate, km ? p.km.learningRate : 1e-4),
     gradClip: def(o.gradClip, 50),
+    lrDecay: o.lrDecay ?? 'none',
     lambdaL: lambda('lambda-l', o.lambdaL, km ? p.km.lambdaL : DEFAULT_LAMBDAS.lambdaL, costs),
     lambdaU: lambda('lambda-u', o.lambdaU, km ? p.km.lambdaU : DEFAULT_LAMBDAS.lambdaU, method === 'mpur' || method === 'mpur-km'),
     lambdaO: lambda('lambda-o', o.lambdaO, DEFAULT_LAMBDAS.lambdaO, costs),
@@ -221,6 +238,7 @@ export function checkTrainConfig(cfg: PolicyTrainConfig, file = 'policy training
   if (!(cfg.gamma > 0 && cfg.gamma <= 1)) throw new UserError(`${file}: field gamma: must be in (0, 1], got ${cfg.gamma}`);
   if (!(WORLD_SOURCES as readonly string[]).includes(cfg.future)) throw new UserError(`${file}: field future: must be one of ${WORLD_SOURCES.join(', ')}, got ${String(cfg.future)}`);
   nonNegative(file, 'lambdaF', cfg.lambdaF);
+  if (cfg.lrDecay !== undefined && !(LR_DECAYS as readonly string[]).includes(cfg.lrDecay)) throw new UserError(`${file}: field lrDecay: must be one of ${LR_DECAYS.join(', ')}, got ${String(cfg.lrDecay)}`);
   intMin(file, 'uStride', cfg.uStride, 1);
   if (cfg.uRows !== undefined && cfg.uRows !== null) intMin(file, 'uRows', cfg.uRows, 1);
   if (cfg.worldReuse !== undefined) intMin(file, 'worldReuse', cfg.worldReuse, 1);

@@ -32,7 +32,7 @@ import { batchTensors, readPartsAndNorm } from '../worldmodel/fm/train-step.js';
 import { SyncBatches, type BatchSpec } from '../worldmodel/fm/batches.js';
 import { EpisodeCache } from '../worldmodel/fm/episode-cache.js';
 import type { WindowBatch } from '../worldmodel/fm/windows.js';
-import { ACTION_CLAMP, checkMethod, checkPreset, isKmMethod, policyNetConfig, policyTrainConfig, type PolicyMethod, type PolicyTrainConfig, type TrainOverrides } from './config.js';
+import { ACTION_CLAMP, checkMethod, checkPreset, isKmMethod, learningRateAt, policyNetConfig, policyTrainConfig, type PolicyMethod, type PolicyTrainConfig, type TrainOverrides } from './config.js';
 import { PolicyNetwork } from './network.js';
 import { egoSizesFromContext } from './car-size.js';
 import { needsImaginedWorld, PART_NAMES, partsRecord, policyLoss, type ObjectiveContext, type PartName } from './objectives.js';
@@ -205,6 +205,8 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       ['u-stride', opts.overrides?.uStride, h.train.uStride],
       ['u-rows', opts.overrides?.uRows, h.train.uRows ?? null],
       ['lr', opts.overrides?.learningRate, h.train.learningRate],
+      ['grad-clip', opts.overrides?.gradClip, h.train.gradClip],
+      ['lr-decay', opts.overrides?.lrDecay, h.train.lrDecay ?? 'none'],
       ['future', opts.overrides?.future, h.train.future],
       ['lambda-f', opts.overrides?.lambdaF, h.train.lambdaF],
       ['world-reuse', opts.overrides?.worldReuse, h.train.worldReuse ?? 1],
@@ -333,6 +335,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       },
       step: async ({ imagined, wb }, k) => {
         const ctx: ObjectiveContext = { model, policy, cfg: train, stats, uStats, noise: stepNoise(seed, k) };
+        adam.lr = learningRateAt(train, k, opts.steps);
         const s = await policyStep(ctx, adam, wb, imagined);
         return { loss: s.parts.total, skipped: s.skipped, fields: { ...s.parts, gradNorm: s.gradNorm, skipped: s.skipped } };
       },

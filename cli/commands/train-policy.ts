@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createProgress } from '../../common/progress.js';
 import { InvalidFlag, parseNumber, printJson, say } from '../output.js';
 import { group } from '../main.js';
+import type { LrDecay } from '../../policy/config.js';
 
 interface Flags {
   model?: string;
@@ -16,6 +17,8 @@ interface Flags {
   lambdaL?: number;
   lambdaO?: number;
   lambdaF?: number;
+  gradClip?: number;
+  lrDecay?: string;
   future?: string;
   k?: number;
   uBatches?: number;
@@ -57,6 +60,8 @@ export function registerTrainPolicy(program: Command): void {
     .option('--steps <n>', 'total updates (default 1000; a resumed run continues up to its own --steps unless given)', parseNumber('--steps', true, 0))
     .option('--batch <n>', 'windows per update (default: the preset\'s: 4 / 6 / 6)', parseNumber('--batch', true, 1))
     .option('--lr <x>', 'Adam learning rate (default 1e-4)', parseNumber('--lr', false, 0))
+    .option('--lr-decay <kind>', 'learning-rate schedule over the --steps updates: none | cosine (to 0 at the last update) (default none)')
+    .option('--grad-clip <x>', 'clip of the gradient norm of each update (default 50)', parseNumber('--grad-clip', false, 0))
     .option('--seed <n>', 'random seed (default 1)', parseNumber('--seed', true, 0))
     .option('--resume', 'continue the run in --out from its checkpoint (with its own settings)')
     .option('--encoder-init <dir>', 'initialise the first convolution from an EBM conv encoder (ppuu ebm train --kind conv-sparse, --atoms nfeature/4)')
@@ -101,7 +106,7 @@ export function registerTrainPolicy(program: Command): void {
         model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
         stochastic: opts.stochastic, steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
         encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined, init: opts.init,
-        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches, worldReuse: opts.worldReuse, worldPool: opts.worldPool, uStride: opts.uStride, uRows: opts.uRows },
+        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, gradClip: opts.gradClip, lrDecay: opts.lrDecay as LrDecay | undefined, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches, worldReuse: opts.worldReuse, worldPool: opts.worldPool, uStride: opts.uStride, uRows: opts.uRows },
         say: log,
         onUStats: (done, total) => {
           uBar.bar ??= createProgress('uncertainty stats', total, { json: opts.json, unit: 'batches' });

@@ -14,13 +14,14 @@ import { makeBatch, type BatchSpec } from '../../worldmodel/fm/batches.js';
 import { batchTensors } from '../../worldmodel/fm/train-step.js';
 import type { NormStats } from '../../data/dataset-types.js';
 import { PolicyNetwork } from '../../policy/network.js';
-import { policyNetConfig, policyTrainConfig, type PolicyMethod, type TrainOverrides } from '../../policy/config.js';
+import { learningRateAt, policyNetConfig, policyTrainConfig, type PolicyMethod, type TrainOverrides } from '../../policy/config.js';
 import { policyLoss, type ObjectiveContext } from '../../policy/objectives.js';
 import { policyStep, stepNoise, trainPolicy } from '../../policy/mpur.js';
 import { egoSizesFromContext } from '../../policy/car-size.js';
 import { UStatsAccumulator, uncertaintyLoss, uncertaintyTerms, type UStats } from '../../policy/uncertainty.js';
 import { estimateUStats } from '../../policy/ustats.js';
 import { loadPolicy } from '../../policy/checkpoint.js';
+import { Interrupted, resetInterruptRequest, simulateSignal } from '../../common/interrupt.js';
 import { predictableDataset, setup, tempDir, tinyDataset, tinyModel } from './helpers.js';
 
 before(setup);
@@ -212,4 +213,40 @@ test('with 4-channel images the off-road term trains (lambda_o > 0)', async () =
   const p = await loadPolicy(out);
   assert.equal(p.policy.cfg.channels, 4);
   p.policy.dispose();
+});
+
+test('learningRateAt: constant without decay; cosine from the rate at update 0 to 0 at the last; flags are checked', () => {
+  const flat = policyTrainConfig('tiny', 'mpur-km');
+  assert.equal(flat.lrDecay, 'none');
+  assert.equal(learningRateAt(flat, 0, 100), flat.learningRate);
+  assert.equal(learningRateAt(flat, 99, 100), flat.learningRate);
+  const cos = policyTrainConfig('tiny', 'mpur-km', { lrDecay: 'cosine', learningRate: 2e-3 });
+  assert.equal(learningRateAt(cos, 0, 101), 2e-3);
+  assert.ok(Math.abs(learningRateAt(cos, 50, 101) - 1e-3) < 1e-12);
+  assert.ok(Math.abs(learningRateAt(cos, 100, 101)) < 1e-12);
+  for (let k = 1; k < 101; k++) assert.ok(learningRateAt(cos, k, 101) < learningRateAt(cos, k - 1, 101));
+  // A run recorded before the schedule existed has none.
+  assert.equal(learningRateAt({ learningRate: 1e-3 }, 40, 50), 1e-3);
+  assert.throws(() => policyTrainConfig('tiny', 'mpur-km', { lrDecay: 'linear' as never }), /field lr-decay/);
+  assert.throws(() => policyTrainConfig('tiny', 'mpur-km', { gradClip: 0 }), /gradClip/);
+});
+
+test('a cosine schedule and a small clip change the updates; a resumed run keeps both and refuses others', async () => {
+  const base = { dataset: tinyDataset(), method: 'vg-km' as const, prefetch: false, overrides: { future: 'real' as const, npred: 4 } };
+  const runs = { flat: join(tempDir(), 'flat'), cos: join(tempDir(), 'cos'), clip: join(tempDir(), 'clip'), half: join(tempDir(), 'half') };
+  await trainPolicy({ ...base, out: runs.flat, steps: 4, seed: 2 });
+  await trainPolicy({ ...base, out: runs.cos, steps: 4, seed: 2, overrides: { ...base.overrides, lrDecay: 'cosine' } });
+  await trainPolicy({ ...base, out: runs.clip, steps: 4, seed: 2, overrides: { ...base.overrides, gradClip: 1e-6 } });
+  const [flat, cos, clip] = [logTotals(runs.flat), logTotals(runs.cos), logTotals(runs.clip)];
+  // The first update is the same (cosine starts at the full rate); later ones differ.
+  assert.equal(cos[0], flat[0]);
+  assert.notDeepEqual(cos.slice(1), flat.slice(1));
+  assert.notDeepEqual(clip.slice(1), flat.slice(1));
+  // Interrupted after 2 of 4 updates and resumed: the schedule runs over the run's 4 updates and continues exactly.
+  const cut = trainPolicy({ ...base, out: runs.half, steps: 4, seed: 2, checkpointEvery: 100, overrides: { ...base.overrides, lrDecay: 'cosine' }, onStep: (st) => st.step === 2 && simulateSignal('SIGINT') });
+  await assert.rejects(cut, (e: unknown) => e instanceof Interrupted);
+  resetInterruptRequest();
+  await trainPolicy({ dataset: tinyDataset(), out: runs.half, steps: 4, resume: true, prefetch: false });
+  assert.deepEqual(logTotals(runs.half), cos);
+  await assert.rejects(trainPolicy({ ...base, out: runs.half, steps: 5, resume: true, overrides: { gradClip: 3 } }), /grad-clip 50/);
 });

@@ -35,7 +35,8 @@ export function assignCopy(v: tf.Variable, value: tf.Tensor): void {
 }
 
 export class Adam {
-  readonly lr: number;
+  /** The learning rate of the next update (a schedule may change it between updates). */
+  lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
