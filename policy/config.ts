@@ -179,6 +179,7 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     if (!pooled && v !== undefined && v !== 1) throw new UserError(`field ${name}: only the km methods through the model-logged world imagine windows ahead (method ${method}, future ${o.future ?? (km ? 'model-logged' : 'model')})`);
   }
   if (o.lrDecay !== undefined && !(LR_DECAYS as readonly string[]).includes(o.lrDecay)) throw new UserError(`field lr-decay: must be one of ${LR_DECAYS.join(', ')}, got '${String(o.lrDecay)}'`);
+  if (o.gradClip !== undefined && !(Number.isFinite(o.gradClip) && o.gradClip > 0)) throw new UserError(`field grad-clip: must be a positive number, got ${o.gradClip}`);
   if (method === 'il' && o.npred !== undefined && o.npred !== 1) throw new UserError(`field npred: il imitates one step (npred 1), got ${o.npred}`);
   const cfg: PolicyTrainConfig = {
     method,

@@ -228,7 +228,7 @@ test('learningRateAt: constant without decay; cosine from the rate at update 0 t
   // A run recorded before the schedule existed has none.
   assert.equal(learningRateAt({ learningRate: 1e-3 }, 40, 50), 1e-3);
   assert.throws(() => policyTrainConfig('tiny', 'mpur-km', { lrDecay: 'linear' as never }), /field lr-decay/);
-  assert.throws(() => policyTrainConfig('tiny', 'mpur-km', { gradClip: 0 }), /gradClip/);
+  assert.throws(() => policyTrainConfig('tiny', 'mpur-km', { gradClip: 0 }), /field grad-clip: must be a positive number, got 0/);
 });
 
 test('a cosine schedule and a small clip change the updates; a resumed run keeps both and refuses others', async () => {
