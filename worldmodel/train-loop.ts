@@ -29,7 +29,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
-import { interruptRequested, Interrupted, pollInterrupts } from '../common/interrupt.js';
+import { interruptRequested, Interrupted, pollInterrupts, yieldToSignals } from '../common/interrupt.js';
 import { SyncBatches, type BatchLoader, type BatchSpec } from './fm/batches.js';
 import { Prefetcher } from './fm/prefetch.js';
 import type { EpisodeSource } from './fm/windows.js';
@@ -101,6 +101,9 @@ export async function runTrainLoop<I, F extends object>(o: TrainLoopOptions<I, F
   const release = pollInterrupts('stopping after the current step and saving a checkpoint');
   try {
     for (let k = o.startStep; k < o.steps; k++) {
+      // A step's awaits can all settle as microtasks (the wasm backend's reads do), which never
+      // lets the event loop deliver a signal: give it a turn before each step.
+      await yieldToSignals();
       const signal = interruptRequested();
       if (signal) {
         if (k !== lastSaved || !existsSync(o.checkpointFile)) await o.save(k, skipped);

@@ -69,17 +69,24 @@ test('SIGINT during train fm saves a checkpoint, exits with 130, and --resume co
   const data = writeTinyDataset({ n: 6, length: 30, seed: 4 });
   const root = mkdtempSync(join(tmpdir(), 'ppuu-signal-'));
   const out = join(root, 'run');
-  const args = ['train', 'fm', '--data', data, '--out', out, '--preset', 'tiny', '--model', 'deterministic', '--npred', '1'];
+  // The default npred: a step long enough that prefetched batches are always ready, so no await
+  // of the loop waits on a worker (the case where a signal used to wait for the end of the run).
+  const args = ['train', 'fm', '--data', data, '--out', out, '--preset', 'tiny', '--model', 'deterministic'];
   const p = start([...args, '--steps', '100000', '--checkpoint-every', '100000']);
   const logLines = () => (existsSync(join(out, 'log.jsonl')) ? readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').filter((l) => l).length : 0);
   await until(() => logLines() >= 2, 90_000, 'two logged steps');
+  const atSignal = logLines();
   p.child.kill('SIGINT');
-  const r = await p.exit;
+  const r = await Promise.race([p.exit, new Promise<null>((done) => setTimeout(() => done(null), 20_000))]);
+  if (r === null) p.child.kill('SIGKILL');
+  assert.ok(r !== null, `still running 20 s after SIGINT (${logLines()} steps logged, ${atSignal} at the signal)`);
   assert.equal(r.code, 130, p.stderr());
   assert.match(p.stderr(), /interrupted by SIGINT; checkpoint at step \d+ saved/);
   assert.equal(p.stderr().trim().split('\n').filter((l) => l.startsWith('ppuu: interrupted')).length, 1, p.stderr());
   const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'train-state.json'), 'utf8')) as { step: number };
   assert.ok(state.step >= 2, `saved at step ${state.step}`);
+  // The step running when the signal came finishes; no further one starts (a few at most, for the log's lag).
+  assert.ok(state.step <= atSignal + 3, `saved at step ${state.step}, ${atSignal} logged at the signal`);
   assert.equal(logLines(), state.step);
   assert.deepEqual(temps(root), []);
   assert.deepEqual(temps(out), []);
