@@ -72,12 +72,21 @@ export class ImaginedPool {
     const noise = FmNoise.forStep(this.opts.seed, i, false, POOL_STREAM);
     const t = batchTensors(wb);
     const world = imagineLoggedFrames(this.model, t, wb.npred, noise);
+    // The stacked copies are read to the host and freed with the rest (each block's frames are
+    // megabytes: left alive, they filled the wasm heap within a few thousand updates).
+    const stacked: tf.Tensor[] = [];
+    const read = async (ts: tf.Tensor[]) => {
+      const s = tf.stack(ts);
+      stacked.push(s);
+      return (await s.data()) as Float32Array;
+    };
     try {
-      const frames = await tf.stack(world.frames).data();
-      const zs = world.zs.length > 0 ? await tf.stack(world.zs).data() : new Float32Array(0);
+      const frames = await read(world.frames);
+      const zs = world.zs.length > 0 ? await read(world.zs) : new Float32Array(0);
       const nz = world.zs.length > 0 ? world.zs[0]!.shape[1] : 0;
-      return { batch: { ...wb, targetImages: frames as Float32Array }, zs: zs as Float32Array, nz };
+      return { batch: { ...wb, targetImages: frames }, zs, nz };
     } finally {
+      tf.dispose(stacked);
       tf.dispose(t as unknown as tf.TensorContainer);
       tf.dispose(world as unknown as tf.TensorContainer);
     }

@@ -84,6 +84,18 @@ test('with reuse R and capacity C update k draws its windows from blocks floor(k
   fm.model.dispose();
 });
 
+test('imagining block after block leaves no tensor behind (the frames live on the host)', async () => {
+  const { fm, loader } = await fixture();
+  const pool = new ImaginedPool(fm.model, loader(), { batch: B, reuse: 1, capacity: 2, seed: 4 });
+  await pool.next(0);
+  const before = tf.memory().numTensors;
+  // Every update from 1 on imagines one new block (reuse 1).
+  for (let k = 1; k < 5; k++) await pool.next(k);
+  assert.equal(tf.memory().numTensors, before, 'engine tensors after four more blocks');
+  await pool.close();
+  fm.model.dispose();
+});
+
 test('compose copies each picked row of every step', () => {
   const mk = (base: number) => {
     const frame = 117 * 24 * 1;
