@@ -28,6 +28,11 @@ import { replayState, type ReplayCar, type ReplayData } from './replay.js';
 import { Scene } from './scene.js';
 import { COLLISION_THRESHOLD, CONTEXT_FRAMES } from './units.js';
 import { ACTION_DIM, IMAGE_H, IMAGE_W, SCALE_PX_PER_M, STATE_DIM, STATE_ROWS } from '../data/layout.js';
+import { yieldToSignals } from '../common/interrupt.js';
+
+/** Longest stretch of stepping between two turns of the event loop, ms. */
+const YIELD_MS = 100;
+let yielded = performance.now();
 
 export type Outcome = 'running' | 'arrived' | 'collision' | 'offroad' | 'end-of-data' | 'timeout' | 'too-short' | 'incomplete-log';
 
@@ -295,11 +300,18 @@ export class LockstepEnv {
 /** Resets the environment and drives all its episodes with `controller` until every one has ended. */
 export async function runEnv(env: LockstepEnv, controller: Controller, onStep?: (activeCount: number) => void): Promise<EpisodeResult[]> {
   env.reset();
+  // Controllers resolve without giving the event loop a turn, so a whole evaluation would run
+  // before a SIGINT / SIGTERM handler could: yield every YIELD_MS of stepping (counted across
+  // calls: an evaluation is many short runs).
   while (!env.done) {
     const batch = env.batch();
     const actions = await controller.act(batch);
     env.step(actions);
     onStep?.(batch.n);
+    if (performance.now() - yielded > YIELD_MS) {
+      await yieldToSignals();
+      yielded = performance.now();
+    }
   }
   return env.results();
 }

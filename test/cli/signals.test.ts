@@ -2,7 +2,8 @@
  * SIGINT / SIGTERM on real `ppuu` processes (common/interrupt.ts, installed by bin/ppuu.js):
  * `data synth`, `data dump` and `pipeline` remove their temporary `.NAME.tmp-XXXX/` folders and
  * exit with 130 (a dump re-run resumes); `train fm` finishes its step, saves a checkpoint (with --checkpoint-every far away) and
- * exits with 130, and --resume continues from that checkpoint.
+ * exits with 130, and --resume continues from that checkpoint; `eval` stops within seconds and
+ * writes no report.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyDataset } from '../helpers/tiny-dataset.js';
+import { writeTraffic } from '../sim/helpers/traffic.js';
 
 function start(args: string[]): { child: ChildProcess; stderr: () => string; exit: Promise<{ code: number | null; signal: string | null }> } {
   const child = spawn(process.execPath, ['bin/ppuu.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -110,4 +112,24 @@ test('SIGTERM to pipeline reaches its running step; temporary folders go, exit c
   assert.match(p.stderr(), /interrupted by SIGTERM; step 'ppuu data synth' stopped/);
   assert.deepEqual(temps(out), []);
   assert.equal(existsSync(join(out, 'synth')), false);
+});
+
+test('SIGINT during eval stops it within seconds, exits with 130 and writes no report', { timeout: 120_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ppuu-signal-'));
+  await writeTraffic({ perLane: 2, lanes: [1, 2, 3] }, join(root, 'tracks', '0400-0415'));
+  const ds = join(root, 'ds');
+  const dump = start(['data', 'dump', '--trajectories', join(root, 'tracks'), '--out', ds, '--workers', '1']);
+  assert.equal((await dump.exit).code, 0, dump.stderr());
+  // 1000 seeds of IDM on 6 episodes: about a minute when nothing interrupts it.
+  const report = join(root, 'report.json');
+  const p = start(['eval', '--data', ds, '--split', 'train', '--policy', 'idm', '--seeds', '1000', '--out', report]);
+  await until(() => /eval: \d+\/\d+ episodes/.test(p.stderr()), 60_000, 'the first progress line');
+  p.child.kill('SIGINT');
+  const r = await Promise.race([p.exit, new Promise<null>((done) => setTimeout(() => done(null), 10_000))]);
+  if (r === null) p.child.kill('SIGKILL');
+  assert.ok(r !== null, 'still running 10 s after SIGINT');
+  assert.equal(r.code, 130, p.stderr());
+  assert.match(p.stderr(), /interrupted by SIGINT/);
+  assert.equal(existsSync(report), false, 'no report from an interrupted evaluation');
+  assert.deepEqual(temps(root), []);
 });
