@@ -3,7 +3,10 @@
  *
  *   OUT/checkpoint/policy/      model.json + weights.bin (the policy's weight map) and
  *                               hparams.json (format 'ppuu-hparams': hyperParameters = PolicyHyper,
- *                               normalisation = the statistics inputs and actions use)
+ *                               normalisation = the statistics inputs and actions use); with
+ *                               --ema the average of the weights (weight-average.ts)
+ *   OUT/checkpoint/policy-raw/  with --ema only: the optimiser's own last weights, a policy
+ *                               folder of its own (what a resumed run continues from)
  *   OUT/checkpoint/optimizer/   model.json + weights.bin (Adam moments m.NAME, v.NAME) and
  *                               train-state.json (PolicyTrainState)
  *   OUT/log.jsonl               one JSON object per step
@@ -18,6 +21,7 @@ import { writeDirAtomic } from '../common/atomic.js';
 import type { NormStats } from '../data/dataset-types.js';
 import { checkWeightShapes, loadWeights, makeHparams, readHparams, readSidecar, saveWeights } from '../worldmodel/checkpoint.js';
 import type { Adam } from '../worldmodel/fm/adam.js';
+import type { WeightMap } from '../worldmodel/fm/params.js';
 import type { EncoderInitRecord } from '../worldmodel/fm/ebm-init.js';
 import { checkNetConfig, checkTrainConfig, type PolicyNetConfig, type PolicyTrainConfig } from './config.js';
 import { PolicyNetwork, policyParamSpecs, policyVariablesFrom } from './network.js';
@@ -105,10 +109,19 @@ export function findPolicyDir(dir: string): string | null {
   return null;
 }
 
-/** Writes OUT/checkpoint (policy and optimizer state) atomically; values are read from tensors (call outside tidy). */
-export async function savePolicyCheckpoint(out: string, policy: PolicyNetwork, hyper: PolicyHyper, stats: NormStats, training: { adam: Adam; state: PolicyTrainState }): Promise<void> {
+/** The optimiser's own weights of a run that averages its weights (--ema). */
+export const RAW_POLICY_DIR = 'policy-raw';
+
+/**
+ * Writes OUT/checkpoint (policy and optimizer state) atomically; values are read from tensors
+ * (call outside tidy). With `average` (--ema), policy/ holds the average and policy-raw/ the
+ * policy's own weights.
+ */
+export async function savePolicyCheckpoint(out: string, policy: PolicyNetwork, hyper: PolicyHyper, stats: NormStats, training: { adam: Adam; state: PolicyTrainState; average?: WeightMap }): Promise<void> {
   await writeDirAtomic(checkpointDir(out), async (tmp) => {
-    await saveWeights(join(tmp, 'policy'), policy.weights, { sidecars: { hparams: makeHparams(hyper, stats) } });
+    const hparams = { sidecars: { hparams: makeHparams(hyper, stats) } };
+    await saveWeights(join(tmp, 'policy'), training.average ?? policy.weights, hparams);
+    if (training.average) await saveWeights(join(tmp, RAW_POLICY_DIR), policy.weights, hparams);
     await saveWeights(join(tmp, 'optimizer'), training.adam.stateTensors(), { sidecars: { 'train-state': training.state } });
   });
 }

@@ -88,6 +88,18 @@ export interface PolicyTrainConfig {
   future: WorldSource;
   /** Weight of the km methods' keep-in-frame term (0 for the others). */
   lambdaF: number;
+  /**
+   * km methods: weights of the action-size term (mean over steps and windows of the normalised
+   * action's squared norm) and the jerk term (the same of the change between consecutive
+   * actions), the fork's lambda_a and lambda_j. Absent in runs recorded before them: 0.
+   */
+  lambdaA?: number;
+  lambdaJ?: number;
+  /**
+   * Decay of the exponential moving average of the weights that the run's policy folder holds
+   * (policy/weight-average.ts; 0 or absent: the optimiser's last weights).
+   */
+  ema?: number;
   /** mpur-km: every uStride-th imagined step carries the uncertainty term (1: every step). */
   uStride: number;
   /** mpur-km: the first uRows windows of the batch carry the uncertainty term (null or absent: all). */
@@ -179,6 +191,7 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     if (!pooled && v !== undefined && v !== 1) throw new UserError(`field ${name}: only the km methods through the model-logged world imagine windows ahead (method ${method}, future ${o.future ?? (km ? 'model-logged' : 'model')})`);
   }
   if (o.lrDecay !== undefined && !(LR_DECAYS as readonly string[]).includes(o.lrDecay)) throw new UserError(`field lr-decay: must be one of ${LR_DECAYS.join(', ')}, got '${String(o.lrDecay)}'`);
+  if (o.ema !== undefined && !(Number.isFinite(o.ema) && o.ema >= 0 && o.ema < 1)) throw new UserError(`field ema: the decay of the weight average must be in [0, 1) (0: off), got ${o.ema}`);
   if (o.gradClip !== undefined && !(Number.isFinite(o.gradClip) && o.gradClip > 0)) throw new UserError(`field grad-clip: must be a positive number, got ${o.gradClip}`);
   if (method === 'il' && o.npred !== undefined && o.npred !== 1) throw new UserError(`field npred: il imitates one step (npred 1), got ${o.npred}`);
   const cfg: PolicyTrainConfig = {
@@ -198,6 +211,9 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     // The km methods default to the world model unrolled with the logged actions (measured in policy/README.md).
     future: o.future ?? (km ? 'model-logged' : 'model'),
     lambdaF: lambda('lambda-f', o.lambdaF, 1, km),
+    lambdaA: lambda('lambda-a', o.lambdaA, 0, km),
+    lambdaJ: lambda('lambda-j', o.lambdaJ, 0, km),
+    ema: def(o.ema, 0),
     uStride: def(o.uStride, km ? p.km.uStride : 1),
     uRows: o.uRows !== undefined ? o.uRows : km ? p.km.uRows : null,
     worldReuse: def(o.worldReuse, km ? p.km.worldReuse : 1),
@@ -239,6 +255,9 @@ export function checkTrainConfig(cfg: PolicyTrainConfig, file = 'policy training
   if (!(cfg.gamma > 0 && cfg.gamma <= 1)) throw new UserError(`${file}: field gamma: must be in (0, 1], got ${cfg.gamma}`);
   if (!(WORLD_SOURCES as readonly string[]).includes(cfg.future)) throw new UserError(`${file}: field future: must be one of ${WORLD_SOURCES.join(', ')}, got ${String(cfg.future)}`);
   nonNegative(file, 'lambdaF', cfg.lambdaF);
+  if (cfg.lambdaA !== undefined) nonNegative(file, 'lambdaA', cfg.lambdaA);
+  if (cfg.lambdaJ !== undefined) nonNegative(file, 'lambdaJ', cfg.lambdaJ);
+  if (cfg.ema !== undefined && !(Number.isFinite(cfg.ema) && cfg.ema >= 0 && cfg.ema < 1)) throw new UserError(`${file}: field ema: must be a number in [0, 1), got ${String(cfg.ema)}`);
   if (cfg.lrDecay !== undefined && !(LR_DECAYS as readonly string[]).includes(cfg.lrDecay)) throw new UserError(`${file}: field lrDecay: must be one of ${LR_DECAYS.join(', ')}, got ${String(cfg.lrDecay)}`);
   intMin(file, 'uStride', cfg.uStride, 1);
   if (cfg.uRows !== undefined && cfg.uRows !== null) intMin(file, 'uRows', cfg.uRows, 1);

@@ -11,7 +11,9 @@
  * policy's samples, so a resumed run continues exactly. Inputs and actions are normalised with
  * the forward model's statistics (its training data), or the dataset's for il without a model.
  *
- * OUT/checkpoint/   policy and optimizer state (checkpoint.ts), every N steps and at the end
+ * OUT/checkpoint/   policy and optimizer state (checkpoint.ts), every N steps and at the end;
+ *                   with --ema the policy folder holds the weights' moving average
+ *                   (weight-average.ts) and policy-raw/ the optimiser's own
  * OUT/log.jsonl     one JSON object per step: step, total, proximity, lane, offroad, uncertainty,
  *                   imitation, trajectory, gradNorm, skipped, ms, stepsPerS
  */
@@ -42,7 +44,8 @@ import { estimateUStats } from './ustats.js';
 import type { UStats } from './uncertainty.js';
 import { applyPolicyEncoderInit } from './ebm-init.js';
 import type { EncoderInitRecord, TileMode } from '../worldmodel/fm/ebm-init.js';
-import { checkpointDir, copyPolicyWeights, loadPolicy, loadPolicyTraining, readPolicyHparams, savePolicyCheckpoint, type PolicyHyper, type PolicyInitRecord, type PolicyTrainState } from './checkpoint.js';
+import { WeightAverage } from './weight-average.js';
+import { checkpointDir, copyPolicyWeights, disposePolicy, loadPolicy, loadPolicyTraining, RAW_POLICY_DIR, readPolicyHparams, savePolicyCheckpoint, type PolicyHyper, type PolicyInitRecord, type PolicyTrainState } from './checkpoint.js';
 
 /** Noise stream of a stochastic policy's samples (apart from the model's streams). */
 export const POLICY_STREAM = 11;
@@ -209,6 +212,9 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       ['lr-decay', opts.overrides?.lrDecay, h.train.lrDecay ?? 'none'],
       ['future', opts.overrides?.future, h.train.future],
       ['lambda-f', opts.overrides?.lambdaF, h.train.lambdaF],
+      ['lambda-a', opts.overrides?.lambdaA, h.train.lambdaA ?? 0],
+      ['lambda-j', opts.overrides?.lambdaJ, h.train.lambdaJ ?? 0],
+      ['ema', opts.overrides?.ema, h.train.ema ?? 0],
       ['world-reuse', opts.overrides?.worldReuse, h.train.worldReuse ?? 1],
       ['world-pool', opts.overrides?.worldPool, h.train.worldPool ?? 1],
     ];
@@ -263,13 +269,25 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
 
     let policy: PolicyNetwork;
     let adam: Adam;
+    let average: WeightAverage | null = null;
     let startStep = 0;
     let skippedBefore = 0;
     let uStats: UStats | null = prior?.hyper.uStats ?? null;
     let encoderInit: EncoderInitRecord | null = prior?.hyper.encoderInit ?? null;
     let initFrom: PolicyInitRecord | null = prior?.hyper.init ?? null;
+    const ema = train.ema ?? 0;
     if (prior) {
-      policy = (await loadPolicy(ckDir)).policy;
+      if (ema > 0) {
+        // The optimiser continues from its own weights; the policy folder holds their average.
+        const rawDir = join(ckDir, RAW_POLICY_DIR);
+        if (!existsSync(join(rawDir, 'hparams.json'))) throw new UserError(`${join(rawDir, 'hparams.json')}: missing (a run with --ema keeps its optimiser's weights there)`);
+        policy = (await loadPolicy(rawDir)).policy;
+        const avg = await loadPolicy(ckDir);
+        average = new WeightAverage(avg.policy.weights, ema);
+        disposePolicy(avg);
+      } else {
+        policy = (await loadPolicy(ckDir)).policy;
+      }
       adam = new Adam(policy.weights, { learningRate: train.learningRate });
       const st = await loadPolicyTraining(opts.out, adam);
       startStep = st.step;
@@ -297,6 +315,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
         say(`encoder init: ${encoderInit.tensors.join(', ')} from ${encoderInit.source} (${encoderInit.kind}, ${encoderInit.filters} filters over ${encoderInit.channels} channels, tiled '${encoderInit.tile}')`);
       }
       adam = new Adam(policy.weights, { learningRate: train.learningRate });
+      if (ema > 0) average = new WeightAverage(policy.weights, ema);
       newLog(logFile);
     }
     const paramCount = policy.paramCount();
@@ -318,7 +337,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
     });
     const save = async (step: number, skipped: number) => {
       const state: PolicyTrainState = { step, seed, skipped, adamT: adam.t, targetSteps: opts.steps };
-      await savePolicyCheckpoint(opts.out, policy, hyper(step), stats, { adam, state });
+      await savePolicyCheckpoint(opts.out, policy, hyper(step), stats, { adam, state, average: average?.weights });
     };
 
     const spec: BatchSpec = { split: 'train', shape, seed, stats };
@@ -337,6 +356,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
         const ctx: ObjectiveContext = { model, policy, cfg: train, stats, uStats, noise: stepNoise(seed, k) };
         adam.lr = learningRateAt(train, k, opts.steps);
         const s = await policyStep(ctx, adam, wb, imagined);
+        if (average && !s.skipped) average.update(policy.weights, adam.t);
         return { loss: s.parts.total, skipped: s.skipped, fields: { ...s.parts, gradNorm: s.gradNorm, skipped: s.skipped } };
       },
       save,
@@ -349,6 +369,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       startStep, ...run, uStatsSeconds, uStats, encoderInit, init: initFrom,
     };
     adam.dispose();
+    average?.dispose();
     policy.dispose();
     return summary;
   } finally {

@@ -12,7 +12,10 @@
  *   mpur-km, vg-km: the ego moved by the kinematic model through a world (the model's frames,
  *     imagined beforehand, or the logged future: km-rollout.ts), then
  *     10 * (proximity + lambda_l * lane + lambda_o * off-road) + lambda_f * keep-in-frame
- *     + lambda_u * U (mpur-km), the costs from costs-km.ts, each a gamma^t-weighted mean.
+ *     + lambda_u * U (mpur-km) + lambda_a * action size + lambda_j * jerk, the costs from
+ *     costs-km.ts, each a gamma^t-weighted mean; action size and jerk (the fork's lambda_a and
+ *     lambda_j terms) are plain means of the normalised action's squared norm and of the squared
+ *     norm of its change between consecutive imagined steps.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
@@ -29,7 +32,7 @@ import { policyRollout } from './rollout.js';
 import { discounts, stepwiseUncertaintyTerms, uncertaintyLoss, uncertaintyTerms, type UStats } from './uncertainty.js';
 
 /** Loss parts, in this order in logs and in the parts tensor. */
-export const PART_NAMES = ['total', 'proximity', 'lane', 'offroad', 'uncertainty', 'imitation', 'trajectory', 'frame'] as const;
+export const PART_NAMES = ['total', 'proximity', 'lane', 'offroad', 'uncertainty', 'imitation', 'trajectory', 'frame', 'action', 'jerk'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
 export interface ObjectiveContext {
@@ -112,6 +115,19 @@ function weightedCosts(
   return costs;
 }
 
+/**
+ * The action-size and jerk terms of T actions [B, 2] (normalised units): the mean over steps and
+ * rows of |a_t|^2, and of |a_t - a_(t-1)|^2 over steps 1 .. T-1 (0 for one step).
+ */
+export function actionTerms(actions: tf.Tensor2D[]): { action: tf.Scalar; jerk: tf.Scalar } {
+  const a = tf.stack(actions) as tf.Tensor3D; // [T, B, 2]
+  const T = actions.length;
+  const action = tf.mean(tf.sum(tf.square(a), 2)) as tf.Scalar;
+  if (T < 2) return { action, jerk: tf.scalar(0) };
+  const d = tf.sub(tf.slice(a, [1, 0, 0], [T - 1, -1, -1]), tf.slice(a, [0, 0, 0], [T - 1, -1, -1]));
+  return { action, jerk: tf.mean(tf.sum(tf.square(d), 2)) as tf.Scalar };
+}
+
 /** The km methods' loss parts (docs/method.md section 9). */
 function kmLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs, p: Partial<Record<PartName, tf.Scalar>>): tf.Scalar {
   const { cfg, policy } = ctx;
@@ -121,6 +137,14 @@ function kmLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs, p: Partial<Recor
   if (!world) throw new Error('km objective: the model future needs the imagined world (imagineWorld)');
   const r = kmRollout(policy, world, batch.input, ctx.stats, T);
   let total: tf.Tensor = kmCostLoss(r.frames, r.km, r.ref, cars, cfg, p);
+  const lambdaA = cfg.lambdaA ?? 0;
+  const lambdaJ = cfg.lambdaJ ?? 0;
+  if (lambdaA > 0 || lambdaJ > 0) {
+    const a = actionTerms(r.actions);
+    p.action = a.action;
+    p.jerk = a.jerk;
+    total = tf.add(total, tf.add(tf.mul(a.action, lambdaA), tf.mul(a.jerk, lambdaJ)));
+  }
   if (cfg.lambdaU > 0) {
     const model = needModel(ctx);
     if (!ctx.uStats) throw new Error('the uncertainty term needs its statistics (estimate them first)');

@@ -80,8 +80,8 @@ test('only the km methods through a model world need it imagined beforehand', ()
   assert.equal(needsImaginedWorld(policyTrainConfig('tiny', 'mpur-km', { future: 'model' })), true);
   assert.equal(needsImaginedWorld(policyTrainConfig('tiny', 'vg-km')), true);
   assert.equal(needsImaginedWorld(policyTrainConfig('tiny', 'mpur')), false);
-  assert.deepEqual(partsRecord([1, 2, 3, 4, 5, 6, 7, 8]), Object.fromEntries(PART_NAMES.map((n, i) => [n, i + 1])));
-  assert.deepEqual(PART_NAMES, ['total', 'proximity', 'lane', 'offroad', 'uncertainty', 'imitation', 'trajectory', 'frame']);
+  assert.deepEqual(partsRecord([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), Object.fromEntries(PART_NAMES.map((n, i) => [n, i + 1])));
+  assert.deepEqual(PART_NAMES, ['total', 'proximity', 'lane', 'offroad', 'uncertainty', 'imitation', 'trajectory', 'frame', 'action', 'jerk']);
 });
 
 const NCOND = 4;
