@@ -15,7 +15,8 @@
  *                   with --ema the policy folder holds the weights' moving average
  *                   (weight-average.ts) and policy-raw/ the optimiser's own
  * OUT/log.jsonl     one JSON object per step: step, total, proximity, lane, offroad, uncertainty,
- *                   imitation, trajectory, gradNorm, skipped, ms, stepsPerS
+ *                   imitation, trajectory, frame, action, jerk, gradNorm, skipped, ms,
+ *                   stepsPerS
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
