@@ -59,6 +59,9 @@ export interface PolicyNetConfig {
 /** Normalised actions are clamped to this many standard deviations before a controller un-normalises them (controller.ts); the km policies' action bound. */
 export const ACTION_CLAMP = 3;
 
+export const POLICY_VIEWS = ['reference', 'ego'] as const;
+export type PolicyView = (typeof POLICY_VIEWS)[number];
+
 export interface PolicyTrainConfig {
   method: PolicyMethod;
   /** Steps the forward model is unrolled (1 for il). */
@@ -95,6 +98,12 @@ export interface PolicyTrainConfig {
    */
   lambdaA?: number;
   lambdaJ?: number;
+  /**
+   * km methods: the frames the policy reads, 'reference' (as the world gives them, centred on the
+   * expert's pose) or 'ego' (resampled to the kinematic ego's view, as the simulator shows them:
+   * policy/ego-view.ts). Absent in runs recorded before it: 'reference'.
+   */
+  view?: PolicyView;
   /**
    * Decay of the exponential moving average of the weights that the run's policy folder holds
    * (policy/weight-average.ts; 0 or absent: the optimiser's last weights).
@@ -190,6 +199,8 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
   for (const [name, v] of [['world-reuse', o.worldReuse], ['world-pool', o.worldPool]] as const) {
     if (!pooled && v !== undefined && v !== 1) throw new UserError(`field ${name}: only the km methods through the model-logged world imagine windows ahead (method ${method}, future ${o.future ?? (km ? 'model-logged' : 'model')})`);
   }
+  if (o.view !== undefined && !(POLICY_VIEWS as readonly string[]).includes(o.view)) throw new UserError(`field view: must be one of ${POLICY_VIEWS.join(', ')}, got '${String(o.view)}'`);
+  if (!km && o.view !== undefined && o.view !== 'reference') throw new UserError(`field view: only the km methods (mpur-km, vg-km) separate the ego from the frames; ${method} reads the model's own`);
   if (o.lrDecay !== undefined && !(LR_DECAYS as readonly string[]).includes(o.lrDecay)) throw new UserError(`field lr-decay: must be one of ${LR_DECAYS.join(', ')}, got '${String(o.lrDecay)}'`);
   if (o.ema !== undefined && !(Number.isFinite(o.ema) && o.ema >= 0 && o.ema < 1)) throw new UserError(`field ema: the decay of the weight average must be in [0, 1) (0: off), got ${o.ema}`);
   if (o.gradClip !== undefined && !(Number.isFinite(o.gradClip) && o.gradClip > 0)) throw new UserError(`field grad-clip: must be a positive number, got ${o.gradClip}`);
@@ -213,6 +224,7 @@ export function policyTrainConfig(preset: string, method: PolicyMethod, o: Train
     lambdaF: lambda('lambda-f', o.lambdaF, 1, km),
     lambdaA: lambda('lambda-a', o.lambdaA, 0, km),
     lambdaJ: lambda('lambda-j', o.lambdaJ, 0, km),
+    view: o.view ?? 'reference',
     ema: def(o.ema, 0),
     uStride: def(o.uStride, km ? p.km.uStride : 1),
     uRows: o.uRows !== undefined ? o.uRows : km ? p.km.uRows : null,
@@ -257,6 +269,7 @@ export function checkTrainConfig(cfg: PolicyTrainConfig, file = 'policy training
   nonNegative(file, 'lambdaF', cfg.lambdaF);
   if (cfg.lambdaA !== undefined) nonNegative(file, 'lambdaA', cfg.lambdaA);
   if (cfg.lambdaJ !== undefined) nonNegative(file, 'lambdaJ', cfg.lambdaJ);
+  if (cfg.view !== undefined && !(POLICY_VIEWS as readonly string[]).includes(cfg.view)) throw new UserError(`${file}: field view: must be one of ${POLICY_VIEWS.join(', ')}, got ${String(cfg.view)}`);
   if (cfg.ema !== undefined && !(Number.isFinite(cfg.ema) && cfg.ema >= 0 && cfg.ema < 1)) throw new UserError(`${file}: field ema: must be a number in [0, 1), got ${String(cfg.ema)}`);
   if (cfg.lrDecay !== undefined && !(LR_DECAYS as readonly string[]).includes(cfg.lrDecay)) throw new UserError(`${file}: field lrDecay: must be one of ${LR_DECAYS.join(', ')}, got ${String(cfg.lrDecay)}`);
   intMin(file, 'uStride', cfg.uStride, 1);

@@ -19,13 +19,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NormStats } from '../data/dataset-types.js';
-import { STATE_DIM } from '../data/layout.js';
 import type { FmInput, ForwardModel } from '../worldmodel/fm/model.js';
 import type { FmNoise } from '../worldmodel/fm/noise.js';
 import type { BatchTensors } from '../worldmodel/fm/train-step.js';
 import { kinematicStepPacked, packPose, poseFromStates, unpackPose, type EgoPose } from './kinematic-ego.js';
 import { POSE_COLS } from './kinematic-ego-fused.js';
 import type { PolicyNetwork } from './network.js';
+import { egoViewFrames, frameOffsets } from './ego-view.js';
+import { SCALE_PX_PER_M, STATE_DIM } from '../data/layout.js';
 
 export type WorldSource = 'model' | 'model-logged' | 'real';
 export const WORLD_SOURCES: readonly WorldSource[] = ['model', 'model-logged', 'real'];
@@ -39,6 +40,13 @@ export interface KmRollout {
   /** The kinematic pose after each step and the pose each frame is centred on, step-major [T * B]. */
   km: EgoPose;
   ref: EgoPose;
+  /** With the ego view: the contexts the policy read, step-major [T * B, 117, 24, ncond * C] (null: the world's). */
+  contexts: tf.Tensor4D | null;
+}
+
+export interface KmRolloutOptions {
+  /** The policy reads the frames resampled to the kinematic ego's view (ego-view.ts), not the reference frames. */
+  egoView?: boolean;
 }
 
 /** The world a rollout drives through: per step the policy's image context and the frame after the step. */
@@ -147,7 +155,8 @@ export function imagineLoggedFrames(model: ForwardModel, batch: BatchTensors, st
 }
 
 /** Drives the kinematic ego through `world` with the policy (differentiable in the policy's weights). */
-export function kmRollout(policy: PolicyNetwork, world: World, input0: FmInput, stats: NormStats, steps: number): KmRollout {
+export function kmRollout(policy: PolicyNetwork, world: World, input0: FmInput, stats: NormStats, steps: number, opts: KmRolloutOptions = {}): KmRollout {
+  if (opts.egoView && world.refStates) return egoViewRollout(policy, world, input0, stats, steps, world.refStates);
   const ncond = policy.cfg.ncond;
   const B = input0.images.shape[0];
   // Every step's image code and its projection in one call each; only the state path runs per step.
@@ -170,5 +179,49 @@ export function kmRollout(policy: PolicyNetwork, world: World, input0: FmInput, 
   }
   const km = unpackPose(tf.concat(poses, 0));
   const ref = world.refStates ? poseFromStates(tf.concat(world.refStates.slice(0, steps), 0), stats) : km;
-  return { actions, stateInputs, frames: world.frames.slice(0, steps), km, ref };
+  return { actions, stateInputs, frames: world.frames.slice(0, steps), km, ref, contexts: null };
+}
+
+/**
+ * kmRollout with the policy reading, at step t, the context frames resampled to the kinematic
+ * ego's view: frame k (after action k) is moved by the offset of the kinematic pose after step k
+ * from the pose it is centred on (the context's own frames, before the ego left the expert's
+ * pose, as they are). The offsets depend on the actions, so the image code runs step by step.
+ */
+function egoViewRollout(policy: PolicyNetwork, world: World, input0: FmInput, stats: NormStats, steps: number, refStates: tf.Tensor2D[]): KmRollout {
+  const { ncond, channels } = policy.cfg;
+  const B = input0.images.shape[0];
+  const [, H, W] = input0.images.shape;
+  const refPoses = tf.tidy(() => packPose(poseFromStates(tf.concat(refStates.slice(0, steps), 0), stats)));
+  const refData = refPoses.dataSync() as Float32Array;
+  refPoses.dispose();
+  const folded = policy.foldedStateProjection();
+  // The sequence the contexts slide over: the context's ncond frames, then the resampled future.
+  const seq: tf.Tensor4D[] = Array.from({ length: ncond }, (_, j) => (ncond === 1 ? input0.images : tf.slice(input0.images, [0, 0, 0, j * channels], [-1, -1, -1, channels])));
+  let states = input0.states;
+  let pose = packPose(poseFromStates(lastState(states, ncond), stats));
+  const poses: tf.Tensor2D[] = [];
+  const actions: tf.Tensor2D[] = [];
+  const stateInputs: tf.Tensor2D[] = [];
+  const contexts: tf.Tensor4D[] = [];
+  for (let t = 0; t < steps; t++) {
+    const context = ncond === 1 ? seq[t]! : (tf.concat(seq.slice(t, t + ncond), 3) as tf.Tensor4D);
+    contexts.push(context);
+    const projected = policy.projectCodes(policy.encodeImages(context));
+    const action = policy.headProjected(projected, states, folded).mean;
+    const next = kinematicStepPacked(pose, action, stats);
+    pose = tf.slice(next, [0, 0], [-1, POSE_COLS]);
+    actions.push(action);
+    stateInputs.push(states);
+    poses.push(pose);
+    if (t + 1 < steps) {
+      states = shiftStates(states, tf.slice(next, [0, POSE_COLS], [-1, STATE_DIM]), ncond);
+      const o = frameOffsets(pose.dataSync() as Float32Array, refData.subarray(t * B * POSE_COLS, (t + 1) * B * POSE_COLS), B, SCALE_PX_PER_M);
+      const frame = world.frames[t]!;
+      seq.push(tf.tensor4d(egoViewFrames(frame.dataSync() as Float32Array, B, channels, o), [B, H, W, channels]));
+    }
+  }
+  const km = unpackPose(tf.concat(poses, 0));
+  const ref = poseFromStates(tf.concat(refStates.slice(0, steps), 0), stats);
+  return { actions, stateInputs, frames: world.frames.slice(0, steps), km, ref, contexts: tf.concat(contexts, 0) as tf.Tensor4D };
 }

@@ -216,6 +216,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
       ['lambda-a', opts.overrides?.lambdaA, h.train.lambdaA ?? 0],
       ['lambda-j', opts.overrides?.lambdaJ, h.train.lambdaJ ?? 0],
       ['ema', opts.overrides?.ema, h.train.ema ?? 0],
+      ['view', opts.overrides?.view, h.train.view ?? 'reference'],
       ['world-reuse', opts.overrides?.worldReuse, h.train.worldReuse ?? 1],
       ['world-pool', opts.overrides?.worldPool, h.train.worldPool ?? 1],
     ];

@@ -135,7 +135,7 @@ function kmLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs, p: Partial<Recor
   const T = cfg.npred;
   const world = inputs.world ?? (cfg.future === 'real' ? realWorld(batch, policy.cfg.ncond, policy.cfg.channels, T) : null);
   if (!world) throw new Error('km objective: the model future needs the imagined world (imagineWorld)');
-  const r = kmRollout(policy, world, batch.input, ctx.stats, T);
+  const r = kmRollout(policy, world, batch.input, ctx.stats, T, { egoView: cfg.view === 'ego' });
   let total: tf.Tensor = kmCostLoss(r.frames, r.km, r.ref, cars, cfg, p);
   const lambdaA = cfg.lambdaA ?? 0;
   const lambdaJ = cfg.lambdaJ ?? 0;
@@ -149,7 +149,7 @@ function kmLoss(ctx: ObjectiveContext, inputs: ObjectiveInputs, p: Partial<Recor
     const model = needModel(ctx);
     if (!ctx.uStats) throw new Error('the uncertainty term needs its statistics (estimate them first)');
     const zs = world.zs.length > 0 ? tf.concat(world.zs, 0) : undefined;
-    const input = { images: world.contexts, states: tf.concat(r.stateInputs, 0) };
+    const input = { images: r.contexts ?? world.contexts, states: tf.concat(r.stateInputs, 0) };
     const terms = stepwiseUncertaintyTerms(model, input, tf.concat(r.actions, 0), zs, tileCars(cars, T), ctx.stats, cfg.k, ctx.noise.uncertainty, T, cfg.uStride, cfg.uRows ?? null);
     p.uncertainty = uncertaintyLoss(terms, ctx.uStats, cfg.uHinge, cfg.gamma);
     total = tf.add(total, tf.mul(p.uncertainty, cfg.lambdaU));

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { createProgress } from '../../common/progress.js';
 import { InvalidFlag, parseNumber, printJson, say } from '../output.js';
 import { group } from '../main.js';
-import type { LrDecay } from '../../policy/config.js';
+import type { LrDecay, PolicyView } from '../../policy/config.js';
 
 interface Flags {
   model?: string;
@@ -18,6 +18,7 @@ interface Flags {
   lambdaO?: number;
   lambdaF?: number;
   lambdaA?: number;
+  view?: string;
   lambdaJ?: number;
   ema?: number;
   gradClip?: number;
@@ -60,6 +61,7 @@ export function registerTrainPolicy(program: Command): void {
     .option('--lambda-f <x>', 'km methods: weight of the keep-in-frame term (default 1)', parseNumber('--lambda-f', false, 0))
     .option('--lambda-a <x>', 'km methods: weight of the action-size term, mean squared norm of the normalised action (default 0)', parseNumber('--lambda-a', false, 0))
     .option('--lambda-j <x>', 'km methods: weight of the jerk term, mean squared norm of the change of the normalised action between imagined steps (default 0)', parseNumber('--lambda-j', false, 0))
+    .option('--view <frames>', "km methods: the frames the policy reads: reference (as the world gives them, centred on the expert's pose) | ego (resampled to the kinematic ego's view, as the simulator shows them) (default reference)")
     .option('--ema <decay>', "keep an exponential moving average of the weights with this decay (e.g. 0.998) as the run's policy; the optimiser's own weights go to checkpoint/policy-raw (default 0: off)", parseNumber('--ema', false, 0))
     .option('--k <n>', 'dropout copies for the uncertainty (default: the preset\'s: 4 / 10 / 10; km methods 2 / 10 / 10)', parseNumber('--k', true, 2))
     .option('--u-batches <n>', 'batches measuring the uncertainty statistics (default: 4 / 20 / 50)', parseNumber('--u-batches', true, 1))
@@ -112,7 +114,7 @@ export function registerTrainPolicy(program: Command): void {
         model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
         stochastic: opts.stochastic, steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
         encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined, init: opts.init,
-        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, lambdaA: opts.lambdaA, lambdaJ: opts.lambdaJ, ema: opts.ema, gradClip: opts.gradClip, lrDecay: opts.lrDecay as LrDecay | undefined, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches, worldReuse: opts.worldReuse, worldPool: opts.worldPool, uStride: opts.uStride, uRows: opts.uRows },
+        overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, lambdaA: opts.lambdaA, lambdaJ: opts.lambdaJ, view: opts.view as PolicyView | undefined, ema: opts.ema, gradClip: opts.gradClip, lrDecay: opts.lrDecay as LrDecay | undefined, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches, worldReuse: opts.worldReuse, worldPool: opts.worldPool, uStride: opts.uStride, uRows: opts.uRows },
         say: log,
         onUStats: (done, total) => {
           uBar.bar ??= createProgress('uncertainty stats', total, { json: opts.json, unit: 'batches' });
@@ -120,7 +122,7 @@ export function registerTrainPolicy(program: Command): void {
           if (done === total) uBar.bar.stop();
         },
         onStart: (info) => {
-          log(`${info.method} policy, preset ${info.preset}: ${info.paramCount.toLocaleString('en')} parameters; npred ${info.train.npred}, batch ${info.train.batch}, lambda_u ${info.train.lambdaU}, lambda_l ${info.train.lambdaL}, lambda_o ${info.train.lambdaO}${info.train.lambdaA ? `, lambda_a ${info.train.lambdaA}` : ''}${info.train.lambdaJ ? `, lambda_j ${info.train.lambdaJ}` : ''}${info.train.ema ? `, weight average ${info.train.ema}` : ''}${info.train.future === 'real' ? ', real future' : ''}, lr ${info.train.learningRate}`);
+          log(`${info.method} policy, preset ${info.preset}: ${info.paramCount.toLocaleString('en')} parameters; npred ${info.train.npred}, batch ${info.train.batch}, lambda_u ${info.train.lambdaU}, lambda_l ${info.train.lambdaL}, lambda_o ${info.train.lambdaO}${info.train.lambdaA ? `, lambda_a ${info.train.lambdaA}` : ''}${info.train.lambdaJ ? `, lambda_j ${info.train.lambdaJ}` : ''}${info.train.ema ? `, weight average ${info.train.ema}` : ''}${info.train.view === 'ego' ? ', ego view' : ''}${info.train.future === 'real' ? ', real future' : ''}, lr ${info.train.learningRate}`);
           bar.bar = createProgress('train policy', steps, { json: opts.json, unit: 'steps', fields: ['loss', 'stepsPerS'] });
           bar.bar.update(info.startStep, { loss: '-', stepsPerS: '-' });
         },
