@@ -128,7 +128,7 @@ test("kmRollout with the ego view: the policy reads the context as it is at step
         const o = frameOffsets(kmRows.subarray((t - 1) * B * 5, t * B * 5), refRows.subarray((t - 1) * B * 5, t * B * 5), B, SCALE_PX_PER_M);
         moved = Math.max(moved, ...Array.from(o.u, Math.abs));
         const frame = egoViewFrames(b.targetImages[t - 1]!.dataSync() as Float32Array, B, 3, o);
-        const slot = tf.slice(ego.contexts, [t * B, 0, 0, (NCOND - 1) * 3], [B, -1, -1, 3]).dataSync();
+        const slot: Float32Array | Int32Array | Uint8Array = tf.slice(ego.contexts as tf.Tensor4D, [t * B, 0, 0, (NCOND - 1) * 3], [B, -1, -1, 3]).dataSync();
         assert.deepEqual(Array.from(slot), Array.from(frame), `step ${t}`);
       }
       assert.ok(moved > 0.6, `the kinematic ego never left the expert's pose (largest offset ${moved} m): the test shows nothing`);
