@@ -7,6 +7,8 @@
  *   mpur-km  the kinematic-ego method at mpur's batch and horizon: the world imagined without
  *          gradient, the kinematic rollout and costs, the one-step uncertainty every uStride steps,
  *   vg-km-real  the kinematic-ego method through the logged future (no model),
+ *   vg-km-real-ego  the same with the policy reading the frames resampled to the kinematic
+ *          ego's view (`--view ego`: the image code step by step; its baseline is vg-km-real),
  *   ...Ops  mpur, mpur-km and vg-km-real with the host ops switched off (setHostOps(false): the
  *          tfjs ops they replace, the baseline of the host ops measured in the same run),
  *   il     one-step imitation (the policy alone),
@@ -101,6 +103,7 @@ const mpurCfg = policyTrainConfig(preset, 'mpur', over);
 const same = { batch: mpurCfg.batch, npred: mpurCfg.npred };
 const runners = {
   vg: stepper('vg'), mpur: stepper('mpur'), il: stepper('il'), mpurKm: stepper('mpur-km', same), vgKmReal: stepper('vg-km', { ...same, future: 'real' }),
+  vgKmRealEgo: stepper('vg-km', { ...same, future: 'real', view: 'ego' }),
   mpurOps: stepper('mpur', {}, false), mpurKmOps: stepper('mpur-km', same, false), vgKmRealOps: stepper('vg-km', { ...same, future: 'real' }, false),
 };
 for (let k = 0; k < warmup + steps; k++) for (const r of Object.values(runners)) await r.step(k, k >= warmup); // warm-up steps fill kernel caches
@@ -109,6 +112,7 @@ const mpur = runners.mpur.result();
 const il = runners.il.result();
 const mpurKm = runners.mpurKm.result();
 const vgKmReal = runners.vgKmReal.result();
+const vgKmRealEgo = runners.vgKmRealEgo.result();
 const mpurOps = runners.mpurOps.result();
 const mpurKmOps = runners.mpurKmOps.result();
 const vgKmRealOps = runners.vgKmRealOps.result();
@@ -150,16 +154,17 @@ const result = {
   batch: mpur.batch, npred: mpur.npred, k: mpur.k,
   vgStepMs: +vg.ms.toFixed(1), mpurStepMs: +mpur.ms.toFixed(1), mpurOverVg: +(mpur.ms / vg.ms).toFixed(2),
   mpurKmStepMs: +mpurKm.ms.toFixed(1), mpurKmOverMpur: +(mpurKm.ms / mpur.ms).toFixed(2), vgKmRealStepMs: +vgKmReal.ms.toFixed(1),
+  vgKmRealEgoStepMs: +vgKmRealEgo.ms.toFixed(1), egoViewOverReference: +(vgKmRealEgo.ms / vgKmReal.ms).toFixed(2),
   hostOps: hostOps(),
   mpurOpsStepMs: +mpurOps.ms.toFixed(1), mpurKmOpsStepMs: +mpurKmOps.ms.toFixed(1), vgKmRealOpsStepMs: +vgKmRealOps.ms.toFixed(1),
   mpurHostSpeedup: +(mpurOps.ms / mpur.ms).toFixed(2), mpurKmHostSpeedup: +(mpurKmOps.ms / mpurKm.ms).toFixed(2), vgKmRealHostSpeedup: +(vgKmRealOps.ms / vgKmReal.ms).toFixed(2),
   ilStepMs: +il.ms.toFixed(2), ilBatch: il.batch,
   actMs: +median(actTimes).toFixed(2), actCars: cars, actMsPerCar: +(median(actTimes) / cars).toFixed(3),
   mpcMs: +median(mpcTimes).toFixed(1), mpcHorizon: horizon, mpcIters, mpcOverAct: +(median(mpcTimes) / median(actTimes)).toFixed(1),
-  numTensorsFlat: [vg, mpur, il, mpurKm, vgKmReal, mpurOps, mpurKmOps, vgKmRealOps].every((r) => r.flat),
+  numTensorsFlat: [vg, mpur, il, mpurKm, vgKmReal, vgKmRealEgo, mpurOps, mpurKmOps, vgKmRealOps].every((r) => r.flat),
 };
 if (!json) {
-  process.stdout.write(`policy-step (${preset}, ${backend.name}): vg ${result.vgStepMs} ms, mpur ${result.mpurStepMs} ms (x${result.mpurOverVg} for U with K = ${result.k}), il ${result.ilStepMs} ms, mpur-km ${result.mpurKmStepMs} ms (x${result.mpurKmOverMpur} of mpur), vg-km through the real future ${result.vgKmRealStepMs} ms; host ops x${result.mpurHostSpeedup} / x${result.mpurKmHostSpeedup} / x${result.vgKmRealHostSpeedup} faster than the tfjs ops (mpur / mpur-km / vg-km-real); act ${result.actMs} ms for ${cars} cars, mpc (H ${horizon}, ${mpcIters} iterations) ${result.mpcMs} ms for the same cars\n`);
+  process.stdout.write(`policy-step (${preset}, ${backend.name}): vg ${result.vgStepMs} ms, mpur ${result.mpurStepMs} ms (x${result.mpurOverVg} for U with K = ${result.k}), il ${result.ilStepMs} ms, mpur-km ${result.mpurKmStepMs} ms (x${result.mpurKmOverMpur} of mpur), vg-km through the real future ${result.vgKmRealStepMs} ms (${result.vgKmRealEgoStepMs} ms with the ego view); host ops x${result.mpurHostSpeedup} / x${result.mpurKmHostSpeedup} / x${result.vgKmRealHostSpeedup} faster than the tfjs ops (mpur / mpur-km / vg-km-real); act ${result.actMs} ms for ${cars} cars, mpc (H ${horizon}, ${mpcIters} iterations) ${result.mpcMs} ms for the same cars\n`);
 }
 process.stdout.write(JSON.stringify(result) + '\n');
 model.dispose();

@@ -20,6 +20,7 @@ import { registerDataDump } from './commands/data-dump.js';
 import { registerDataStats } from './commands/data-stats.js';
 import { registerDataVerify } from './commands/data-verify.js';
 import { registerEval } from './commands/eval.js';
+import { registerEvalSnapshots } from './commands/eval-snapshots.js';
 import { registerSimFidelity } from './commands/sim-fidelity.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerTrainPolicy } from './commands/train-policy.js';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerDataStats(program);
   registerDataVerify(program);
   registerEval(program);
+  registerEvalSnapshots(program);
   registerSimFidelity(program);
   registerPipeline(program);
   return program;

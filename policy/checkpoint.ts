@@ -10,11 +10,13 @@
  *   OUT/checkpoint/optimizer/   model.json + weights.bin (Adam moments m.NAME, v.NAME) and
  *                               train-state.json (PolicyTrainState)
  *   OUT/log.jsonl               one JSON object per step
+ *   OUT/snapshots/step-N/       with --snapshot-every: the policy folder as it was after update N
+ *                               (kept, unlike the checkpoint, which each save replaces)
  *
  * OUT/checkpoint is written atomically as a whole. A policy folder is the `policy/` folder; the
  * loaders also accept OUT and OUT/checkpoint.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
 import { writeDirAtomic } from '../common/atomic.js';
@@ -111,6 +113,26 @@ export function findPolicyDir(dir: string): string | null {
 
 /** The optimiser's own weights of a run that averages its weights (--ema). */
 export const RAW_POLICY_DIR = 'policy-raw';
+
+export const SNAPSHOTS_DIR = 'snapshots';
+
+/** Copies OUT/checkpoint/policy to OUT/snapshots/step-N (atomically). */
+export async function snapshotPolicy(out: string, step: number): Promise<string> {
+  const dir = join(out, SNAPSHOTS_DIR, `step-${step}`);
+  await writeDirAtomic(dir, (tmp) => cpSync(join(checkpointDir(out), 'policy'), tmp, { recursive: true }));
+  return dir;
+}
+
+/** The snapshots of a run, by update: [{ step, dir }], oldest first (none: []). */
+export function listSnapshots(out: string): Array<{ step: number; dir: string }> {
+  const root = join(out, SNAPSHOTS_DIR);
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .map((name) => /^step-(\d+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ step: Number(m[1]), dir: join(root, m[0]) }))
+    .sort((a, b) => a.step - b.step);
+}
 
 /**
  * Writes OUT/checkpoint (policy and optimizer state) atomically; values are read from tensors

@@ -46,7 +46,7 @@ import type { UStats } from './uncertainty.js';
 import { applyPolicyEncoderInit } from './ebm-init.js';
 import type { EncoderInitRecord, TileMode } from '../worldmodel/fm/ebm-init.js';
 import { WeightAverage } from './weight-average.js';
-import { checkpointDir, copyPolicyWeights, disposePolicy, loadPolicy, loadPolicyTraining, RAW_POLICY_DIR, readPolicyHparams, savePolicyCheckpoint, type PolicyHyper, type PolicyInitRecord, type PolicyTrainState } from './checkpoint.js';
+import { snapshotPolicy, checkpointDir, copyPolicyWeights, disposePolicy, loadPolicy, loadPolicyTraining, RAW_POLICY_DIR, readPolicyHparams, savePolicyCheckpoint, type PolicyHyper, type PolicyInitRecord, type PolicyTrainState } from './checkpoint.js';
 
 /** Noise stream of a stochastic policy's samples (apart from the model's streams). */
 export const POLICY_STREAM = 11;
@@ -67,6 +67,8 @@ export interface PolicyTrainOptions {
   seed?: number;
   resume?: boolean;
   checkpointEvery?: number;
+  /** Keep a copy of the policy every this many updates in OUT/snapshots/step-N (0 or absent: none). */
+  snapshotEvery?: number;
   overrides?: TrainOverrides;
   /** EBM model folder whose conv encoder initialises the first convolution (policy/ebm-init.ts); not with resume. */
   encoderInit?: string;
@@ -278,6 +280,8 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
     let encoderInit: EncoderInitRecord | null = prior?.hyper.encoderInit ?? null;
     let initFrom: PolicyInitRecord | null = prior?.hyper.init ?? null;
     const ema = train.ema ?? 0;
+    const snapshotEvery = opts.snapshotEvery ?? 0;
+    if (!(Number.isInteger(snapshotEvery) && snapshotEvery >= 0)) throw new UserError(`field snapshot-every: must be a whole number of updates >= 0, got ${snapshotEvery}`);
     if (prior) {
       if (ema > 0) {
         // The optimiser continues from its own weights; the policy folder holds their average.
@@ -340,6 +344,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
     const save = async (step: number, skipped: number) => {
       const state: PolicyTrainState = { step, seed, skipped, adamT: adam.t, targetSteps: opts.steps };
       await savePolicyCheckpoint(opts.out, policy, hyper(step), stats, { adam, state, average: average?.weights });
+      if (snapshotEvery > 0 && step > 0 && step % snapshotEvery === 0) await snapshotPolicy(opts.out, step);
     };
 
     const spec: BatchSpec = { split: 'train', shape, seed, stats };
@@ -348,7 +353,7 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
     const pool = isKmMethod(method) && train.future === 'model-logged' ? new ImaginedPool(model!, loader, { batch: train.batch, reuse: train.worldReuse ?? 1, capacity: train.worldPool ?? 1, seed }) : null;
     opts.onStart?.({ method, preset, paramCount, startStep, train });
     const run = await runTrainLoop({
-      startStep, skipped: skippedBefore, steps: opts.steps, checkpointEvery: opts.checkpointEvery,
+      startStep, skipped: skippedBefore, steps: opts.steps, checkpointEvery: snapshotEvery > 0 ? gcd(opts.checkpointEvery ?? 1000, snapshotEvery) : opts.checkpointEvery,
       logFile, checkpointFile: join(ckDir, 'policy', 'hparams.json'), checkpointDir: ckDir,
       next: async (k) => {
         const imagined = pool ? await pool.next(k) : undefined;
@@ -377,6 +382,10 @@ async function trainPolicyRun(opts: PolicyTrainOptions): Promise<PolicyTrainSumm
   } finally {
     model?.dispose();
   }
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 export { PART_NAMES };

@@ -39,6 +39,7 @@ interface Flags {
   uStride?: number;
   uRows?: number;
   checkpointEvery: number;
+  snapshotEvery?: number;
   backend?: string;
   json?: boolean;
 }
@@ -80,6 +81,7 @@ export function registerTrainPolicy(program: Command): void {
     .option('--world-pool <n>', "km methods through model-logged: imagined batches held at once (default: the preset's, 16 for tiny and small)", parseNumber('--world-pool', true, 1))
     .option('--init <dir>', 'start from the weights of a trained policy with the same network (a checkpoint or run folder, e.g. an il run); fresh optimiser, step 0')
     .option('--checkpoint-every <n>', 'steps between checkpoints', parseNumber('--checkpoint-every', true, 1), 1000)
+    .option('--snapshot-every <n>', 'keep a copy of the policy every n updates in OUT/snapshots/step-N (default: none)', parseNumber('--snapshot-every', true, 1))
     .option('--backend <name>', 'tfjs backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)')
     .option('--json', 'print the training summary as one JSON object')
     .action(async (opts: Flags) => {
@@ -112,7 +114,7 @@ export function registerTrainPolicy(program: Command): void {
       const bar = { bar: null as ReturnType<typeof createProgress> | null };
       const summary = await trainPolicy({
         model: opts.model, dataset: opts.data, out: opts.out, method: opts.method as 'mpur' | undefined, preset: opts.preset,
-        stochastic: opts.stochastic, steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery,
+        stochastic: opts.stochastic, steps, seed: opts.seed, resume: opts.resume, checkpointEvery: opts.checkpointEvery, snapshotEvery: opts.snapshotEvery,
         encoderInit: opts.encoderInit, encoderTile: opts.encoderTile as 'mean' | 'last' | 'repeat' | undefined, init: opts.init,
         overrides: { npred: opts.npred, batch: opts.batch, learningRate: opts.lr, lambdaU: opts.lambdaU, lambdaL: opts.lambdaL, lambdaO: opts.lambdaO, lambdaF: opts.lambdaF, lambdaA: opts.lambdaA, lambdaJ: opts.lambdaJ, view: opts.view as PolicyView | undefined, ema: opts.ema, gradClip: opts.gradClip, lrDecay: opts.lrDecay as LrDecay | undefined, future: opts.future as 'model' | 'model-logged' | 'real' | undefined, k: opts.k, uBatches: opts.uBatches, worldReuse: opts.worldReuse, worldPool: opts.worldPool, uStride: opts.uStride, uRows: opts.uRows },
         say: log,
