@@ -11,8 +11,11 @@
  * frame's point
  *   f = u + cos x' - sin y',   s = w + sin x' + cos y'
  * where (u, w) is the ego's offset from the frame centre in the frame's axes and (cos, sin) its
- * heading relative to the reference (the inverse of costs-km.ts' mask transform). Points outside
- * the reference frame are 0 (empty road). The offsets are values: the resampled frames are data,
+ * heading relative to the reference (the inverse of costs-km.ts' mask transform). A point outside
+ * the reference frame takes the value of its nearest edge pixel: the lane lines run on, where
+ * empty pixels would draw the end of the road across the frame (measured: with empty pixels the
+ * world model's uncertainty of these frames was 2-3 times that of the reference frames; the
+ * policies left the road more, policy/README.md). The offsets are values: the resampled frames are data,
  * as the frames themselves are (the gradient reaches the actions through the costs' masks).
  */
 import { IMAGE_H, IMAGE_PX_PER_M, IMAGE_W } from '../data/layout.js';
@@ -75,9 +78,9 @@ export function egoViewFrames(frames: Float32Array, n: number, channels: number,
         const ye = (j - colC) / px;
         const f = u + c * xe - s * ye;
         const sr = w + s * xe + c * ye;
-        const ri = Math.round(rowC - f * px);
-        const rj = Math.round(colC + sr * px);
-        if (ri < 0 || ri >= H || rj < 0 || rj >= W) continue;
+        // Beyond the reference frame: its nearest edge pixel (lane lines run on; a black band would be a road's end).
+        const ri = Math.min(H - 1, Math.max(0, Math.round(rowC - f * px)));
+        const rj = Math.min(W - 1, Math.max(0, Math.round(colC + sr * px)));
         const src = base + (ri * W + rj) * channels;
         const dst = base + (i * W + j) * channels;
         for (let k = 0; k < channels; k++) out[dst + k] = frames[src + k]!;

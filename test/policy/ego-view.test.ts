@@ -90,9 +90,9 @@ test('egoViewFrames: zero offsets copy the frames; an offset of whole pixels mov
       assert.equal(out[PLANE + (i * IMAGE_W + j) * 3 + c], frames[PLANE + ((i - 2) * IMAGE_W + j + 1) * 3 + c], `pixel ${i}, ${j}, channel ${c}`);
     }
   }
-  // The two rows at the top and the last column came from outside the frame: empty.
-  for (let j = 0; j < IMAGE_W; j++) assert.equal(out[PLANE + (1 * IMAGE_W + j) * 3], 0);
-  for (let i = 0; i < IMAGE_H; i++) assert.equal(out[PLANE + (i * IMAGE_W + IMAGE_W - 1) * 3 + 1], 0);
+  // The two rows at the top and the last column came from outside the frame: the nearest edge pixel.
+  for (let j = 0; j < IMAGE_W - 1; j++) for (const i of [0, 1]) assert.equal(out[PLANE + (i * IMAGE_W + j) * 3], frames[PLANE + (j + 1) * 3], `row ${i}, column ${j}`);
+  for (let i = 2; i < IMAGE_H; i++) assert.equal(out[PLANE + (i * IMAGE_W + IMAGE_W - 1) * 3 + 1], frames[PLANE + ((i - 2) * IMAGE_W + IMAGE_W - 1) * 3 + 1], `row ${i}, last column`);
   assert.throws(() => egoViewFrames(frames, 3, 3, o), /ego view: 16848 values for 3 frames of 117 x 24 x 3/);
 });
 
