@@ -12,7 +12,6 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { UserError } from '../../common/errors.js';
 import { createProgress } from '../../common/progress.js';
-import { listSnapshots } from '../../policy/checkpoint.js';
 import type { MeanStd } from '../../sim/evaluate.js';
 import { group } from '../main.js';
 import { parseNumber, printJson, say } from '../output.js';
@@ -85,6 +84,7 @@ export function registerEvalSnapshots(program: Command): void {
     .option('--json', 'print the selection as one JSON object')
     .action(async (opts: Flags) => {
       if (!['train', 'val', 'test'].includes(opts.split)) throw new UserError(`field split: must be train, val or test, got '${opts.split}'`);
+      const { listSnapshots } = await import('../../policy/checkpoint.js');
       const snaps = listSnapshots(opts.run);
       if (snaps.length === 0) throw new UserError(`${join(opts.run, 'snapshots')}: no snapshots (train the policy with --snapshot-every N)`);
       const { resolveController } = await import('../../sim/controllers/registry.js');
