@@ -13,10 +13,10 @@
  * where (u, w) is the ego's offset from the frame centre in the frame's axes and (cos, sin) its
  * heading relative to the reference (the inverse of costs-km.ts' mask transform). A point outside
  * the reference frame takes the value of its nearest edge pixel: the lane lines run on, where
- * empty pixels would draw the end of the road across the frame (measured: with empty pixels the
- * world model's uncertainty of these frames was 2-3 times that of the reference frames; the
- * policies left the road more, policy/README.md). The offsets are values: the resampled frames are data,
- * as the frames themselves are (the gradient reaches the actions through the costs' masks).
+ * empty pixels would draw the end of the road across the frame. (Measured on the small preset,
+ * policy/README.md: either way the ego view drives worse than the reference view.) The offsets
+ * are values: the resampled frames are data, as the frames themselves are (the gradient reaches
+ * the actions through the costs' masks).
  */
 import { IMAGE_H, IMAGE_PX_PER_M, IMAGE_W } from '../data/layout.js';
 
