@@ -154,13 +154,21 @@ export function imagineLoggedFrames(model: ForwardModel, batch: BatchTensors, st
   });
 }
 
-/** Drives the kinematic ego through `world` with the policy (differentiable in the policy's weights). */
+/**
+ * Drives the kinematic ego through `world` with the policy (differentiable in the policy's
+ * weights). With `egoView` (and frames centred on poses other than the kinematic ego's) the
+ * policy reads, at step t, the context frames resampled to the kinematic ego's view: frame k
+ * (after action k) is moved by the offset of the kinematic pose after step k from the pose it is
+ * centred on (ego-view.ts; the context's own frames, before the ego left the expert's pose, as
+ * they are). Those offsets depend on the actions, so the image code then runs step by step.
+ */
 export function kmRollout(policy: PolicyNetwork, world: World, input0: FmInput, stats: NormStats, steps: number, opts: KmRolloutOptions = {}): KmRollout {
-  if (opts.egoView && world.refStates) return egoViewRollout(policy, world, input0, stats, steps, world.refStates);
   const ncond = policy.cfg.ncond;
   const B = input0.images.shape[0];
-  // Every step's image code and its projection in one call each; only the state path runs per step.
-  const projected = policy.projectCodes(policy.encodeImages(world.contexts));
+  const ref = world.refStates ? poseFromStates(tf.concat(world.refStates.slice(0, steps), 0), stats) : null;
+  const view = opts.egoView && ref ? new EgoViewContexts(input0.images, world.frames, ref, policy.cfg.channels, ncond) : null;
+  // Without the ego view every step's image code and its projection come from one call each; only the state path runs per step.
+  const projected = view ? null : policy.projectCodes(policy.encodeImages(world.contexts));
   const folded = policy.foldedStateProjection();
   let states = input0.states;
   // The pose travels packed [B, 5]: one op per step moves it and gives the state read next.
@@ -169,46 +177,8 @@ export function kmRollout(policy: PolicyNetwork, world: World, input0: FmInput, 
   const actions: tf.Tensor2D[] = [];
   const stateInputs: tf.Tensor2D[] = [];
   for (let t = 0; t < steps; t++) {
-    const action = policy.headProjected(tf.slice(projected, [t * B, 0], [B, -1]), states, folded).mean;
-    const next = kinematicStepPacked(pose, action, stats);
-    pose = tf.slice(next, [0, 0], [-1, POSE_COLS]);
-    actions.push(action);
-    stateInputs.push(states);
-    poses.push(pose);
-    if (t + 1 < steps) states = shiftStates(states, tf.slice(next, [0, POSE_COLS], [-1, STATE_DIM]), ncond);
-  }
-  const km = unpackPose(tf.concat(poses, 0));
-  const ref = world.refStates ? poseFromStates(tf.concat(world.refStates.slice(0, steps), 0), stats) : km;
-  return { actions, stateInputs, frames: world.frames.slice(0, steps), km, ref, contexts: null };
-}
-
-/**
- * kmRollout with the policy reading, at step t, the context frames resampled to the kinematic
- * ego's view: frame k (after action k) is moved by the offset of the kinematic pose after step k
- * from the pose it is centred on (the context's own frames, before the ego left the expert's
- * pose, as they are). The offsets depend on the actions, so the image code runs step by step.
- */
-function egoViewRollout(policy: PolicyNetwork, world: World, input0: FmInput, stats: NormStats, steps: number, refStates: tf.Tensor2D[]): KmRollout {
-  const { ncond, channels } = policy.cfg;
-  const B = input0.images.shape[0];
-  const [, H, W] = input0.images.shape;
-  const refPoses = tf.tidy(() => packPose(poseFromStates(tf.concat(refStates.slice(0, steps), 0), stats)));
-  const refData = refPoses.dataSync() as Float32Array;
-  refPoses.dispose();
-  const folded = policy.foldedStateProjection();
-  // The sequence the contexts slide over: the context's ncond frames, then the resampled future.
-  const seq: tf.Tensor4D[] = Array.from({ length: ncond }, (_, j) => (ncond === 1 ? input0.images : tf.slice(input0.images, [0, 0, 0, j * channels], [-1, -1, -1, channels])));
-  let states = input0.states;
-  let pose = packPose(poseFromStates(lastState(states, ncond), stats));
-  const poses: tf.Tensor2D[] = [];
-  const actions: tf.Tensor2D[] = [];
-  const stateInputs: tf.Tensor2D[] = [];
-  const contexts: tf.Tensor4D[] = [];
-  for (let t = 0; t < steps; t++) {
-    const context = ncond === 1 ? seq[t]! : (tf.concat(seq.slice(t, t + ncond), 3) as tf.Tensor4D);
-    contexts.push(context);
-    const projected = policy.projectCodes(policy.encodeImages(context));
-    const action = policy.headProjected(projected, states, folded).mean;
+    const code = view ? policy.projectCodes(policy.encodeImages(view.context(t))) : tf.slice(projected!, [t * B, 0], [B, -1]);
+    const action = policy.headProjected(code, states, folded).mean;
     const next = kinematicStepPacked(pose, action, stats);
     pose = tf.slice(next, [0, 0], [-1, POSE_COLS]);
     actions.push(action);
@@ -216,12 +186,46 @@ function egoViewRollout(policy: PolicyNetwork, world: World, input0: FmInput, st
     poses.push(pose);
     if (t + 1 < steps) {
       states = shiftStates(states, tf.slice(next, [0, POSE_COLS], [-1, STATE_DIM]), ncond);
-      const o = frameOffsets(pose.dataSync() as Float32Array, refData.subarray(t * B * POSE_COLS, (t + 1) * B * POSE_COLS), B, SCALE_PX_PER_M);
-      const frame = world.frames[t]!;
-      seq.push(tf.tensor4d(egoViewFrames(frame.dataSync() as Float32Array, B, channels, o), [B, H, W, channels]));
+      view?.add(t, pose);
     }
   }
   const km = unpackPose(tf.concat(poses, 0));
-  const ref = poseFromStates(tf.concat(refStates.slice(0, steps), 0), stats);
-  return { actions, stateInputs, frames: world.frames.slice(0, steps), km, ref, contexts: tf.concat(contexts, 0) as tf.Tensor4D };
+  return { actions, stateInputs, frames: world.frames.slice(0, steps), km, ref: ref ?? km, contexts: view ? view.all() : null };
+}
+
+/** The ego view's contexts: the sequence they slide over (the context's ncond frames, then the resampled future frames). */
+class EgoViewContexts {
+  private readonly seq: tf.Tensor4D[];
+  private readonly seen: tf.Tensor4D[] = [];
+  private readonly refRows: Float32Array;
+
+  constructor(
+    context: tf.Tensor4D,
+    private readonly frames: tf.Tensor4D[],
+    ref: EgoPose,
+    private readonly channels: number,
+    private readonly ncond: number,
+  ) {
+    this.seq = Array.from({ length: ncond }, (_, j) => (ncond === 1 ? context : tf.slice(context, [0, 0, 0, j * channels], [-1, -1, -1, channels])));
+    this.refRows = tf.tidy(() => packPose(ref).dataSync() as Float32Array);
+  }
+
+  /** The context the policy reads at step t [B, H, W, ncond * C]. */
+  context(t: number): tf.Tensor4D {
+    const c = this.ncond === 1 ? this.seq[t]! : (tf.concat(this.seq.slice(t, t + this.ncond), 3) as tf.Tensor4D);
+    this.seen.push(c);
+    return c;
+  }
+
+  /** Adds frame t (after action t) resampled to the kinematic pose after step t [B, 5]. */
+  add(t: number, pose: tf.Tensor2D): void {
+    const [B, H, W] = this.frames[t]!.shape;
+    const o = frameOffsets(pose.dataSync() as Float32Array, this.refRows.subarray(t * B * POSE_COLS, (t + 1) * B * POSE_COLS), B, SCALE_PX_PER_M);
+    this.seq.push(tf.tensor4d(egoViewFrames(this.frames[t]!.dataSync() as Float32Array, B, this.channels, o), [B, H, W, this.channels]));
+  }
+
+  /** Every context read so far, step-major [T * B, H, W, ncond * C]. */
+  all(): tf.Tensor4D {
+    return tf.concat(this.seen, 0) as tf.Tensor4D;
+  }
 }
